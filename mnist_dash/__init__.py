@@ -1,0 +1,8 @@
+"""mnist_dash: learn how MLPs learn MNIST. The engine; no Streamlit in here (see DESIGN.md)."""
+
+import os
+
+# TensorFlow prints C++ info lines on import; keep warnings and errors only.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"

@@ -1,0 +1,157 @@
+"""`python -m mnist_dash ...`: presets, validate, train and runs, headless.
+
+`presets` and `validate` never import Keras or TensorFlow, so they answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mnist_dash.presets import PRESETS, get_preset
+from mnist_dash.spec import Problem, SpecError, count_params, describe, from_dict
+
+EXIT_INVALID = 2
+
+
+def _read_spec(path: str):
+    """A spec from a JSON file; SpecError with a clear problem for an unreadable one."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError([Problem(path, "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError([Problem(path, f"cannot be read ({error})")]) from None
+    except json.JSONDecodeError as error:
+        raise SpecError([Problem(path, f"is not valid JSON: {error.msg} at line {error.lineno}")]) from None
+    return from_dict(data)
+
+
+def cmd_presets(args) -> int:
+    for name, spec in PRESETS.items():
+        counts = count_params(spec)
+        if args.json:
+            row = {
+                "name": name,
+                "params_total": counts.total,
+                "params_trainable": counts.trainable,
+                "params_non_trainable": counts.non_trainable,
+                "spec": spec.to_dict(),
+            }
+            print(json.dumps(row))
+        else:
+            print(f"{name:22} {counts.total:>9,} params ({counts.non_trainable:,} non-trainable)  {describe(spec)}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    try:
+        spec = _read_spec(args.file)
+    except SpecError as error:
+        for problem in error.problems:
+            print(f"invalid: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    counts = count_params(spec)
+    print(f"valid: {describe(spec)}; {counts.total:,} params; {spec.optimizer}, batch {spec.batch_size}, "
+          f"{spec.epochs} epochs")  # fmt: skip
+    return 0
+
+
+def _epoch_line(record: dict, epochs: int) -> str:
+    return (
+        f"Epoch {record['epoch']}/{epochs} - {record['seconds']:.1f}s - loss: {record['loss']:.4f} - "
+        f"accuracy: {record['accuracy']:.4f} - val_loss: {record['val_loss']:.4f} - "
+        f"val_accuracy: {record['val_accuracy']:.4f}"
+    )
+
+
+def cmd_train(args) -> int:
+    from mnist_dash.data import MnistDataError, load_mnist
+    from mnist_dash.jobs import JobLimiter, JobStatus, TrainingJob
+    from mnist_dash.runs import RunStore
+
+    try:
+        spec = get_preset(args.preset) if args.preset else _read_spec(args.spec)
+        if args.epochs is not None:
+            spec = from_dict(spec.to_dict() | {"epochs": args.epochs})
+        data = load_mnist(args.data)
+    except (SpecError, MnistDataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyError as error:
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"Training {spec.name or 'custom'}: {describe(spec)}, {count_params(spec).total:,} params", flush=True)
+    job = TrainingJob(spec, data, store=RunStore(), limiter=JobLimiter(1)).start()
+    printed = 0
+    try:
+        while not (snap := job.wait(timeout=0.2)).done or printed < len(snap.history):
+            for record in snap.history[printed:]:
+                print(_epoch_line(record, spec.epochs), flush=True)
+            printed = len(snap.history)
+    except KeyboardInterrupt:
+        job.stop()
+        snap = job.wait()
+    if snap.status == JobStatus.FAILED:
+        print(f"error: training failed: {snap.error}", file=sys.stderr)
+        return 1
+    print(f"Test score: {snap.test_loss}\nTest accuracy: {snap.test_accuracy}")
+    print(f"Saved run {snap.run_id} ({snap.status})")
+    if args.json:
+        summary = {
+            "run_id": snap.run_id,
+            "status": str(snap.status),
+            "params_total": count_params(spec).total,
+            "epochs_run": len(snap.history),
+            "test_loss": snap.test_loss,
+            "test_accuracy": snap.test_accuracy,
+            "epoch_seconds": [round(h["seconds"], 4) for h in snap.history],
+        }
+        print(json.dumps(summary))
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from mnist_dash.runs import RunStore
+
+    store = RunStore()
+    listing = store.list()
+    if not listing.runs:
+        print(f"no runs in {store.runs_dir}")
+    for run in listing.runs:
+        accuracy = "-" if run.test_accuracy is None else f"{run.test_accuracy:.4f}"
+        print(f"{run.run_id}  {run.status:8}  {run.epochs_run:>3} epochs  test acc {accuracy}  {describe(run.spec)}")
+    for damaged in listing.damaged:
+        print(f"skipped damaged run {damaged.run_id}: {damaged.reason}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mnist_dash", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    presets = commands.add_parser("presets", help="list the preset designs with their parameter counts")
+    presets.add_argument("--json", action="store_true", help="one JSON object per line")
+    presets.set_defaults(handler=cmd_presets)
+    validate = commands.add_parser("validate", help="check a spec JSON file")
+    validate.add_argument("file")
+    validate.set_defaults(handler=cmd_validate)
+    train = commands.add_parser("train", help="train a preset or a spec file and save the run")
+    source = train.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", choices=list(PRESETS))
+    source.add_argument("--spec", metavar="FILE.json")
+    train.add_argument("--epochs", type=int, help="override the spec's epochs")
+    train.add_argument(
+        "--data", metavar="PATH", help="a Keras-layout mnist.npz (default: $MNIST_DASH_DATA, then Keras)"
+    )
+    train.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    train.set_defaults(handler=cmd_train)
+    runs = commands.add_parser("runs", help="list stored runs ($MNIST_DASH_HOME)")
+    runs.set_defaults(handler=cmd_runs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

@@ -1,0 +1,267 @@
+"""Training jobs: `fit` on a background thread, a thread-safe snapshot, stop, and a queue.
+
+A page (or the CLI) starts a `TrainingJob` and polls `snapshot()`; the thread never
+touches the page. A process-wide `JobLimiter` lets at most `MNIST_DASH_MAX_JOBS` jobs
+(default 1) train at once; the others wait in order and know their queue position.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mnist_dash.data import Mnist, validation_split
+from mnist_dash.spec import ModelSpec, check
+from mnist_dash.weights import WeightHistory
+
+MAX_JOBS_ENV = "MNIST_DASH_MAX_JOBS"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class JobLimiter:
+    """At most `max_jobs` holders at once; the rest wait first come, first served."""
+
+    def __init__(self, max_jobs: int = 1):
+        if max_jobs < 1:
+            raise ValueError(f"max_jobs must be at least 1, got {max_jobs}")
+        self.max_jobs = max_jobs
+        self._condition = threading.Condition()
+        self._waiting: deque[str] = deque()
+        self._running: set[str] = set()
+
+    def acquire(self, job_id: str, cancelled: threading.Event) -> bool:
+        """Wait for a slot; False (and out of the queue) if `cancelled` is set first."""
+        with self._condition:
+            self._waiting.append(job_id)
+            while True:
+                if cancelled.is_set():
+                    self._waiting.remove(job_id)
+                    self._condition.notify_all()
+                    return False
+                if self._waiting[0] == job_id and len(self._running) < self.max_jobs:
+                    self._running.add(self._waiting.popleft())
+                    self._condition.notify_all()
+                    return True
+                self._condition.wait(timeout=0.5)
+
+    def release(self, job_id: str) -> None:
+        with self._condition:
+            self._running.discard(job_id)
+            self._condition.notify_all()
+
+    def wake(self) -> None:
+        """Make waiters look again (after a cancellation)."""
+        with self._condition:
+            self._condition.notify_all()
+
+    def position(self, job_id: str) -> int:
+        """1 for the next job to start, 2 after it, ...; 0 when not waiting."""
+        with self._condition:
+            return self._waiting.index(job_id) + 1 if job_id in self._waiting else 0
+
+    @property
+    def running(self) -> int:
+        with self._condition:
+            return len(self._running)
+
+    @property
+    def queued(self) -> int:
+        with self._condition:
+            return len(self._waiting)
+
+
+def max_jobs_from_env() -> int:
+    """`MNIST_DASH_MAX_JOBS` as a whole number ≥ 1 (default 1)."""
+    raw = os.environ.get(MAX_JOBS_ENV, "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{MAX_JOBS_ENV} must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
+
+
+_default_limiter: JobLimiter | None = None
+_default_lock = threading.Lock()
+
+
+def default_limiter() -> JobLimiter:
+    """The process-wide limiter, sized from `MNIST_DASH_MAX_JOBS` on first use."""
+    global _default_limiter
+    with _default_lock:
+        if _default_limiter is None:
+            _default_limiter = JobLimiter(max_jobs_from_env())
+        return _default_limiter
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's state at one moment."""
+
+    job_id: str
+    spec: ModelSpec
+    status: JobStatus
+    queue_position: int  # 1-based while queued, else 0
+    epoch: int  # epochs completed
+    batch: int  # batches done in the epoch in progress
+    batches_per_epoch: int
+    history: tuple[dict, ...]
+    batch_history: tuple[dict, ...]
+    elapsed: float  # seconds since training began (0 while queued)
+    error: str = ""
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    run_id: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in (JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.FAILED)
+
+    @property
+    def progress(self) -> float:
+        """Share of the planned batches done, 0 to 1."""
+        if self.status == JobStatus.FINISHED:
+            return 1.0
+        within = self.batch / self.batches_per_epoch if self.batches_per_epoch else 0.0
+        return min(1.0, (self.epoch + within) / self.spec.epochs)
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the pace so far; None until there is a pace to go by."""
+        if self.status != JobStatus.RUNNING or self.progress <= 0:
+            return None
+        return self.elapsed * (1 - self.progress) / self.progress
+
+
+_job_numbers = itertools.count(1)
+
+
+class TrainingJob:
+    """Trains `spec` on `data` in a background thread; call `start()`, then poll `snapshot()`.
+
+    Args:
+        spec: a valid ModelSpec (raises SpecError otherwise).
+        data: the MNIST arrays; split by `spec.validation`.
+        store: a RunStore to save the run to when training ends (finished or stopped).
+        limiter: the concurrency limit to queue on; the process-wide one by default.
+        callbacks: more Keras callbacks for `fit`, called after the live history's.
+    """
+
+    def __init__(self, spec: ModelSpec, data: Mnist, store=None, limiter: JobLimiter | None = None, callbacks=()):
+        self.spec = check(spec)
+        self.data = data
+        self.store = store
+        self.limiter = limiter or default_limiter()
+        self.callbacks = tuple(callbacks)
+        self.job_id = f"job-{next(_job_numbers)}"
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._status = JobStatus.QUEUED
+        self._live = None
+        self._started_at: float | None = None
+        self._finished_at: float | None = None
+        self._result: dict = {}
+        self._thread = threading.Thread(target=self._run, name=f"mnist-dash-{self.job_id}", daemon=True)
+
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the job to stop; it takes effect before the next batch (or leaves the queue)."""
+        self._stop.set()
+        self.limiter.wake()
+
+    def wait(self, timeout: float | None = None) -> JobSnapshot:
+        """Block until the job ends (or `timeout` passes); returns the latest snapshot."""
+        self._thread.join(timeout)
+        return self.snapshot()
+
+    def snapshot(self) -> JobSnapshot:
+        live = self._live
+        with self._lock:
+            status, result = self._status, dict(self._result)
+            started, finished = self._started_at, self._finished_at
+        if live is not None:
+            with live.lock:
+                history, batches = tuple(live.epochs), tuple(live.batches)
+            epoch, batch, steps = len(history), live.batch, live.steps
+        else:
+            history, batches, epoch, batch, steps = (), (), 0, 0, 0
+        elapsed = ((finished or time.perf_counter()) - started) if started else 0.0
+        return JobSnapshot(
+            job_id=self.job_id,
+            spec=self.spec,
+            status=status,
+            queue_position=self.limiter.position(self.job_id) if status == JobStatus.QUEUED else 0,
+            epoch=epoch,
+            batch=batch if status == JobStatus.RUNNING else 0,
+            batches_per_epoch=steps,
+            history=history,
+            batch_history=batches,
+            elapsed=elapsed,
+            **result,
+        )
+
+    def weight_history(self) -> WeightHistory | None:
+        """A copy of the weight snapshots so far; None before training starts."""
+        live = self._live
+        if live is None:
+            return None
+        with live.lock:
+            return live.weights.history.copy()
+
+    def _set(self, status: JobStatus | None = None, **result) -> None:
+        with self._lock:
+            if status is not None:
+                self._status = status
+            self._result.update(result)
+
+    def _run(self) -> None:
+        if not self.limiter.acquire(self.job_id, self._stop):
+            self._set(JobStatus.STOPPED)
+            return
+        try:
+            self._train()
+        except Exception as error:  # A failure ends as `failed` with its message, never a dead thread.
+            self._set(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        finally:
+            with self._lock:
+                self._finished_at = time.perf_counter()
+            self.limiter.release(self.job_id)
+
+    def _train(self) -> None:
+        from mnist_dash import training  # Keras loads here, on the job's thread, not at import.
+
+        live = training.LiveHistory(self._stop, seed=self.spec.seed)
+        with self._lock:
+            self._live, self._status, self._started_at = live, JobStatus.RUNNING, time.perf_counter()
+        split = validation_split(self.data, self.spec.validation)
+        model = training.train(self.spec, split, callbacks=[live, *self.callbacks])
+        stopped = len(live.epochs) < self.spec.epochs
+        if not stopped:
+            test_loss, test_accuracy = training.evaluate(model, self.data.x_test, self.data.y_test)
+            self._set(test_loss=test_loss, test_accuracy=test_accuracy)
+        if self.store is not None:
+            snap = self.snapshot()
+            run_id = self.store.save(
+                spec=self.spec,
+                status=JobStatus.STOPPED if stopped else JobStatus.FINISHED,
+                history=list(snap.history),
+                batch_history=list(snap.batch_history),
+                weights=live.weights.history,
+                test_loss=snap.test_loss,
+                test_accuracy=snap.test_accuracy,
+                model=model,
+            )
+            self._set(run_id=run_id)
+        self._set(JobStatus.STOPPED if stopped else JobStatus.FINISHED)

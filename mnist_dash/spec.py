@@ -1,0 +1,290 @@
+"""Model specifications: frozen dataclasses, validation, JSON form and the layer plan.
+
+A `ModelSpec` is the one input that builds a model (see `mnist_dash.model`). This module
+never imports Keras: parameter counts are arithmetic on the layer plan, so the CLI's
+`presets` and `validate` and the Design page answer without loading TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+IMAGE_SHAPE = (28, 28)
+INPUT_SIZE = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+NUM_CLASSES = 10
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "selu", "swish", "linear")
+BATCH_NORM_PLACEMENTS = ("none", "before", "after")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "random_normal")
+VALIDATION_SOURCES = ("test", "holdout")
+
+MAX_LAYERS = 10
+MAX_UNITS = 2048
+MAX_DROPOUT = 0.9
+BATCH_SIZE_RANGE = (8, 8192)
+EPOCHS_RANGE = (1, 200)
+SEED_RANGE = (0, 2**31 - 1)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One hidden layer: Dense(units, activation), optional batch norm, optional dropout.
+
+    `batch_norm` is where BatchNormalization sits: "after" the activation (as the
+    notebook does: Dense with the activation inside, then BN), "before" it (Dense
+    without activation, BN, then Activation), or "none". Dropout always comes last.
+    """
+
+    units: int
+    activation: str = "relu"
+    dropout: float = 0.0
+    batch_norm: str = "none"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A whole MLP and how to train it.
+
+    `momentum` applies to SGD only. `validation` is "test" (validate on the test set,
+    as the notebook does) or "holdout" (the last sixth of the training set: 10,000
+    images for MNIST, leaving 50,000 to train on).
+    """
+
+    layers: tuple[LayerSpec, ...]
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    momentum: float = 0.9
+    batch_size: int = 128
+    epochs: int = 20
+    seed: int = 0
+    initializer: str = "glorot_uniform"
+    validation: str = "test"
+    name: str = ""
+
+    def to_dict(self) -> dict:
+        """The JSON-ready form that `from_dict` reads back."""
+        return dataclasses.asdict(self) | {"layers": [dataclasses.asdict(x) for x in self.layers]}
+
+    def replace(self, **changes) -> ModelSpec:
+        """A copy with some fields changed (not validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a spec, and the field it concerns (e.g. `layers[1].units`)."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; `problems` lists every reason at once."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class PlannedLayer:
+    """One Keras layer as the model will build it, with its parameter counts."""
+
+    name: str
+    kind: str  # Keras class name: Rescaling, Flatten, Dense, BatchNormalization, ...
+    output_shape: tuple[int | None, ...]
+    trainable_params: int = 0
+    non_trainable_params: int = 0
+    config: dict = field(default_factory=dict)
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+
+def layer_plan(spec: ModelSpec) -> list[PlannedLayer]:
+    """The model's layers in order, named stably (`hidden_1`, `bn_1`, `dropout_1`, `output`).
+
+    `mnist_dash.model.build_model` builds exactly this list, so these counts are Keras's.
+    Input is raw pixels 0-255: the model scales them itself, so data can stay uint8.
+    """
+    plan = [
+        PlannedLayer("scale", "Rescaling", (None, *IMAGE_SHAPE), config={"scale": 1 / 255}),
+        PlannedLayer("flatten", "Flatten", (None, INPUT_SIZE)),
+    ]
+    width = INPUT_SIZE
+    for i, layer in enumerate(spec.layers, start=1):
+        shape = (None, layer.units)
+        dense_activation = "linear" if layer.batch_norm == "before" else layer.activation
+        plan.append(
+            PlannedLayer(
+                f"hidden_{i}",
+                "Dense",
+                shape,
+                trainable_params=width * layer.units + layer.units,
+                config={"units": layer.units, "activation": dense_activation},
+            )
+        )
+        if layer.batch_norm != "none":
+            # gamma and beta are trained; moving mean and variance are not.
+            plan.append(PlannedLayer(f"bn_{i}", "BatchNormalization", shape, 2 * layer.units, 2 * layer.units))
+        if layer.batch_norm == "before":
+            plan.append(PlannedLayer(f"activation_{i}", "Activation", shape, config={"activation": layer.activation}))
+        if layer.dropout > 0:
+            plan.append(PlannedLayer(f"dropout_{i}", "Dropout", shape, config={"rate": layer.dropout}))
+        width = layer.units
+    plan.append(
+        PlannedLayer(
+            "output",
+            "Dense",
+            (None, NUM_CLASSES),
+            trainable_params=width * NUM_CLASSES + NUM_CLASSES,
+            config={"units": NUM_CLASSES, "activation": "softmax"},
+        )
+    )
+    return plan
+
+
+@dataclass(frozen=True)
+class ParamCounts:
+    total: int
+    trainable: int
+    non_trainable: int
+
+
+def count_params(spec: ModelSpec) -> ParamCounts:
+    """Total, trainable and non-trainable parameters, without building the model."""
+    plan = layer_plan(spec)
+    trainable = sum(layer.trainable_params for layer in plan)
+    non_trainable = sum(layer.non_trainable_params for layer in plan)
+    return ParamCounts(trainable + non_trainable, trainable, non_trainable)
+
+
+def describe(spec: ModelSpec) -> str:
+    """The architecture in one line, e.g. `784 → 512 relu, drop 0.4 → 128 relu → 10`."""
+    parts = []
+    for layer in spec.layers:
+        text = f"{layer.units} {layer.activation}"
+        if layer.batch_norm != "none":
+            text += f", BN {layer.batch_norm}"
+        if layer.dropout > 0:
+            text += f", drop {layer.dropout:g}"
+        parts.append(text)
+    return " → ".join([str(INPUT_SIZE), *parts, str(NUM_CLASSES)])
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _check_int(problems, name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.append(Problem(name, f"must be a whole number, got {value!r}"))
+    elif not low <= value <= high:
+        problems.append(Problem(name, f"must be between {low:,} and {high:,}, got {value:,}"))
+
+
+def _check_number(problems, name, value, low, high, *, low_open=False):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(Problem(name, f"must be a number, got {value!r}"))
+        return
+    if not math.isfinite(value):
+        problems.append(Problem(name, f"must be a finite number, got {value!r}"))
+        return
+    too_low = value <= low if low_open else value < low
+    if too_low or value > high:
+        bracket = "(" if low_open else "["
+        problems.append(Problem(name, f"must be in {bracket}{low:g}, {high:g}], got {value:g}"))
+
+
+def _check_choice(problems, name, value, choices):
+    if value not in choices:
+        problems.append(Problem(name, f"must be one of {', '.join(choices)}; got {value!r}"))
+
+
+def validate(spec: ModelSpec) -> list[Problem]:
+    """Every problem with `spec`, each with the field it concerns; empty when valid."""
+    problems: list[Problem] = []
+    if not isinstance(spec.layers, tuple | list) or not spec.layers:
+        problems.append(Problem("layers", "add at least one hidden layer"))
+    elif len(spec.layers) > MAX_LAYERS:
+        problems.append(Problem("layers", f"at most {MAX_LAYERS} hidden layers, got {len(spec.layers)}"))
+    for i, layer in enumerate(spec.layers if isinstance(spec.layers, tuple | list) else ()):
+        where = f"layers[{i}]"
+        if not isinstance(layer, LayerSpec):
+            problems.append(Problem(where, "must be a layer"))
+            continue
+        _check_int(problems, f"{where}.units", layer.units, 1, MAX_UNITS)
+        _check_choice(problems, f"{where}.activation", layer.activation, ACTIVATIONS)
+        _check_number(problems, f"{where}.dropout", layer.dropout, 0.0, MAX_DROPOUT)
+        _check_choice(problems, f"{where}.batch_norm", layer.batch_norm, BATCH_NORM_PLACEMENTS)
+    _check_choice(problems, "optimizer", spec.optimizer, OPTIMIZERS)
+    _check_number(problems, "learning_rate", spec.learning_rate, 0.0, 1.0, low_open=True)
+    _check_number(problems, "momentum", spec.momentum, 0.0, 0.999)
+    _check_int(problems, "batch_size", spec.batch_size, *BATCH_SIZE_RANGE)
+    _check_int(problems, "epochs", spec.epochs, *EPOCHS_RANGE)
+    _check_int(problems, "seed", spec.seed, *SEED_RANGE)
+    _check_choice(problems, "initializer", spec.initializer, INITIALIZERS)
+    _check_choice(problems, "validation", spec.validation, VALIDATION_SOURCES)
+    if not isinstance(spec.name, str) or len(spec.name) > 80:
+        problems.append(Problem("name", "must be text of at most 80 characters"))
+    return problems
+
+
+def check(spec: ModelSpec) -> ModelSpec:
+    """`spec` itself when valid; otherwise raise SpecError listing every problem."""
+    problems = validate(spec)
+    if problems:
+        raise SpecError(problems)
+    return spec
+
+
+_SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(ModelSpec))
+_LAYER_FIELDS = tuple(f.name for f in dataclasses.fields(LayerSpec))
+
+
+def _unknown_keys(data: dict, known: tuple[str, ...], where: str) -> list[Problem]:
+    return [
+        Problem(f"{where}{key}", f"unknown key; known keys are {', '.join(known)}") for key in data if key not in known
+    ]
+
+
+def from_dict(data: object) -> ModelSpec:
+    """Read a spec from its JSON form, raising SpecError with every problem at once.
+
+    Missing keys take their defaults (except `layers` and each layer's `units`);
+    unknown keys, wrong types, NaN and out-of-range values are problems.
+    """
+    if not isinstance(data, dict):
+        raise SpecError([Problem("spec", f"must be a JSON object, got {type(data).__name__}")])
+    problems = _unknown_keys(data, _SPEC_FIELDS, "")
+    raw_layers = data.get("layers")
+    layers: list[LayerSpec] = []
+    if not isinstance(raw_layers, list):
+        problems.append(Problem("layers", 'must be a list of layers, e.g. [{"units": 128}]'))
+    else:
+        for i, raw in enumerate(raw_layers):
+            where = f"layers[{i}]"
+            if not isinstance(raw, dict):
+                problems.append(Problem(where, "must be an object with at least `units`"))
+                continue
+            problems += _unknown_keys(raw, _LAYER_FIELDS, f"{where}.")
+            if "units" not in raw:
+                problems.append(Problem(f"{where}.units", "is missing"))
+                continue
+            layers.append(LayerSpec(**{k: raw[k] for k in _LAYER_FIELDS if k in raw}))
+    settings = {k: data[k] for k in _SPEC_FIELDS if k in data and k != "layers"}
+    spec = ModelSpec(layers=tuple(layers), **settings)
+    checked = validate(spec)
+    if any(p.field.startswith("layers") for p in problems):
+        # The layer list itself was malformed: its count says nothing more.
+        checked = [p for p in checked if p.field != "layers"]
+    problems += checked
+    if problems:
+        raise SpecError(problems)
+    return spec

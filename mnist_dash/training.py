@@ -1,0 +1,121 @@
+"""The LiveHistory callback: what a page needs to draw training while `fit` runs.
+
+It records, thread-safely:
+- per batch, throttled to one point every `batch_interval` seconds, the running
+  training loss and accuracy of the epoch so far (what Keras's progress bar shows),
+  at a fractional epoch position so they share the epoch axis;
+- per epoch: loss, accuracy, val_loss, val_accuracy and seconds;
+- per epoch, a compact snapshot of every layer's weights (see `mnist_dash.weights`).
+It also turns a stop request (a threading.Event) into `model.stop_training` before
+the next batch, and cuts short the validation pass of an epoch that was stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import keras
+import numpy as np
+
+from mnist_dash.data import Split
+from mnist_dash.model import build_model, layer_weights
+from mnist_dash.spec import ModelSpec
+from mnist_dash.weights import WeightRecorder
+
+EPOCH_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class LiveHistory(keras.callbacks.Callback):
+    """Records batches, epochs and weight snapshots for live display; honours a stop event."""
+
+    # Keras may call on_train_batch_end on a helper thread; every write takes the lock.
+    async_safe = True
+
+    def __init__(self, stop_event: threading.Event | None = None, batch_interval: float = 0.25, seed: int = 0):
+        super().__init__()
+        self.stop_event = stop_event or threading.Event()
+        self.batch_interval = batch_interval
+        self.weights = WeightRecorder(seed=seed)
+        self.lock = threading.Lock()
+        self.epochs: list[dict] = []
+        self.batches: list[dict] = []
+        self.epoch = 0  # zero-based index of the epoch in progress
+        self.batch = 0  # batches done in that epoch
+        self.steps = 0  # batches per epoch
+        self._last_point = -float("inf")
+        self._epoch_started = 0.0
+        self._validation_cut = False
+
+    def on_train_begin(self, logs=None):
+        self.steps = self.params.get("steps") or 0
+        with self.lock:
+            self.weights.record(layer_weights(self.model))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.batch = epoch, 0
+        self._validation_cut = False
+        self._epoch_started = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.stop_event.is_set():
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        self.batch = batch + 1
+        if self.stop_event.is_set():
+            self.model.stop_training = True
+        now = time.perf_counter()
+        if now - self._last_point < self.batch_interval or "loss" not in logs:
+            return
+        self._last_point = now
+        point = {
+            "epoch": self.epoch + self.batch / max(self.steps, 1),
+            "loss": float(logs["loss"]),
+            "accuracy": float(logs.get("accuracy", np.nan)),
+        }
+        with self.lock:
+            self.batches.append(point)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        if self.stop_event.is_set():
+            self.model.stop_evaluating = True
+            self._validation_cut = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.batch < self.steps or self._validation_cut:
+            return  # Stopped part-way: its numbers would mislead; the batch points stay.
+        record = {"epoch": epoch + 1, **{k: float(logs.get(k, np.nan)) for k in EPOCH_KEYS}}
+        record["seconds"] = time.perf_counter() - self._epoch_started
+        snapshot = layer_weights(self.model)
+        with self.lock:
+            self.epochs.append(record)
+            self.weights.record(snapshot)
+
+
+def train(spec: ModelSpec, split: Split, callbacks=(), epochs: int | None = None) -> keras.Model:
+    """Build `spec`'s model and fit it on `split`; returns the trained model.
+
+    Seeds Python, NumPy and the backend from `spec.seed` first (process-wide: Keras
+    has no per-model seed for shuffling).
+    """
+    keras.utils.set_random_seed(spec.seed)
+    model = build_model(spec)
+    model.fit(
+        split.x_train,
+        split.y_train,
+        batch_size=spec.batch_size,
+        epochs=epochs or spec.epochs,
+        validation_data=(split.x_val, split.y_val),
+        callbacks=list(callbacks),
+        verbose=0,
+    )
+    return model
+
+
+def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, batch_size: int = 1024) -> tuple[float, float]:
+    """Test loss and accuracy, as the notebook's `model.evaluate` prints them."""
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0)
+    return float(test_loss), float(test_accuracy)

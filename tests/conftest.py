@@ -1,0 +1,52 @@
+"""Shared fixtures: small synthetic MNIST-like data that a tiny MLP learns in an epoch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_dash.data import Mnist, validate_arrays
+from mnist_dash.spec import LayerSpec, ModelSpec
+
+
+def make_digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Images where class k is a bright bar on row 2k+4, over faint noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, size=count).astype(np.uint8)
+    images = rng.integers(0, 40, size=(count, 28, 28)).astype(np.uint8)
+    for row in range(10):
+        images[labels == row, 2 * row + 4, 4:24] = 255
+    return images, labels
+
+
+@pytest.fixture(scope="session")
+def tiny_data() -> Mnist:
+    x_train, y_train = make_digits(1200, seed=1)
+    x_test, y_test = make_digits(300, seed=2)
+    return validate_arrays(x_train, y_train, x_test, y_test, source="synthetic")
+
+
+@pytest.fixture
+def tiny_spec() -> ModelSpec:
+    return ModelSpec(layers=(LayerSpec(32, dropout=0.1), LayerSpec(16, batch_norm="after")), batch_size=64, epochs=2,
+                     name="tiny")  # fmt: skip
+
+
+@pytest.fixture
+def mnist_path() -> Path:
+    """The real MNIST file; required in CI, skipped only on a machine without it."""
+    path = os.environ.get("MNIST_DASH_DATA")
+    if path and Path(path).is_file():
+        return Path(path)
+    if os.environ.get("CI"):
+        pytest.fail("MNIST_DASH_DATA must point at the real mnist.npz in CI")
+    pytest.skip("set MNIST_DASH_DATA to the real mnist.npz to run this test")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own run store, never the user's."""
+    monkeypatch.setenv("MNIST_DASH_HOME", str(tmp_path / "home"))

@@ -1,0 +1,133 @@
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from mnist_dash.data import Mnist
+from mnist_dash.jobs import JobLimiter, JobStatus, TrainingJob, max_jobs_from_env
+from mnist_dash.runs import RunStore
+
+from .conftest import make_digits
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.005)
+    raise AssertionError("condition not reached in time")
+
+
+@pytest.fixture(scope="module")
+def slow_data():
+    """Enough batches of 8 that an epoch lasts long enough to stop in the middle."""
+    x_train, y_train = make_digits(6000, seed=4)
+    x_test, y_test = make_digits(200, seed=5)
+    return Mnist(x_train, y_train, x_test, y_test)
+
+
+def test_job_runs_to_finished_with_test_metrics_and_a_saved_run(tiny_data, tiny_spec, tmp_path):
+    store = RunStore(tmp_path)
+    job = TrainingJob(tiny_spec, tiny_data, store=store, limiter=JobLimiter(1)).start()
+    snap = job.wait(timeout=120)
+    assert snap.status == JobStatus.FINISHED, snap.error
+    assert [h["epoch"] for h in snap.history] == [1, 2]
+    assert snap.progress == 1.0 and snap.eta is None
+    assert snap.test_accuracy > 0.9 and snap.test_loss > 0
+    saved = store.get(snap.run_id)
+    assert saved.status == "finished" and saved.test_accuracy == snap.test_accuracy
+    assert job.weight_history().epochs == 3
+
+
+def test_stop_mid_epoch_ends_stopped_with_partial_history(slow_data, tiny_spec, tmp_path):
+    store = RunStore(tmp_path)
+    spec = tiny_spec.replace(batch_size=8, epochs=20)
+    job = TrainingJob(spec, slow_data, store=store, limiter=JobLimiter(1)).start()
+    # Wait for a live point inside epoch 2, then press Stop.
+    wait_until(lambda: any(p["epoch"] > 1.0 for p in job.snapshot().batch_history))
+    running = job.snapshot()
+    assert running.status == JobStatus.RUNNING and 0 < running.progress < 1 and running.eta > 0
+    job.stop()
+    snap = job.wait(timeout=60)
+    assert snap.status == JobStatus.STOPPED
+    assert [h["epoch"] for h in snap.history] == [1]
+    assert snap.batch_history[-1]["epoch"] > 1.0
+    assert snap.test_accuracy is None  # a stopped run is not evaluated as if it were done
+    saved = store.get(snap.run_id)
+    assert saved.status == "stopped" and saved.epochs_run == 1
+
+
+def test_a_failure_inside_fit_ends_failed_with_the_message(tiny_data, tiny_spec):
+    broken = Mnist(np.zeros((64, 27, 27), np.uint8), tiny_data.y_train[:64], tiny_data.x_test, tiny_data.y_test)
+    job = TrainingJob(tiny_spec, broken, limiter=JobLimiter(1)).start()
+    snap = job.wait(timeout=60)
+    assert snap.status == JobStatus.FAILED
+    assert "27" in snap.error and snap.error.split(":")[0].endswith("Error")
+    assert not job._thread.is_alive()
+
+
+def test_a_failed_save_ends_failed_and_frees_the_slot(tiny_data, tiny_spec):
+    class FullDisk:
+        def save(self, **kwargs):
+            raise OSError(28, "No space left on device")
+
+    limiter = JobLimiter(1)
+    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=FullDisk(), limiter=limiter).start().wait(60)
+    assert snap.status == JobStatus.FAILED and "No space left" in snap.error
+    assert limiter.running == 0
+
+
+def test_two_jobs_with_a_limit_of_one_queue(slow_data, tiny_data, tiny_spec):
+    limiter = JobLimiter(1)
+    first = TrainingJob(tiny_spec.replace(batch_size=8, epochs=20), slow_data, limiter=limiter).start()
+    wait_until(lambda: first.snapshot().status == JobStatus.RUNNING)
+    second = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, limiter=limiter).start()
+    wait_until(lambda: second.snapshot().queue_position == 1)
+    assert second.snapshot().status == JobStatus.QUEUED and limiter.running == 1
+    first.stop()
+    assert second.wait(timeout=60).status == JobStatus.FINISHED
+    assert first.snapshot().status == JobStatus.STOPPED
+
+
+def test_stopping_a_queued_job_leaves_the_queue(tiny_data, tiny_spec):
+    limiter = JobLimiter(1)
+    holder = threading.Event()
+    assert limiter.acquire("someone-else", holder)
+    queued = TrainingJob(tiny_spec, tiny_data, limiter=limiter).start()
+    wait_until(lambda: queued.snapshot().queue_position == 1)
+    queued.stop()
+    snap = queued.wait(timeout=10)
+    assert snap.status == JobStatus.STOPPED and snap.history == () and snap.run_id is None
+    assert limiter.queued == 0
+
+
+def test_queue_positions_are_first_come_first_served():
+    limiter = JobLimiter(2)
+    never = threading.Event()
+    assert limiter.acquire("a", never) and limiter.acquire("b", never)
+    waiters = [threading.Thread(target=limiter.acquire, args=(name, never)) for name in ("c", "d")]
+    for thread in waiters:
+        thread.start()
+        wait_until(lambda t=thread: limiter.queued == waiters.index(t) + 1)
+    assert (limiter.position("c"), limiter.position("d"), limiter.position("a")) == (1, 2, 0)
+    limiter.release("a")
+    wait_until(lambda: limiter.position("d") == 1)
+    limiter.release("b")
+    for thread in waiters:
+        thread.join(5)
+    assert limiter.running == 2 and limiter.queued == 0
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", 1), (" 4 ", 4)])
+def test_max_jobs_from_env(monkeypatch, raw, expected):
+    monkeypatch.setenv("MNIST_DASH_MAX_JOBS", raw)
+    assert max_jobs_from_env() == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "two", "1.5"])
+def test_bad_max_jobs_is_a_clear_error(monkeypatch, raw):
+    monkeypatch.setenv("MNIST_DASH_MAX_JOBS", raw)
+    with pytest.raises(ValueError, match="MNIST_DASH_MAX_JOBS must be a whole number"):
+        max_jobs_from_env()

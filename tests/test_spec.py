@@ -1,0 +1,150 @@
+import json
+import math
+
+import pytest
+
+from mnist_dash.presets import NOTEBOOK_PRESETS, PRESETS, get_preset
+from mnist_dash.spec import (
+    LayerSpec,
+    ModelSpec,
+    SpecError,
+    check,
+    count_params,
+    describe,
+    from_dict,
+    layer_plan,
+    validate,
+)
+
+# The totals printed by the notebook's model.summary() (trainable, non-trainable).
+NOTEBOOK_COUNTS = {
+    "notebook-2-hidden": (468_874, 468_874, 0),
+    "notebook-3-hidden-bn": (575_510, 574_710, 800),
+    "notebook-5-hidden-bn": (784_960, 784_460, 500),
+}
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_PRESETS)
+def test_notebook_presets_have_the_notebooks_parameter_counts(name):
+    counts = count_params(PRESETS[name])
+    assert (counts.total, counts.trainable, counts.non_trainable) == NOTEBOOK_COUNTS[name]
+
+
+def test_notebook_presets_train_like_the_notebook():
+    for name in NOTEBOOK_PRESETS:
+        spec = PRESETS[name]
+        assert (spec.optimizer, spec.batch_size, spec.epochs, spec.validation) == ("adam", 128, 20, "test")
+
+
+def test_every_preset_is_valid_and_named_as_its_key():
+    for name, spec in PRESETS.items():
+        assert validate(spec) == []
+        assert spec.name == name
+
+
+def test_unknown_preset_names_the_known_ones():
+    with pytest.raises(KeyError, match="notebook-2-hidden"):
+        get_preset("nope")
+
+
+def test_layer_plan_names_and_bn_placement():
+    spec = ModelSpec(layers=(LayerSpec(8, "tanh", 0.2, "before"), LayerSpec(4, batch_norm="after")))
+    plan = [(p.name, p.kind) for p in layer_plan(spec)]
+    assert plan == [
+        ("scale", "Rescaling"),
+        ("flatten", "Flatten"),
+        ("hidden_1", "Dense"),
+        ("bn_1", "BatchNormalization"),
+        ("activation_1", "Activation"),
+        ("dropout_1", "Dropout"),
+        ("hidden_2", "Dense"),
+        ("bn_2", "BatchNormalization"),
+        ("output", "Dense"),
+    ]
+    # With BN before the activation the Dense layer itself is linear.
+    assert layer_plan(spec)[2].config["activation"] == "linear"
+    assert layer_plan(spec)[4].config["activation"] == "tanh"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_json_round_trip(name):
+    spec = PRESETS[name]
+    assert from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_missing_keys_take_defaults():
+    spec = from_dict({"layers": [{"units": 64}]})
+    assert spec == ModelSpec(layers=(LayerSpec(64),))
+
+
+def test_every_problem_is_reported_at_once_with_its_field():
+    data = {
+        "layers": [{"units": 0, "dropout": 1.5, "activation": "softplus", "batch_norm": "middle"}],
+        "learning_rate": 0,
+        "batch_size": 4,
+        "epochs": 500,
+        "optimizer": "adagrad",
+        "initializer": "zeros",
+        "validation": "train",
+    }
+    with pytest.raises(SpecError) as caught:
+        from_dict(data)
+    fields = [p.field for p in caught.value.problems]
+    assert fields == [
+        "layers[0].units",
+        "layers[0].activation",
+        "layers[0].dropout",
+        "layers[0].batch_norm",
+        "optimizer",
+        "learning_rate",
+        "batch_size",
+        "epochs",
+        "initializer",
+        "validation",
+    ]
+    assert "between 1 and 2,048" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"layers": [{"units": 8}], "colour": "red"}, "colour", "unknown key"),
+        ({"layers": [{"units": 8, "size": 3}]}, "layers[0].size", "unknown key"),
+        ({"layers": [{"units": "8"}]}, "layers[0].units", "whole number"),
+        ({"layers": [{"units": 8.0}]}, "layers[0].units", "whole number"),
+        ({"layers": [{"units": True}]}, "layers[0].units", "whole number"),
+        ({"layers": [{"units": 8}], "learning_rate": math.nan}, "learning_rate", "finite"),
+        ({"layers": [{"units": 8}], "learning_rate": math.inf}, "learning_rate", "finite"),
+        ({"layers": [{"units": 8, "dropout": math.nan}]}, "layers[0].dropout", "finite"),
+        ({"layers": [{"units": 8}], "learning_rate": "fast"}, "learning_rate", "number"),
+        ({"layers": [{"units": 8}], "learning_rate": 1.5}, "learning_rate", "(0, 1]"),
+        ({"layers": [{"units": 8}], "optimizer": ["adam"]}, "optimizer", "one of"),
+        ({"layers": [{"units": 8}], "name": 7}, "name", "text"),
+        ({"layers": [{"dropout": 0.1}]}, "layers[0].units", "missing"),
+        ({"layers": ["128"]}, "layers[0]", "object"),
+        ({"layers": {"units": 8}}, "layers", "list"),
+        ({}, "layers", "list"),
+        ({"layers": []}, "layers", "at least one"),
+        ({"layers": [{"units": 8}] * 11}, "layers", "at most 10"),
+        ([1, 2], "spec", "JSON object"),
+        ("layers", "spec", "JSON object"),
+    ],
+)
+def test_bad_json_is_a_clear_error(data, field, words):
+    with pytest.raises(SpecError) as caught:
+        from_dict(data)
+    matching = [p for p in caught.value.problems if p.field == field]
+    assert matching, caught.value.problems
+    assert words in matching[0].message
+
+
+def test_check_accepts_a_valid_spec_and_rejects_an_invalid_one():
+    good = ModelSpec(layers=(LayerSpec(10),))
+    assert check(good) is good
+    with pytest.raises(SpecError):
+        check(good.replace(epochs=0))
+
+
+def test_describe_reads_as_one_line():
+    text = describe(PRESETS["notebook-3-hidden-bn"])
+    assert text == "784 → 500 relu, drop 0.4 → 300 relu, BN after, drop 0.4 → 100 relu, BN after → 10"

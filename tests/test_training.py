@@ -1,0 +1,79 @@
+import threading
+
+import keras
+import numpy as np
+
+from mnist_dash.data import validation_split
+from mnist_dash.training import LiveHistory, evaluate, train
+from mnist_dash.weights import STAT_NAMES, WeightHistory
+
+
+class StopAt(keras.callbacks.Callback):
+    """Sets the stop event at the end of a given global batch, like a Stop click would."""
+
+    def __init__(self, event: threading.Event, epoch: int, batch: int):
+        super().__init__()
+        self.event, self.epoch, self.batch_to_stop = event, epoch, batch
+        self.batches_run = 0
+        self.current_epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches_run += 1
+        if self.current_epoch == self.epoch and batch == self.batch_to_stop:
+            self.event.set()
+
+
+def test_live_history_records_epochs_batches_and_weights(tiny_data, tiny_spec):
+    live = LiveHistory(batch_interval=0.0)
+    model = train(tiny_spec, validation_split(tiny_data), callbacks=[live])
+    assert [record["epoch"] for record in live.epochs] == [1, 2]
+    for record in live.epochs:
+        assert set(record) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+        assert record["seconds"] > 0 and np.isfinite(record["loss"])
+    steps = int(np.ceil(1200 / 64))
+    assert len(live.batches) == 2 * steps  # interval 0: every batch
+    assert live.batches[0]["epoch"] == 1 / steps and live.batches[-1]["epoch"] == 2.0
+    history = live.weights.history
+    assert history.epochs == 3  # initial weights + 2 epochs
+    assert list(history.shapes)[:3] == ["hidden_1/kernel", "hidden_1/bias", "hidden_2/kernel"]
+    assert "bn_2/gamma" in history.shapes and "output/kernel" in history.shapes
+    assert len(history.samples["hidden_1/kernel"][0]) == 2000  # sampled from 784 x 32
+    assert len(history.samples["hidden_1/bias"][0]) == 32  # small tensors are kept whole
+    kernel_stats = np.stack(history.stats["hidden_1/kernel"])
+    assert kernel_stats.shape == (3, len(STAT_NAMES))
+    assert kernel_stats[0, STAT_NAMES.index("change")] == 0.0
+    assert kernel_stats[2, STAT_NAMES.index("change")] > 0.0
+    _loss, accuracy = evaluate(model, tiny_data.x_test, tiny_data.y_test)
+    assert accuracy > 0.9  # the bars are easy: far above the 0.1 of chance
+
+
+def test_batch_points_are_throttled(tiny_data, tiny_spec):
+    live = LiveHistory(batch_interval=3600.0)
+    train(tiny_spec, validation_split(tiny_data), callbacks=[live])
+    assert len(live.batches) == 1  # only the very first batch within the hour
+
+
+def test_stop_takes_effect_before_the_next_batch_and_drops_the_partial_epoch(tiny_data, tiny_spec):
+    event = threading.Event()
+    stopper = StopAt(event, epoch=1, batch=4)
+    live = LiveHistory(event, batch_interval=0.0)
+    train(tiny_spec.replace(epochs=5), validation_split(tiny_data), callbacks=[stopper, live])
+    steps = int(np.ceil(1200 / 64))
+    assert stopper.batches_run == steps + 5  # epoch 1 whole, then batches 0-4 of epoch 2
+    assert [record["epoch"] for record in live.epochs] == [1]
+    assert live.batches[-1]["epoch"] == 1 + 5 / steps  # the partial epoch's points are kept
+    assert live.weights.history.epochs == 2
+
+
+def test_weight_history_round_trips_through_arrays(tiny_data, tiny_spec):
+    live = LiveHistory()
+    train(tiny_spec.replace(epochs=1), validation_split(tiny_data), callbacks=[live])
+    original = live.weights.history
+    restored = WeightHistory.from_arrays(original.to_arrays())
+    assert list(restored.shapes) == list(original.shapes)
+    for key in original.shapes:
+        np.testing.assert_array_equal(np.stack(restored.samples[key]), np.stack(original.samples[key]))
+        np.testing.assert_array_equal(np.stack(restored.stats[key]), np.stack(original.stats[key]))
