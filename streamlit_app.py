@@ -1,7 +1,20 @@
-"""Entry point: `streamlit run streamlit_app.py`. Page config and navigation over pages/."""
+"""Entry point: `streamlit run streamlit_app.py`. Page config, navigation over pages/, the shared sidebar."""
 
 import streamlit as st
 
-st.set_page_config(page_title="mnist_dash", page_icon="🔢", layout="wide")
-navigation = st.navigation([st.Page("pages/home.py", title="Home", icon="🏠", default=True)])
+from mnist_dash.ui import sidebar, state
+
+st.set_page_config(page_title="mnist_dash: how MLPs learn", page_icon="🔢", layout="wide")
+navigation = st.navigation(
+    [
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/design.py", title="Design", icon=":material/edit:"),
+        st.Page("app_pages/train.py", title="Train", icon=":material/monitoring:"),
+    ]
+)
+state.init_design()
+if state.dataset() is None:
+    st.info("Every page needs MNIST. Fix the above, then reload the page.", icon=":material/build:")
+    st.stop()
+sidebar.render()
 navigation.run()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from mnist_dash.presets import PRESETS, get_preset
+from mnist_dash.share import parse_spec_json
 from mnist_dash.spec import Problem, SpecError, count_params, describe, from_dict
 
 EXIT_INVALID = 2
@@ -19,14 +20,12 @@ EXIT_INVALID = 2
 def _read_spec(path: str):
     """A spec from a JSON file; SpecError with a clear problem for an unreadable one."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise SpecError([Problem(path, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError([Problem(path, f"cannot be read ({error})")]) from None
-    except json.JSONDecodeError as error:
-        raise SpecError([Problem(path, f"is not valid JSON: {error.msg} at line {error.lineno}")]) from None
-    return from_dict(data)
+    except OSError as error:
+        raise SpecError([Problem(path, f"cannot be read ({error.strerror})")]) from None
+    return parse_spec_json(raw, source=path)
 
 
 def cmd_presets(args) -> int:
@@ -54,8 +53,10 @@ def cmd_validate(args) -> int:
             print(f"invalid: {problem}", file=sys.stderr)
         return EXIT_INVALID
     counts = count_params(spec)
-    print(f"valid: {describe(spec)}; {counts.total:,} params; {spec.optimizer}, batch {spec.batch_size}, "
-          f"{spec.epochs} epochs")  # fmt: skip
+    print(
+        f"valid: {describe(spec)}; {counts.total:,} params; {spec.optimizer}, batch {spec.batch_size}, "
+        f"{spec.epochs} epochs"
+    )
     return 0
 
 

@@ -135,6 +135,17 @@ class JobSnapshot:
         return min(1.0, (self.epoch + within) / self.spec.epochs)
 
     @property
+    def status_line(self) -> str:
+        """The state in a few words: `queued #2`, `running epoch 3 of 20`, `finished`, ..."""
+        if self.status == JobStatus.QUEUED:
+            return f"queued #{self.queue_position}" if self.queue_position else "queued"
+        if self.status == JobStatus.RUNNING:
+            return f"running epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs}"
+        if self.status == JobStatus.STOPPED:
+            return f"stopped after {self.epoch} of {self.spec.epochs} epochs"
+        return str(self.status)
+
+    @property
     def eta(self) -> float | None:
         """Seconds left at the pace so far; None until there is a pace to go by."""
         if self.status != JobStatus.RUNNING or self.progress <= 0:

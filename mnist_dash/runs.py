@@ -73,6 +73,14 @@ class RunListing:
     damaged: list[DamagedRun]
 
 
+def history_csv(history: list[dict]) -> str:
+    """Per-epoch history as CSV, one row per epoch, columns as Keras names them."""
+    columns = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+    lines = [",".join(columns)]
+    lines += [",".join(f"{record[c]:.6g}" if c != "epoch" else str(record[c]) for c in columns) for record in history]
+    return "\n".join(lines) + "\n"
+
+
 def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
@@ -93,9 +101,18 @@ class RunStore:
             raise RunNotFound(f"not a run id: {run_id!r}")
         return self.runs_dir / run_id
 
-    def save(self, *, spec: ModelSpec, status: str, history: list[dict], batch_history: list[dict],
-             weights: WeightHistory, model, test_loss: float | None = None,
-             test_accuracy: float | None = None) -> str:  # fmt: skip
+    def save(
+        self,
+        *,
+        spec: ModelSpec,
+        status: str,
+        history: list[dict],
+        batch_history: list[dict],
+        weights: WeightHistory,
+        model,
+        test_loss: float | None = None,
+        test_accuracy: float | None = None,
+    ) -> str:
         """Write one run atomically and return its id."""
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC)

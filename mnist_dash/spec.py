@@ -84,6 +84,16 @@ class Problem:
         return f"{self.field}: {self.message}"
 
 
+def field_label(field: str) -> str:
+    """A field path for people: `layers[1].units` → `Layer 2 units`, `batch_size` → `Batch size`."""
+    if field.startswith("layers[") and "]" in field:
+        index, _, rest = field[len("layers[") :].partition("]")
+        if index.isdigit():
+            label = f"Layer {int(index) + 1}"
+            return f"{label} {rest.lstrip('.').replace('_', ' ')}".strip()
+    return field.replace("_", " ").capitalize()
+
+
 class SpecError(ValueError):
     """A spec that cannot be used; `problems` lists every reason at once."""
 
@@ -183,13 +193,18 @@ def describe(spec: ModelSpec) -> str:
 
 
 def _check_int(problems, name, value, low, high):
-    if isinstance(value, bool) or not isinstance(value, int):
+    if value is None:
+        problems.append(Problem(name, f"is empty; enter a whole number from {low:,} to {high:,}"))
+    elif isinstance(value, bool) or not isinstance(value, int):
         problems.append(Problem(name, f"must be a whole number, got {value!r}"))
     elif not low <= value <= high:
         problems.append(Problem(name, f"must be between {low:,} and {high:,}, got {value:,}"))
 
 
 def _check_number(problems, name, value, low, high, *, low_open=False):
+    if value is None:
+        problems.append(Problem(name, f"is empty; enter a number from {low:g} to {high:g}"))
+        return
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(Problem(name, f"must be a number, got {value!r}"))
         return

@@ -31,8 +31,9 @@ def tiny_data() -> Mnist:
 
 @pytest.fixture
 def tiny_spec() -> ModelSpec:
-    return ModelSpec(layers=(LayerSpec(32, dropout=0.1), LayerSpec(16, batch_norm="after")), batch_size=64, epochs=2,
-                     name="tiny")  # fmt: skip
+    return ModelSpec(
+        layers=(LayerSpec(32, dropout=0.1), LayerSpec(16, batch_norm="after")), batch_size=64, epochs=2, name="tiny"
+    )
 
 
 @pytest.fixture

@@ -20,8 +20,16 @@ def trained(tiny_data):
 
 def save(store, trained, status="finished"):
     spec, live, model = trained
-    return store.save(spec=spec, status=status, history=live.epochs, batch_history=live.batches,
-                      weights=live.weights.history, model=model, test_loss=0.5, test_accuracy=0.9)  # fmt: skip
+    return store.save(
+        spec=spec,
+        status=status,
+        history=live.epochs,
+        batch_history=live.batches,
+        weights=live.weights.history,
+        model=model,
+        test_loss=0.5,
+        test_accuracy=0.9,
+    )
 
 
 def test_save_then_read_everything_back(tmp_path, trained, tiny_data):

@@ -11,6 +11,7 @@ from mnist_dash.spec import (
     check,
     count_params,
     describe,
+    field_label,
     from_dict,
     layer_plan,
     validate,
@@ -148,3 +149,11 @@ def test_check_accepts_a_valid_spec_and_rejects_an_invalid_one():
 def test_describe_reads_as_one_line():
     text = describe(PRESETS["notebook-3-hidden-bn"])
     assert text == "784 → 500 relu, drop 0.4 → 300 relu, BN after, drop 0.4 → 100 relu, BN after → 10"
+
+
+def test_field_labels_read_as_words():
+    assert field_label("layers[1].units") == "Layer 2 units"
+    assert field_label("layers[0].batch_norm") == "Layer 1 batch norm"
+    assert field_label("layers[3]") == "Layer 4"
+    assert field_label("layers") == "Layers"
+    assert field_label("learning_rate") == "Learning rate"

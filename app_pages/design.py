@@ -1,0 +1,94 @@
+"""Design: pick a preset or build an MLP, see its summary, share it, and send it to training."""
+
+import pandas as pd
+import streamlit as st
+
+from mnist_dash.plots import width_diagram
+from mnist_dash.presets import PRESETS
+from mnist_dash.share import parse_spec_json, to_json, to_query
+from mnist_dash.spec import SpecError, count_params, from_dict, layer_plan
+from mnist_dash.ui import design_form, state
+
+st.title("Design a network")
+if notice := st.session_state.pop("design_notice", None):
+    st.warning(notice, icon=":material/link:")
+
+try:
+    spec, problems = from_dict(state.design()), []
+except SpecError as error:
+    spec, problems = None, error.problems
+
+
+def _load_preset() -> None:
+    if name := st.session_state.design_preset:
+        state.set_design(PRESETS[name])
+
+
+inputs, summary = st.columns([3, 2], gap="large")
+with inputs:
+    st.selectbox(
+        "Start from a preset",
+        [None, *PRESETS],
+        key="design_preset",
+        on_change=_load_preset,
+        format_func=lambda name: name or "— choose a preset —",
+    )
+    st.subheader("Hidden layers")
+    design_form.layer_table(problems)
+    st.subheader("Training")
+    design_form.settings(problems)
+
+with summary:
+    st.subheader("Model summary")
+    if spec is None:
+        st.info("Fix the problems on the left to see the summary.", icon=":material/construction:")
+    else:
+        counts = count_params(spec)
+        st.metric("Parameters", f"{counts.total:,}")
+        st.caption(
+            f"{counts.trainable:,} trainable · {counts.non_trainable:,} non-trainable (batch-norm moving statistics)"
+        )
+        rows = [
+            {"layer": p.name, "type": p.kind, "output shape": str(p.output_shape), "parameters": p.params}
+            for p in layer_plan(spec)
+        ]
+        st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            width="stretch",
+            column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+        )
+        st.plotly_chart(width_diagram(spec), key="design_widths", config={"displayModeBar": False})
+
+st.divider()
+if spec is not None:
+    st.query_params.from_dict(to_query(spec))
+job = state.current_job()
+busy = job is not None and not job.snapshot().done
+train_col, download_col, upload_col = st.columns([1, 1, 2])
+if train_col.button(
+    "Train this design",
+    type="primary",
+    disabled=spec is None or busy,
+    key="design_train",
+    help="Fix the problems above first" if spec is None else None,
+):
+    state.start_job(spec, state.dataset())
+    st.switch_page("app_pages/train.py")
+if busy:
+    train_col.caption("A job is already training: see the Train page.")
+if spec is not None:
+    download_col.download_button(
+        "Download design (JSON)", to_json(spec), file_name="design.json", mime="application/json", key="design_download"
+    )
+    download_col.caption("Or share this page's link: it holds the design.")
+uploaded = upload_col.file_uploader("Upload a design (JSON)", type=["json"], key=design_form.widget_key("upload"))
+if uploaded is not None:
+    try:
+        state.set_design(parse_spec_json(uploaded.getvalue(), source=uploaded.name))
+        st.rerun()
+    except SpecError as error:
+        upload_col.error(
+            "This file is not a usable design: " + "; ".join(str(p) for p in error.problems),
+            icon=":material/description:",
+        )

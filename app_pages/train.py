@@ -1,0 +1,47 @@
+"""Train: start and stop a job, and watch its curves grow while it trains in the background."""
+
+import streamlit as st
+
+from mnist_dash.spec import SpecError, describe, from_dict
+from mnist_dash.ui import state, train_view
+
+st.title("Train")
+try:
+    spec = from_dict(state.design())
+except SpecError:
+    spec = None
+job = state.current_job()
+active = job is not None and not job.snapshot().done
+
+start, stop, about = st.columns([1, 1, 4], vertical_alignment="center")
+start.button(
+    "Start",
+    type="primary",
+    key="train_start",
+    disabled=spec is None or active,
+    on_click=lambda: state.start_job(spec, state.dataset()),
+)
+stop.button("Stop", key="train_stop", disabled=not active, on_click=lambda: job.stop())
+if spec is None:
+    about.warning("The design has problems: fix them on the Design page first.", icon=":material/construction:")
+    st.page_link("app_pages/design.py", label="Go to Design", icon=":material/edit:")
+else:
+    about.markdown(
+        f"**{spec.name or 'Your design'}**: {describe(spec)} · {spec.epochs} epochs, batch {spec.batch_size}"
+    )
+
+
+@st.fragment(run_every=1.0)
+def live_view() -> None:
+    snap = job.snapshot()
+    train_view.render(snap)
+    if snap.done:
+        st.rerun()  # the whole page again: buttons enabled, results shown once
+
+
+if job is None:
+    st.info("Press **Start** to train this design. The curves appear here as it learns.", icon=":material/play_arrow:")
+elif active:
+    live_view()
+else:
+    train_view.render(job.snapshot())

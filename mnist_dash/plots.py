@@ -1,0 +1,113 @@
+"""Plotly figure builders: pure functions of the data, no Streamlit.
+
+Colours and sizes are chosen for a projector: thick lines, large fonts, and the
+same colour for a metric's train and validation curves (train dashed, as in the
+Compare page's convention; validation solid).
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from mnist_dash.spec import INPUT_SIZE, NUM_CLASSES, ModelSpec
+
+TRAIN_COLOUR = "#d62728"  # the notebook drew train loss in red
+VALIDATION_COLOUR = "#1f77b4"  # and validation loss in blue
+FONT_SIZE = 16
+_LABELS = {"loss": "Cross-entropy loss", "accuracy": "Accuracy"}
+
+
+def _layout(figure: go.Figure, title: str, y_title: str, revision: str) -> go.Figure:
+    figure.update_layout(
+        title=title,
+        xaxis_title="epoch",
+        yaxis_title=y_title,
+        font_size=FONT_SIZE,
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        # A constant uirevision keeps the user's zoom and legend clicks across live updates.
+        uirevision=revision,
+        height=380,
+    )
+    return figure
+
+
+def training_curves(
+    history, batch_history, metric: str = "loss", epochs: int | None = None, revision: str = "live"
+) -> go.Figure:
+    """Train and validation `metric` per epoch, plus the running per-batch value as a thin line.
+
+    Args:
+        history: per-epoch records with `epoch`, `<metric>` and `val_<metric>`.
+        batch_history: per-batch points with a fractional `epoch` and `<metric>`.
+        epochs: the planned number of epochs, to fix the x range while training.
+        revision: the Plotly uirevision; keep it constant to keep zoom across updates.
+    """
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=[p["epoch"] for p in batch_history],
+            y=[p[metric] for p in batch_history],
+            name=f"train {metric} (during the epoch)",
+            mode="lines",
+            line={"color": TRAIN_COLOUR, "width": 1},
+            opacity=0.45,
+            hovertemplate="%{y:.4f}",
+        )
+    )
+    for prefix, label, colour, dash in (
+        ("", "train", TRAIN_COLOUR, "dash"),
+        ("val_", "validation", VALIDATION_COLOUR, "solid"),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=[h["epoch"] for h in history],
+                y=[h[prefix + metric] for h in history],
+                name=f"{label} {metric}",
+                mode="lines+markers",
+                line={"color": colour, "width": 3, "dash": dash},
+                marker={"size": 8},
+                hovertemplate="%{y:.4f}",
+            )
+        )
+    _layout(figure, f"{_LABELS.get(metric, metric)} per epoch", metric, revision)
+    if epochs:
+        figure.update_xaxes(range=[0, epochs + 0.2], dtick=max(1, epochs // 10))
+    if metric == "accuracy":
+        figure.update_yaxes(tickformat=".1%")
+    return figure
+
+
+def width_diagram(spec: ModelSpec) -> go.Figure:
+    """The network's widths as centred bars, input to output: its shape at a glance."""
+    names = ["input", *[f"hidden {i}" for i in range(1, len(spec.layers) + 1)], "output"]
+    widths = [INPUT_SIZE, *[x.units for x in spec.layers], NUM_CLASSES]
+    notes = ["28×28 pixels", *[_layer_note(x) for x in spec.layers], "softmax"]
+    figure = go.Figure(
+        go.Funnel(
+            y=names,
+            x=widths,
+            text=[f"{w:,} · {note}" for w, note in zip(widths, notes, strict=True)],
+            textinfo="text",
+            marker={"color": ["#7f7f7f", *["#1f77b4"] * len(spec.layers), "#2ca02c"]},
+            connector={"fillcolor": "#e8eef7"},
+            hoverinfo="skip",
+        )
+    )
+    figure.update_layout(
+        font_size=FONT_SIZE - 2,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=60 + 45 * len(names),
+        showlegend=False,
+    )
+    return figure
+
+
+def _layer_note(layer) -> str:
+    note = layer.activation
+    if layer.batch_norm != "none":
+        note += f", BN {layer.batch_norm}"
+    if layer.dropout:
+        note += f", dropout {layer.dropout:g}"
+    return note

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware helpers: cached resources, session state and shared widgets."""

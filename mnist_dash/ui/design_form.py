@@ -1,0 +1,116 @@
+"""The Design page's inputs: the layer table and the training settings, kept in session state.
+
+The design lives in `st.session_state["design"]` (its JSON form, possibly invalid),
+not in widget state, so it survives page switches. Widget keys carry the design's
+version, so loading a preset, a link or an upload rebuilds the widgets from it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_dash.share import apply_table_edits
+from mnist_dash.spec import ACTIVATIONS, BATCH_NORM_PLACEMENTS, INITIALIZERS, OPTIMIZERS, Problem, field_label
+from mnist_dash.ui import state
+
+LAYER_COLUMNS = {
+    "units": st.column_config.NumberColumn("units", help="neurons in the layer (1-2048)", step=1, format="%d"),
+    "activation": st.column_config.SelectboxColumn("activation", options=ACTIVATIONS, required=True),
+    "dropout": st.column_config.NumberColumn("dropout", help="share of units dropped in training (0-0.9)", step=0.05),
+    "batch_norm": st.column_config.SelectboxColumn(
+        "batch norm", options=BATCH_NORM_PLACEMENTS, required=True, help="before or after the activation, or none"
+    ),
+}
+
+
+def widget_key(name: str) -> str:
+    return f"design_{name}_{st.session_state['design_version']}"
+
+
+def _apply_table(key: str) -> None:
+    design = state.design()
+    design["layers"] = apply_table_edits(design["layers"], st.session_state[key])
+    st.session_state["design_version"] += 1  # the table restarts from the updated rows
+
+
+def _copy_setting(field: str, key: str) -> None:
+    state.design()[field] = st.session_state[key]
+
+
+def show_problems(problems: list[Problem], prefix: str) -> None:
+    """Show the problems whose field starts with `prefix`, under the input they concern."""
+    for problem in problems:
+        if problem.field == prefix or problem.field.startswith(prefix + "[") or problem.field.startswith(prefix + "."):
+            st.error(f"{field_label(problem.field)}: {problem.message}", icon=":material/warning:")
+
+
+def layer_table(problems: list[Problem]) -> None:
+    key = widget_key("layers")
+    frame = pd.DataFrame(state.design()["layers"], columns=list(LAYER_COLUMNS))
+    frame.index = range(1, len(frame) + 1)
+    st.data_editor(
+        frame,
+        key=key,
+        column_config=LAYER_COLUMNS,
+        num_rows="dynamic",
+        on_change=_apply_table,
+        args=(key,),
+        width="stretch",
+    )
+    st.caption("Edit a cell, add a row at the bottom, or select rows and delete them. Input 784 → … → output 10.")
+    show_problems(problems, "layers")
+
+
+def _setting(widget, field: str, label: str, problems: list[Problem], **options) -> None:
+    key = widget_key(field)
+    widget(label, key=key, on_change=_copy_setting, args=(field, key), **options)
+    show_problems(problems, field)
+
+
+def settings(problems: list[Problem]) -> None:
+    design = state.design()
+    first, second, third = st.columns(3)
+    with first:
+        _setting(
+            st.selectbox,
+            "optimizer",
+            "Optimizer",
+            problems,
+            options=OPTIMIZERS,
+            index=OPTIMIZERS.index(design["optimizer"]),
+        )
+        _setting(
+            st.number_input,
+            "learning_rate",
+            "Learning rate",
+            problems,
+            value=design["learning_rate"],
+            step=0.0001,
+            format="%.4f",
+        )
+        if design["optimizer"] == "sgd":
+            _setting(st.number_input, "momentum", "Momentum (SGD)", problems, value=design["momentum"], step=0.05)
+    with second:
+        _setting(st.number_input, "batch_size", "Batch size", problems, value=design["batch_size"], step=1)
+        _setting(st.number_input, "epochs", "Epochs", problems, value=design["epochs"], step=1)
+    with third:
+        _setting(
+            st.selectbox,
+            "initializer",
+            "Weight initializer",
+            problems,
+            options=INITIALIZERS,
+            index=INITIALIZERS.index(design["initializer"]),
+        )
+        _setting(st.number_input, "seed", "Seed", problems, value=design["seed"], step=1)
+    _setting(
+        st.radio,
+        "validation",
+        "Validate on",
+        problems,
+        options=("test", "holdout"),
+        horizontal=True,
+        index=("test", "holdout").index(design["validation"]),
+        format_func={"test": "the test set (as the notebook)", "holdout": "a held-out 1/6 of the training set"}.get,
+    )

@@ -1,0 +1,98 @@
+"""What the Train page draws for a job's snapshot: progress, live curves, the epoch log, results."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_dash.jobs import JobSnapshot, JobStatus
+from mnist_dash.plots import training_curves
+from mnist_dash.runs import history_csv
+from mnist_dash.share import to_json
+from mnist_dash.ui import state
+
+
+def _seconds(value: float) -> str:
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def progress(snap: JobSnapshot) -> None:
+    if snap.status == JobStatus.QUEUED:
+        st.info(
+            f"Queued: **#{snap.queue_position}** in line. Training starts when the jobs ahead finish.",
+            icon=":material/hourglass_top:",
+        )
+        return
+    text = f"Epoch {min(snap.epoch + 1, snap.spec.epochs)} of {snap.spec.epochs}"
+    if snap.status == JobStatus.RUNNING and snap.batches_per_epoch:
+        text += f" · batch {snap.batch} of {snap.batches_per_epoch}"
+    text += f" · {_seconds(snap.elapsed)} elapsed"
+    if snap.eta is not None:
+        text += f" · about {_seconds(snap.eta)} left"
+    if snap.done:
+        done = f"{snap.epoch} of {snap.spec.epochs} epochs"
+        text = f"{str(snap.status).capitalize()} after {done} in {_seconds(snap.elapsed)}"
+    st.progress(snap.progress, text=text)
+
+
+def curves(snap: JobSnapshot) -> None:
+    loss, accuracy = st.columns(2)
+    for column, metric in ((loss, "loss"), (accuracy, "accuracy")):
+        figure = training_curves(
+            snap.history, snap.batch_history, metric, epochs=snap.spec.epochs, revision=snap.job_id
+        )
+        column.plotly_chart(figure, key=f"train_{metric}_chart")
+
+
+def epoch_log(snap: JobSnapshot) -> None:
+    if not snap.history:
+        return
+    frame = pd.DataFrame(snap.history).set_index("epoch")
+    st.dataframe(
+        frame.style.format({"seconds": "{:.1f}"} | {c: "{:.4f}" for c in frame.columns if c != "seconds"}),
+        width="stretch",
+        height=min(400, 38 + 35 * len(frame)),
+    )
+
+
+def results(snap: JobSnapshot) -> None:
+    if snap.status == JobStatus.FAILED:
+        st.error(
+            f"Training failed: {snap.error}. The app is still usable: change the design and try again.",
+            icon=":material/error:",
+        )
+        return
+    if snap.test_accuracy is not None:
+        st.subheader("On the test set")
+        st.code(f"Test score: {snap.test_loss}\nTest accuracy: {snap.test_accuracy}", language=None)
+    if snap.run_id is None:
+        return
+    model_path = state.store().model_path(snap.run_id)
+    model, history, design = st.columns(3)
+    model.download_button(
+        "Model (.keras)", lambda: model_path.read_bytes(), file_name=f"{snap.run_id}.keras", key="train_download_model"
+    )
+    history.download_button(
+        "History (CSV)",
+        history_csv(list(snap.history)),
+        file_name=f"{snap.run_id}.csv",
+        mime="text/csv",
+        key="train_download_history",
+    )
+    design.download_button(
+        "Design (JSON)",
+        to_json(snap.spec),
+        file_name=f"{snap.run_id}.json",
+        mime="application/json",
+        key="train_download_design",
+    )
+    st.caption(f"Saved as run `{snap.run_id}`.")
+
+
+def render(snap: JobSnapshot) -> None:
+    progress(snap)
+    curves(snap)
+    epoch_log(snap)
+    if snap.done:
+        results(snap)

@@ -1,0 +1,107 @@
+import json
+
+import pytest
+
+from mnist_dash.presets import PRESETS
+from mnist_dash.share import (
+    MAX_JSON_BYTES,
+    NEW_LAYER,
+    apply_table_edits,
+    from_query,
+    has_spec,
+    layer_rows,
+    parse_spec_json,
+    to_json,
+    to_query,
+)
+from mnist_dash.spec import LayerSpec, SpecError, from_dict
+
+DEFAULT = PRESETS["notebook-2-hidden"]
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_query_round_trip(name):
+    spec = PRESETS[name].replace(learning_rate=0.0003, seed=42)
+    query = to_query(spec)
+    assert all(isinstance(value, str) for value in query.values())
+    assert from_query(query, base=DEFAULT) == spec
+
+
+def test_query_reads_like_a_design():
+    query = to_query(PRESETS["notebook-3-hidden-bn"])
+    assert query["layers"] == "500:relu:0.4:none,300:relu:0.4:after,100:relu:0:after"
+    assert query["epochs"] == "20" and query["optimizer"] == "adam"
+
+
+def test_partial_query_fills_in_from_the_base_and_ignores_other_parameters():
+    spec = from_query({"layers": "32,16:tanh", "epochs": "3", "page": "design"}, base=DEFAULT)
+    assert spec.layers == (LayerSpec(32), LayerSpec(16, "tanh"))
+    assert spec.epochs == 3 and spec.optimizer == DEFAULT.optimizer
+    assert not has_spec({"page": "design"}) and has_spec({"epochs": "3"})
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"layers": "abc"}, "layers[0].units"),
+        ({"layers": "32:relu:lots"}, "layers[0].dropout"),
+        ({"layers": "32:relu:0:none:extra"}, "layers[0]"),
+        ({"layers": ""}, "layers[0]"),
+        ({"epochs": "ten"}, "epochs"),
+        ({"learning_rate": "fast"}, "learning_rate"),
+        ({"epochs": "0"}, "epochs"),
+        ({"optimizer": "adagrad"}, "optimizer"),
+        ({"layers": "0:relu:1.5"}, "layers[0].units"),
+    ],
+)
+def test_bad_query_is_a_spec_error_naming_the_field(query, field):
+    with pytest.raises(SpecError) as caught:
+        from_query(query, base=DEFAULT)
+    assert field in [p.field for p in caught.value.problems]
+
+
+def test_json_round_trip_and_cli_form():
+    spec = PRESETS["notebook-5-hidden-bn"]
+    assert parse_spec_json(to_json(spec)) == spec
+    assert parse_spec_json(to_json(spec).encode()) == spec
+    assert json.loads(to_json(spec)) == spec.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
+        (b'{"layers": [', "not valid JSON"),
+        (b"[]", "JSON object"),
+        (b" " * (MAX_JSON_BYTES + 1), "at most"),
+        (b'{"layers": [{"units": 0}]}', "between 1 and 2,048"),
+    ],
+)
+def test_bad_uploads_are_clear_errors(raw, words):
+    with pytest.raises(SpecError) as caught:
+        parse_spec_json(raw, source="upload.json")
+    assert words in str(caught.value)
+
+
+def test_table_edits_change_add_and_delete_rows():
+    rows = layer_rows(PRESETS["notebook-3-hidden-bn"])
+    edits = {
+        "edited_rows": {"0": {"units": 256.0}, 2: {"dropout": 0.25, "activation": "tanh"}},
+        "added_rows": [{"units": 32.0}, {}],
+        "deleted_rows": [1],
+    }
+    result = apply_table_edits(rows, edits)
+    assert [row["units"] for row in result] == [256, 100, 32, 64]
+    assert isinstance(result[0]["units"], int)
+    assert result[1]["activation"] == "tanh" and result[1]["dropout"] == 0.25
+    assert result[3] == NEW_LAYER
+    assert rows[0]["units"] == 500  # the input is not changed
+
+
+def test_table_edits_keep_invalid_values_for_validation_to_report():
+    result = apply_table_edits([dict(NEW_LAYER)], {"edited_rows": {0: {"units": None, "dropout": 1.5}}})
+    with pytest.raises(SpecError) as caught:
+        from_dict({"layers": result})
+    messages = {p.field: p.message for p in caught.value.problems}
+    assert messages["layers[0].units"].startswith("is empty")
+    assert "[0, 0.9]" in messages["layers[0].dropout"]
