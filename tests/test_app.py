@@ -1,0 +1,173 @@
+"""AppTest tests of the app's pages, on small synthetic digits.
+
+Fragments that refresh themselves (`run_every`) do not fire under AppTest, so the
+training tests wait on the job directly and then rerun the page, as the fragment would.
+"""
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnist_dash import jobs
+from mnist_dash.jobs import JobStatus
+from mnist_dash.presets import PRESETS
+from mnist_dash.share import to_query
+from mnist_dash.ui import state
+
+from .conftest import make_digits
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+TINY_QUERY = {"layers": "16:relu:0.1:after", "epochs": "2", "batch_size": "64", "name": "tiny"}
+
+
+@pytest.fixture(autouse=True)
+def tiny_mnist(tmp_path, monkeypatch):
+    x_train, y_train = make_digits(600, seed=1)
+    x_test, y_test = make_digits(100, seed=2)
+    path = tmp_path / "digits.npz"
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    monkeypatch.setenv("MNIST_DASH_DATA", str(path))
+    state._dataset.clear()
+    state.store.clear()
+    yield path
+    state._dataset.clear()
+    state.store.clear()
+
+
+def open_page(page: str, query: dict | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    app.run()
+    if page != "home":
+        app.switch_page(f"app_pages/{page}.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def texts(elements) -> str:
+    return " ".join(str(element.value) for element in elements)
+
+
+@pytest.mark.parametrize("page", ["home", "design", "train"])
+def test_every_page_renders(page):
+    app = open_page(page)
+    assert app.title
+
+
+@pytest.mark.parametrize("page", ["home", "design", "train"])
+def test_missing_mnist_is_one_clear_message_on_every_page(page, monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DASH_DATA", str(tmp_path / "absent.npz"))
+    state._dataset.clear()
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.run()
+    if page != "home":
+        app.switch_page(f"app_pages/{page}.py").run()
+    assert not app.exception
+    assert len(app.error) == 1 and "MNIST could not be loaded" in app.error[0].value
+    assert "MNIST_DASH_DATA" in app.error[0].value
+
+
+def test_choosing_a_preset_fills_the_table_and_the_total():
+    app = open_page("design")
+    app.selectbox(key="design_preset").select("notebook-3-hidden-bn").run()
+    assert not app.exception
+    assert [row["units"] for row in app.session_state["design"]["layers"]] == [500, 300, 100]
+    assert app.metric[0].value == "575,510"
+    assert "574,710 trainable · 800 non-trainable" in texts(app.caption)
+
+
+def test_an_invalid_design_shows_its_errors_and_disables_train():
+    app = open_page("design")
+    design = app.session_state["design"]
+    design["layers"][0] |= {"units": 0, "dropout": 1.5}
+    app.session_state["design"] = design
+    app.run()
+    errors = texts(app.error)
+    assert "Layer 1 units: must be between 1 and 2,048, got 0" in errors
+    assert "Layer 1 dropout: must be in [0, 0.9], got 1.5" in errors
+    assert app.button(key="design_train").disabled
+    assert not app.metric  # no summary for a design that cannot be built
+    app.switch_page("app_pages/train.py").run()
+    assert app.button(key="train_start").disabled
+
+
+def test_a_setting_error_appears_and_train_comes_back_when_fixed():
+    app = open_page("design")
+    epochs_key = f"design_epochs_{app.session_state['design_version']}"
+    app.number_input(key=epochs_key).set_value(0).run()
+    assert "Epochs: must be between 1 and 200, got 0" in texts(app.error)
+    assert app.button(key="design_train").disabled
+    app.number_input(key=epochs_key).set_value(5).run()
+    assert not app.error and not app.button(key="design_train").disabled
+    assert app.query_params["epochs"] == "5"
+
+
+def test_a_design_round_trips_through_query_parameters():
+    spec = PRESETS["notebook-5-hidden-bn"].replace(learning_rate=0.0005, seed=7, validation="holdout")
+    app = open_page("design", to_query(spec))
+    assert app.session_state["design"]["layers"][3] == {
+        "units": 200,
+        "activation": "relu",
+        "dropout": 0.3,
+        "batch_norm": "after",
+    }
+    assert app.metric[0].value == "784,960"
+    assert dict(app.query_params) == to_query(spec)
+
+
+def test_a_bad_link_falls_back_to_the_default_with_a_notice():
+    app = open_page("design", {"layers": "0:relu", "epochs": "many"})
+    assert "default design" in texts(app.warning) and "epochs" in texts(app.warning)
+    assert app.metric[0].value == "468,874"
+
+
+def test_training_runs_to_finished_and_shows_test_metrics():
+    app = open_page("design", TINY_QUERY)
+    app.switch_page("app_pages/train.py").run()
+    app.button(key="train_start").click().run()
+    job = app.session_state[state.JOB_KEY]
+    assert app.button(key="train_stop").disabled is False
+    snap = job.wait(timeout=120)
+    assert snap.status == JobStatus.FINISHED, snap.error
+    app.run()
+    assert not app.exception
+    assert "Test score:" in texts(app.code) and "Test accuracy:" in texts(app.code)
+    assert not app.button(key="train_start").disabled and app.button(key="train_stop").disabled
+    assert snap.run_id in texts(app.caption)
+
+
+def test_a_queued_job_shows_its_position():
+    limiter = jobs.default_limiter()
+    holder = threading.Event()
+    assert limiter.acquire("another-session", holder)
+    try:
+        app = open_page("design", TINY_QUERY)
+        app.switch_page("app_pages/train.py").run()
+        app.button(key="train_start").click().run()
+        assert "Queued: **#1** in line" in texts(app.info)
+    finally:
+        limiter.release("another-session")
+    snap = app.session_state[state.JOB_KEY].wait(timeout=120)
+    assert snap.status == JobStatus.FINISHED
+
+
+def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
+    from mnist_dash import training
+
+    def broken_train(*args, **kwargs):
+        raise RuntimeError("the kernel ran out of patience")
+
+    monkeypatch.setattr(training, "train", broken_train)
+    app = open_page("design", TINY_QUERY)
+    app.switch_page("app_pages/train.py").run()
+    app.button(key="train_start").click().run()
+    assert app.session_state[state.JOB_KEY].wait(timeout=30).status == JobStatus.FAILED
+    app.run()
+    assert "Training failed: RuntimeError: the kernel ran out of patience" in texts(app.error)
+    assert not app.button(key="train_start").disabled
+    app.switch_page("app_pages/design.py").run()
+    assert not app.exception
