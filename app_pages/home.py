@@ -1,16 +1,38 @@
-"""Home: what the app is for (the Design and Train pages come next)."""
+"""Home: what the app is for, a look at the data, and the way in."""
 
+import numpy as np
 import streamlit as st
 
-from mnist_dash.presets import PRESETS
-from mnist_dash.spec import count_params, describe
+from mnist_dash.data import examples_per_class
+from mnist_dash.plots import class_balance
+from mnist_dash.ui import state
 
-st.title("mnist_dash")
-st.write(
-    "Design a multilayer perceptron, train it on MNIST while its curves grow, and look inside it. "
-    "The pages for designing and training are on their way; the engine below them is ready."
+data = state.dataset()
+st.title("How does a neural network learn?")
+st.markdown(
+    "Design a multilayer perceptron, press **Train**, and watch its loss fall and its accuracy climb, "
+    "epoch by epoch, on MNIST's 70,000 handwritten digits. "
+    "Look inside it to see how its weights spread as it learns, and compare designs to see when a "
+    "network starts to memorise instead of generalise. "
+    "It starts from the three models of a 2019 Keras notebook, and lets you go further."
 )
-st.subheader("The notebook's models")
-rows = [{"preset": name, "parameters": count_params(s).total, "layers": describe(s)} for name, s in PRESETS.items()]
-st.dataframe(rows, hide_index=True)
-st.caption("Train one headless: `python -m mnist_dash train --preset notebook-2-hidden --epochs 1`")
+go_design, go_train, _ = st.columns([1, 1, 3])
+go_design.page_link("app_pages/design.py", label="Design a network", icon=":material/edit:")
+go_train.page_link("app_pages/train.py", label="Train it", icon=":material/monitoring:")
+
+st.subheader("The data: handwritten digits, 28 × 28 pixels")
+picks = examples_per_class(data.y_train, per_class=2)
+enlarged = [np.kron(data.x_train[i], np.ones((3, 3), np.uint8)) for i in picks]
+for row in range(2):
+    columns = st.columns(10)
+    for column, index, image in zip(columns, picks[row * 10 :], enlarged[row * 10 :], strict=False):
+        column.image(image, caption=f"label {data.y_train[index]}", width=84)
+
+facts, balance = st.columns([1, 2], gap="large")
+with facts:
+    st.metric("Training images", f"{len(data.x_train):,}")
+    st.metric("Test images", f"{len(data.x_test):,}")
+    st.caption("Each image is 784 numbers from 0 (black) to 255 (white); the network sees them scaled to 0-1.")
+with balance:
+    st.markdown("**Images per digit**: the classes are nearly balanced, so accuracy is a fair score.")
+    st.plotly_chart(class_balance(data.y_train, data.y_test), key="home_balance", config={"displayModeBar": False})

@@ -169,3 +169,9 @@ def validation_split(data: Mnist, source: str = "test") -> Split:
         cut = len(data.x_train) - len(data.x_train) // 6
         return Split(data.x_train[:cut], data.y_train[:cut], data.x_train[cut:], data.y_train[cut:])
     raise ValueError(f"validation source must be 'test' or 'holdout', got {source!r}")
+
+
+def examples_per_class(labels: np.ndarray, per_class: int = 2) -> list[int]:
+    """Indices of the first `per_class` images of each digit, ordered 0, 1, ..., 9, 0, 1, ..."""
+    firsts = [np.flatnonzero(labels == digit)[:per_class] for digit in range(10)]
+    return [int(indices[row]) for row in range(per_class) for indices in firsts if row < len(indices)]

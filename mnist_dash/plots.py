@@ -7,6 +7,7 @@ Compare page's convention; validation solid).
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from mnist_dash.spec import INPUT_SIZE, NUM_CLASSES, ModelSpec
@@ -111,3 +112,21 @@ def _layer_note(layer) -> str:
     if layer.dropout:
         note += f", dropout {layer.dropout:g}"
     return note
+
+
+def class_balance(y_train, y_test) -> go.Figure:
+    """How many images of each digit the training and test sets hold."""
+    figure = go.Figure()
+    for name, labels, colour in (("training", y_train, TRAIN_COLOUR), ("test", y_test, VALIDATION_COLOUR)):
+        counts = np.bincount(labels, minlength=NUM_CLASSES)
+        figure.add_trace(go.Bar(x=list(range(NUM_CLASSES)), y=counts, name=f"{name} set", marker_color=colour))
+    figure.update_layout(
+        barmode="group",
+        xaxis={"title": "digit", "dtick": 1},
+        yaxis_title="images",
+        font_size=FONT_SIZE - 2,
+        height=300,
+        margin={"l": 60, "r": 10, "t": 10, "b": 40},
+        legend={"orientation": "h", "y": 1.1},
+    )
+    return figure

@@ -155,3 +155,10 @@ def test_validation_split_test_and_holdout(tiny_data):
     np.testing.assert_array_equal(holdout.y_val, tiny_data.y_train[1000:])
     with pytest.raises(ValueError, match="holdout"):
         validation_split(tiny_data, "train")
+
+
+def test_examples_per_class_gives_each_digit_in_order():
+    labels = np.array([3, 1, 0, 1, 2, 0, 3, 2, 4, 5, 6, 7, 8, 9, 9, 4, 5, 6, 7, 8], np.uint8)
+    picks = data_module.examples_per_class(labels, per_class=2)
+    assert [int(labels[i]) for i in picks] == list(range(10)) * 2
+    assert picks[:3] == [2, 1, 4]
