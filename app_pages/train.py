@@ -45,3 +45,5 @@ elif active:
     live_view()
 else:
     train_view.render(job.snapshot())
+
+state.warm_up_training()

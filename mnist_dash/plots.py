@@ -25,11 +25,11 @@ def _layout(figure: go.Figure, title: str, y_title: str, revision: str) -> go.Fi
         yaxis_title=y_title,
         font_size=FONT_SIZE,
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.25},
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font_size": FONT_SIZE - 3},
+        margin={"l": 60, "r": 20, "t": 90, "b": 50},
         # A constant uirevision keeps the user's zoom and legend clicks across live updates.
         uirevision=revision,
-        height=380,
+        height=420,
     )
     return figure
 
@@ -77,6 +77,8 @@ def training_curves(
         figure.update_xaxes(range=[0, epochs + 0.2], dtick=max(1, epochs // 10))
     if metric == "accuracy":
         figure.update_yaxes(tickformat=".1%")
+    if not history and not batch_history:  # nothing yet: a sensible empty frame, not Plotly's -1..4
+        figure.update_yaxes(range=[0, 1] if metric == "accuracy" else [0, 2.5])
     return figure
 
 

@@ -131,3 +131,28 @@ def test_bad_max_jobs_is_a_clear_error(monkeypatch, raw):
     monkeypatch.setenv("MNIST_DASH_MAX_JOBS", raw)
     with pytest.raises(ValueError, match="MNIST_DASH_MAX_JOBS must be a whole number"):
         max_jobs_from_env()
+
+
+def test_status_lines(tiny_spec):
+    from mnist_dash.jobs import JobSnapshot
+
+    def snap(status, **extra):
+        fields = {
+            "job_id": "job-1",
+            "spec": tiny_spec,
+            "status": status,
+            "queue_position": 0,
+            "epoch": 0,
+            "batch": 0,
+            "batches_per_epoch": 10,
+            "history": (),
+            "batch_history": (),
+            "elapsed": 0.0,
+        }
+        return JobSnapshot(**(fields | extra))
+
+    assert snap(JobStatus.QUEUED, queue_position=3).status_line == "queued #3"
+    assert snap(JobStatus.RUNNING, epoch=1).status_line == "running epoch 2 of 2"
+    assert snap(JobStatus.STOPPED, epoch=1).status_line == "stopped after 1 of 2 epochs"
+    assert snap(JobStatus.FINISHED, epoch=2).status_line == "finished"
+    assert snap(JobStatus.FAILED).status_line == "failed"

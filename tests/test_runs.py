@@ -124,3 +124,12 @@ def test_home_comes_from_the_environment(tmp_path, monkeypatch):
     assert RunStore().root == tmp_path / "elsewhere"
     monkeypatch.delenv("MNIST_DASH_HOME")
     assert default_home().name == ".mnist_dash"
+
+
+def test_history_csv_has_a_row_per_epoch():
+    from mnist_dash.runs import history_csv
+
+    text = history_csv(
+        [{"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.12, "val_accuracy": 0.96, "seconds": 2.51}]
+    )
+    assert text.splitlines() == ["epoch,loss,accuracy,val_loss,val_accuracy,seconds", "1,0.3,0.9,0.12,0.96,2.51"]

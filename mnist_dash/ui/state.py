@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 import streamlit as st
 
 from mnist_dash.data import Mnist, MnistDataError, load_mnist
@@ -33,6 +36,20 @@ def dataset() -> Mnist | None:
 def store() -> RunStore:
     """The run store ($MNIST_DASH_HOME), shared by every session."""
     return RunStore()
+
+
+@st.cache_resource
+def warm_up_training() -> threading.Thread:
+    """Import Keras and TensorFlow on a background thread, once per process.
+
+    Called once the Design or Train page has drawn, so the first Start does not wait
+    seconds for the import, while Home and Design still appear without loading them.
+    """
+    thread = threading.Thread(
+        target=importlib.import_module, args=("mnist_dash.training",), daemon=True, name="mnist-dash-warm-up"
+    )
+    thread.start()
+    return thread
 
 
 def init_design() -> None:

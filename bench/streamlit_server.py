@@ -1,0 +1,72 @@
+"""Start `streamlit run streamlit_app.py` on 127.0.0.1 and a headless Chromium, for benchmarks and browser tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("MNIST_DASH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], timeout: float = 60.0):
+    """Yield the base URL of a fresh server; stop it afterwards. `env` adds to os.environ."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "streamlit_app.py"),
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+        "--browser.gatherUsageStats=false",
+    ]
+    # The log goes to a file, not a pipe: nobody reads a pipe while the server runs, and a full one stalls it.
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, process, timeout, log)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float, log=None) -> float:
+    """Seconds until /_stcore/health answers ok; RuntimeError with the server's output if it dies."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            output = (log.seek(0), log.read())[1] if log else ""
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{output}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+            if response.read() == b"ok":
+                return time.perf_counter() - started
+        time.sleep(0.05)
+    raise RuntimeError(f"streamlit did not become healthy in {timeout} s")
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, with the flags this sandbox needs."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
