@@ -11,7 +11,15 @@ import pandas as pd
 import streamlit as st
 
 from mnist_dash.share import apply_table_edits
-from mnist_dash.spec import ACTIVATIONS, BATCH_NORM_PLACEMENTS, INITIALIZERS, OPTIMIZERS, Problem, field_label
+from mnist_dash.spec import (
+    ACTIVATIONS,
+    BATCH_NORM_PLACEMENTS,
+    INITIALIZERS,
+    OPTIMIZERS,
+    VALIDATION_SOURCES,
+    Problem,
+    field_label,
+)
 from mnist_dash.ui import state
 
 LAYER_COLUMNS = {
@@ -68,49 +76,39 @@ def _setting(widget, field: str, label: str, problems: list[Problem], **options)
     show_problems(problems, field)
 
 
+def _choice(
+    field: str, label: str, choices: tuple[str, ...], problems: list[Problem], widget=st.selectbox, **options
+) -> None:
+    index = choices.index(state.design()[field])
+    _setting(widget, field, label, problems, options=choices, index=index, **options)
+
+
+def _number(field: str, label: str, problems: list[Problem], **options) -> None:
+    _setting(st.number_input, field, label, problems, value=state.design()[field], **options)
+
+
+VALIDATION_LABELS = {"test": "the test set (as the notebook)", "holdout": "a held-out 1/6 of the training set"}
+
+
 def settings(problems: list[Problem]) -> None:
-    design = state.design()
     first, second, third = st.columns(3)
     with first:
-        _setting(
-            st.selectbox,
-            "optimizer",
-            "Optimizer",
-            problems,
-            options=OPTIMIZERS,
-            index=OPTIMIZERS.index(design["optimizer"]),
-        )
-        _setting(
-            st.number_input,
-            "learning_rate",
-            "Learning rate",
-            problems,
-            value=design["learning_rate"],
-            step=0.0001,
-            format="%.4f",
-        )
-        if design["optimizer"] == "sgd":
-            _setting(st.number_input, "momentum", "Momentum (SGD)", problems, value=design["momentum"], step=0.05)
+        _choice("optimizer", "Optimizer", OPTIMIZERS, problems)
+        _number("learning_rate", "Learning rate", problems, step=0.0001, format="%.4f")
+        if state.design()["optimizer"] == "sgd":
+            _number("momentum", "Momentum (SGD)", problems, step=0.05)
     with second:
-        _setting(st.number_input, "batch_size", "Batch size", problems, value=design["batch_size"], step=1)
-        _setting(st.number_input, "epochs", "Epochs", problems, value=design["epochs"], step=1)
+        _number("batch_size", "Batch size", problems, step=1)
+        _number("epochs", "Epochs", problems, step=1)
     with third:
-        _setting(
-            st.selectbox,
-            "initializer",
-            "Weight initializer",
-            problems,
-            options=INITIALIZERS,
-            index=INITIALIZERS.index(design["initializer"]),
-        )
-        _setting(st.number_input, "seed", "Seed", problems, value=design["seed"], step=1)
-    _setting(
-        st.radio,
+        _choice("initializer", "Weight initializer", INITIALIZERS, problems)
+        _number("seed", "Seed", problems, step=1)
+    _choice(
         "validation",
         "Validate on",
+        VALIDATION_SOURCES,
         problems,
-        options=("test", "holdout"),
+        widget=st.radio,
         horizontal=True,
-        index=("test", "holdout").index(design["validation"]),
-        format_func={"test": "the test set (as the notebook)", "holdout": "a held-out 1/6 of the training set"}.get,
+        format_func=VALIDATION_LABELS.get,
     )
