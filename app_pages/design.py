@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from mnist_dash.plan import count_params, layer_plan
 from mnist_dash.plots import width_diagram
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import parse_spec_json, to_json, to_query
-from mnist_dash.spec import SpecError, count_params, from_dict, layer_plan
+from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.ui import design_form, state
 
 st.title("Design a network")
@@ -24,7 +25,7 @@ def _load_preset() -> None:
         state.set_design(PRESETS[name])
 
 
-inputs, summary = st.columns([3, 2], gap="large")
+inputs, summary = st.columns([1, 1], gap="large")
 with inputs:
     st.selectbox(
         "Start from a preset",
@@ -48,17 +49,20 @@ with summary:
         st.caption(
             f"{counts.trainable:,} trainable · {counts.non_trainable:,} non-trainable (batch-norm moving statistics)"
         )
-        rows = [
-            {"layer": p.name, "type": p.kind, "output shape": str(p.output_shape), "parameters": p.params}
-            for p in layer_plan(spec)
-        ]
-        st.dataframe(
-            pd.DataFrame(rows),
-            hide_index=True,
-            width="stretch",
-            column_config={"parameters": st.column_config.NumberColumn(format="localized")},
-        )
         st.plotly_chart(width_diagram(spec), key="design_widths", config={"displayModeBar": False})
+
+if spec is not None:
+    st.subheader("Layers, as Keras builds them")
+    rows = [
+        {"layer": p.name, "type": p.kind, "output shape": str(p.output_shape), "parameters": p.params}
+        for p in layer_plan(spec)
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+    )
 
 st.divider()
 if spec is not None:

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from mnist_dash.spec import SpecError, describe, from_dict
+from mnist_dash.plan import describe
+from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.ui import state, train_view
 
 st.title("Train")

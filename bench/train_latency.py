@@ -24,7 +24,8 @@ from playwright.sync_api import sync_playwright
 
 from bench.streamlit_server import launch_chromium, streamlit_server
 from mnist_dash.data import load_mnist
-from mnist_dash.jobs import JobLimiter, TrainingJob
+from mnist_dash.jobs import TrainingJob
+from mnist_dash.limiter import JobLimiter
 from mnist_dash.presets import get_preset
 
 DESIGN = "layers=512:relu:0.4:none,128:relu:0:none&epochs=5&name=latency"

@@ -19,7 +19,8 @@ import time
 import keras
 
 from mnist_dash.data import load_mnist, validation_split
-from mnist_dash.jobs import JobLimiter, JobStatus, TrainingJob
+from mnist_dash.jobs import JobStatus, TrainingJob
+from mnist_dash.limiter import JobLimiter
 from mnist_dash.presets import get_preset
 from mnist_dash.training import train
 

@@ -10,9 +10,10 @@ import json
 import sys
 from pathlib import Path
 
+from mnist_dash.plan import count_params, describe
 from mnist_dash.presets import PRESETS, get_preset
 from mnist_dash.share import parse_spec_json
-from mnist_dash.spec import Problem, SpecError, count_params, describe, from_dict
+from mnist_dash.spec import Problem, SpecError, from_dict
 
 EXIT_INVALID = 2
 
@@ -70,7 +71,8 @@ def _epoch_line(record: dict, epochs: int) -> str:
 
 def cmd_train(args) -> int:
     from mnist_dash.data import MnistDataError, load_mnist
-    from mnist_dash.jobs import JobLimiter, JobStatus, TrainingJob
+    from mnist_dash.jobs import JobStatus, TrainingJob
+    from mnist_dash.limiter import JobLimiter
     from mnist_dash.runs import RunStore
 
     try:

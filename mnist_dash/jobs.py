@@ -1,25 +1,23 @@
 """Training jobs: `fit` on a background thread, a thread-safe snapshot, stop, and a queue.
 
 A page (or the CLI) starts a `TrainingJob` and polls `snapshot()`; the thread never
-touches the page. A process-wide `JobLimiter` lets at most `MNIST_DASH_MAX_JOBS` jobs
-(default 1) train at once; the others wait in order and know their queue position.
+touches the page. The process-wide limiter (`mnist_dash.limiter`) lets at most
+`MNIST_DASH_MAX_JOBS` jobs (default 1) train at once; the others wait in order and
+know their queue position.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
 from mnist_dash.data import Mnist, validation_split
+from mnist_dash.limiter import JobLimiter, default_limiter
 from mnist_dash.spec import ModelSpec, check
 from mnist_dash.weights import WeightHistory
-
-MAX_JOBS_ENV = "MNIST_DASH_MAX_JOBS"
 
 
 class JobStatus(StrEnum):
@@ -28,79 +26,6 @@ class JobStatus(StrEnum):
     FINISHED = "finished"
     STOPPED = "stopped"
     FAILED = "failed"
-
-
-class JobLimiter:
-    """At most `max_jobs` holders at once; the rest wait first come, first served."""
-
-    def __init__(self, max_jobs: int = 1):
-        if max_jobs < 1:
-            raise ValueError(f"max_jobs must be at least 1, got {max_jobs}")
-        self.max_jobs = max_jobs
-        self._condition = threading.Condition()
-        self._waiting: deque[str] = deque()
-        self._running: set[str] = set()
-
-    def acquire(self, job_id: str, cancelled: threading.Event) -> bool:
-        """Wait for a slot; False (and out of the queue) if `cancelled` is set first."""
-        with self._condition:
-            self._waiting.append(job_id)
-            while True:
-                if cancelled.is_set():
-                    self._waiting.remove(job_id)
-                    self._condition.notify_all()
-                    return False
-                if self._waiting[0] == job_id and len(self._running) < self.max_jobs:
-                    self._running.add(self._waiting.popleft())
-                    self._condition.notify_all()
-                    return True
-                self._condition.wait(timeout=0.5)
-
-    def release(self, job_id: str) -> None:
-        with self._condition:
-            self._running.discard(job_id)
-            self._condition.notify_all()
-
-    def wake(self) -> None:
-        """Make waiters look again (after a cancellation)."""
-        with self._condition:
-            self._condition.notify_all()
-
-    def position(self, job_id: str) -> int:
-        """1 for the next job to start, 2 after it, ...; 0 when not waiting."""
-        with self._condition:
-            return self._waiting.index(job_id) + 1 if job_id in self._waiting else 0
-
-    @property
-    def running(self) -> int:
-        with self._condition:
-            return len(self._running)
-
-    @property
-    def queued(self) -> int:
-        with self._condition:
-            return len(self._waiting)
-
-
-def max_jobs_from_env() -> int:
-    """`MNIST_DASH_MAX_JOBS` as a whole number ≥ 1 (default 1)."""
-    raw = os.environ.get(MAX_JOBS_ENV, "1").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{MAX_JOBS_ENV} must be a whole number of at least 1, got {raw!r}")
-    return int(raw)
-
-
-_default_limiter: JobLimiter | None = None
-_default_lock = threading.Lock()
-
-
-def default_limiter() -> JobLimiter:
-    """The process-wide limiter, sized from `MNIST_DASH_MAX_JOBS` on first use."""
-    global _default_limiter
-    with _default_lock:
-        if _default_limiter is None:
-            _default_limiter = JobLimiter(max_jobs_from_env())
-        return _default_limiter
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from mnist_dash.spec import IMAGE_SHAPE, ModelSpec, PlannedLayer, check, layer_plan
+from mnist_dash.plan import PlannedLayer, layer_plan
+from mnist_dash.spec import IMAGE_SHAPE, ModelSpec, check
 
 LOSS = "sparse_categorical_crossentropy"  # The notebook's categorical cross-entropy, on integer labels.
 

@@ -84,26 +84,28 @@ def training_curves(
 
 def width_diagram(spec: ModelSpec) -> go.Figure:
     """The network's widths as centred bars, input to output: its shape at a glance."""
-    names = ["input", *[f"hidden {i}" for i in range(1, len(spec.layers) + 1)], "output"]
+    names = ["input (28×28 pixels)", *[f"hidden {i}: {_layer_note(x)}" for i, x in enumerate(spec.layers, 1)]]
+    names.append("output (softmax)")
     widths = [INPUT_SIZE, *[x.units for x in spec.layers], NUM_CLASSES]
-    notes = ["28×28 pixels", *[_layer_note(x) for x in spec.layers], "softmax"]
     figure = go.Figure(
         go.Funnel(
             y=names,
             x=widths,
-            text=[f"{w:,} · {note}" for w, note in zip(widths, notes, strict=True)],
+            text=[f"{w:,}" for w in widths],
             textinfo="text",
+            textposition="auto",
             marker={"color": ["#7f7f7f", *["#1f77b4"] * len(spec.layers), "#2ca02c"]},
             connector={"fillcolor": "#e8eef7"},
             hoverinfo="skip",
         )
     )
     figure.update_layout(
-        font_size=FONT_SIZE - 2,
+        font_size=FONT_SIZE - 3,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        height=60 + 45 * len(names),
+        height=60 + 40 * len(names),
         showlegend=False,
     )
+    figure.update_yaxes(automargin=True)
     return figure
 
 

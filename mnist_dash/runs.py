@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_dash.spec import ModelSpec, SpecError, count_params, from_dict
+from mnist_dash.plan import count_params
+from mnist_dash.spec import ModelSpec, SpecError, from_dict
 from mnist_dash.weights import WeightHistory
 
 HOME_ENV = "MNIST_DASH_HOME"

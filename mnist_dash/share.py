@@ -18,6 +18,7 @@ _INT_FIELDS = ("batch_size", "epochs", "seed")
 _FLOAT_FIELDS = ("learning_rate", "momentum")
 _TEXT_FIELDS = ("optimizer", "initializer", "validation", "name")
 QUERY_KEYS = ("layers", *_INT_FIELDS, *_FLOAT_FIELDS, *_TEXT_FIELDS)
+EDITED = " (edited)"
 NEW_LAYER = {"units": 64, "activation": "relu", "dropout": 0.0, "batch_norm": "none"}
 
 
@@ -96,6 +97,13 @@ def parse_spec_json(raw: bytes | str, source: str = "the file") -> ModelSpec:
 def to_json(spec: ModelSpec) -> str:
     """The spec as a JSON document that `parse_spec_json` and the CLI read back."""
     return json.dumps(spec.to_dict(), indent=2)
+
+
+def edited_name(name: str) -> str:
+    """The name of a design after an edit: a preset's name marked as edited, once."""
+    if not name or name.endswith(EDITED):
+        return name
+    return name[: 80 - len(EDITED)] + EDITED
 
 
 def _cell(value):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_dash import jobs
+from mnist_dash import limiter as limiter_module
 from mnist_dash.jobs import JobStatus
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import to_query
@@ -104,6 +104,7 @@ def test_a_setting_error_appears_and_train_comes_back_when_fixed():
     app.number_input(key=epochs_key).set_value(5).run()
     assert not app.error and not app.button(key="design_train").disabled
     assert app.query_params["epochs"] == "5"
+    assert app.session_state["design"]["name"] == "notebook-2-hidden (edited)"
 
 
 def test_a_design_round_trips_through_query_parameters():
@@ -141,7 +142,7 @@ def test_training_runs_to_finished_and_shows_test_metrics():
 
 
 def test_a_queued_job_shows_its_position():
-    limiter = jobs.default_limiter()
+    limiter = limiter_module.default_limiter()
     holder = threading.Event()
     assert limiter.acquire("another-session", holder)
     try:

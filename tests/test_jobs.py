@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from mnist_dash.data import Mnist
-from mnist_dash.jobs import JobLimiter, JobStatus, TrainingJob, max_jobs_from_env
+from mnist_dash.jobs import JobStatus, TrainingJob
+from mnist_dash.limiter import JobLimiter, max_jobs_from_env
 from mnist_dash.runs import RunStore
 
 from .conftest import make_digits

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mnist_dash.model import build_model, layer_weights, summary_rows
+from mnist_dash.plan import count_params, layer_plan
 from mnist_dash.presets import PRESETS
 from mnist_dash.spec import (
     ACTIVATIONS,
@@ -13,8 +14,6 @@ from mnist_dash.spec import (
     LayerSpec,
     ModelSpec,
     SpecError,
-    count_params,
-    layer_plan,
 )
 
 

@@ -36,7 +36,8 @@ def test_empty_curves_get_a_sensible_range():
 def test_width_diagram_shows_every_layer():
     figure = width_diagram(PRESETS["notebook-3-hidden-bn"])
     assert list(figure.data[0].x) == [784, 500, 300, 100, 10]
-    assert "300 · relu, BN after, dropout 0.4" in figure.data[0].text
+    assert "hidden 2: relu, BN after, dropout 0.4" in figure.data[0].y
+    assert list(figure.data[0].text) == ["784", "500", "300", "100", "10"]
 
 
 def test_class_balance_counts_each_digit():

@@ -7,6 +7,7 @@ from mnist_dash.share import (
     MAX_JSON_BYTES,
     NEW_LAYER,
     apply_table_edits,
+    edited_name,
     from_query,
     has_spec,
     layer_rows,
@@ -105,3 +106,10 @@ def test_table_edits_keep_invalid_values_for_validation_to_report():
     messages = {p.field: p.message for p in caught.value.problems}
     assert messages["layers[0].units"].startswith("is empty")
     assert "[0, 0.9]" in messages["layers[0].dropout"]
+
+
+def test_an_edited_preset_says_so_once():
+    assert edited_name("notebook-2-hidden") == "notebook-2-hidden (edited)"
+    assert edited_name("notebook-2-hidden (edited)") == "notebook-2-hidden (edited)"
+    assert edited_name("") == ""
+    assert len(edited_name("x" * 80)) == 80

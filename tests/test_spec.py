@@ -3,19 +3,9 @@ import math
 
 import pytest
 
+from mnist_dash.plan import count_params, describe, layer_plan
 from mnist_dash.presets import NOTEBOOK_PRESETS, PRESETS, get_preset
-from mnist_dash.spec import (
-    LayerSpec,
-    ModelSpec,
-    SpecError,
-    check,
-    count_params,
-    describe,
-    field_label,
-    from_dict,
-    layer_plan,
-    validate,
-)
+from mnist_dash.spec import LayerSpec, ModelSpec, SpecError, check, field_label, from_dict, validate
 
 # The totals printed by the notebook's model.summary() (trainable, non-trainable).
 NOTEBOOK_COUNTS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnist_dash.share import apply_table_edits
+from mnist_dash.share import apply_table_edits, edited_name
 from mnist_dash.spec import (
     ACTIVATIONS,
     BATCH_NORM_PLACEMENTS,
@@ -23,9 +23,13 @@ from mnist_dash.spec import (
 from mnist_dash.ui import state
 
 LAYER_COLUMNS = {
-    "units": st.column_config.NumberColumn("units", help="neurons in the layer (1-2048)", step=1, format="%d"),
+    "units": st.column_config.NumberColumn(
+        "units", help="neurons in the layer (1-2048)", step=1, format="%d", width="small"
+    ),
     "activation": st.column_config.SelectboxColumn("activation", options=ACTIVATIONS, required=True),
-    "dropout": st.column_config.NumberColumn("dropout", help="share of units dropped in training (0-0.9)", step=0.05),
+    "dropout": st.column_config.NumberColumn(
+        "dropout", help="share of units dropped in training (0-0.9)", step=0.05, width="small"
+    ),
     "batch_norm": st.column_config.SelectboxColumn(
         "batch norm", options=BATCH_NORM_PLACEMENTS, required=True, help="before or after the activation, or none"
     ),
@@ -39,11 +43,14 @@ def widget_key(name: str) -> str:
 def _apply_table(key: str) -> None:
     design = state.design()
     design["layers"] = apply_table_edits(design["layers"], st.session_state[key])
+    design["name"] = edited_name(design["name"])
     st.session_state["design_version"] += 1  # the table restarts from the updated rows
 
 
 def _copy_setting(field: str, key: str) -> None:
-    state.design()[field] = st.session_state[key]
+    design = state.design()
+    design[field] = st.session_state[key]
+    design["name"] = edited_name(design["name"])
 
 
 def show_problems(problems: list[Problem], prefix: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_dash.spec import SpecError, count_params, describe, from_dict
+from mnist_dash.plan import count_params, describe
+from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.ui import state
 
 
