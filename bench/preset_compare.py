@@ -5,7 +5,7 @@ one process, and reports test accuracy (mean and spread over seeds) and seconds 
 training per run. This is the evidence behind the README's claim for our preset.
 
 Usage: MNIST_DASH_DATA=../shared/data/mnist.npz python -m bench.preset_compare \\
-           [--presets notebook-2-hidden fast-2-hidden] [--seeds 0 1 2]
+           [--presets notebook-2-hidden cosine-2-hidden] [--seeds 0 1 2]
 """
 
 import argparse
@@ -20,7 +20,7 @@ from mnist_dash.training import evaluate, train
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presets", nargs="+", default=["notebook-2-hidden", "fast-2-hidden"])
+    parser.add_argument("--presets", nargs="+", default=["notebook-2-hidden", "cosine-2-hidden"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args = parser.parse_args()
     data = load_mnist()

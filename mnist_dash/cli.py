@@ -54,8 +54,9 @@ def cmd_validate(args) -> int:
             print(f"invalid: {problem}", file=sys.stderr)
         return EXIT_INVALID
     counts = count_params(spec)
+    schedule = "" if spec.lr_schedule == "constant" else f" with a {spec.lr_schedule} schedule"
     print(
-        f"valid: {describe(spec)}; {counts.total:,} params; {spec.optimizer}, batch {spec.batch_size}, "
+        f"valid: {describe(spec)}; {counts.total:,} params; {spec.optimizer}{schedule}, batch {spec.batch_size}, "
         f"{spec.epochs} epochs"
     )
     return 0

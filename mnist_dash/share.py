@@ -16,7 +16,7 @@ from mnist_dash.spec import ModelSpec, Problem, SpecError, from_dict
 MAX_JSON_BYTES = 100_000
 _INT_FIELDS = ("batch_size", "epochs", "seed")
 _FLOAT_FIELDS = ("learning_rate", "momentum")
-_TEXT_FIELDS = ("optimizer", "initializer", "validation", "name")
+_TEXT_FIELDS = ("optimizer", "lr_schedule", "initializer", "validation", "name")
 QUERY_KEYS = ("layers", *_INT_FIELDS, *_FLOAT_FIELDS, *_TEXT_FIELDS)
 EDITED = " (edited)"
 NEW_LAYER = {"units": 64, "activation": "relu", "dropout": 0.0, "batch_norm": "none"}

@@ -17,6 +17,7 @@ NUM_CLASSES = 10
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "selu", "swish", "linear")
 BATCH_NORM_PLACEMENTS = ("none", "before", "after")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "cosine")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "random_normal")
 VALIDATION_SOURCES = ("test", "holdout")
 
@@ -47,15 +48,18 @@ class LayerSpec:
 class ModelSpec:
     """A whole MLP and how to train it.
 
-    `momentum` applies to SGD only. `validation` is "test" (validate on the test set,
-    as the notebook does) or "holdout" (the last sixth of the training set: 10,000
-    images for MNIST, leaving 50,000 to train on).
+    `momentum` applies to SGD only. `lr_schedule` "cosine" lowers the learning rate
+    epoch by epoch along half a cosine, from `learning_rate` towards zero.
+    `validation` is "test" (validate on the test set, as the notebook does) or
+    "holdout" (the last sixth of the training set: 10,000 images for MNIST, leaving
+    50,000 to train on).
     """
 
     layers: tuple[LayerSpec, ...]
     optimizer: str = "adam"
     learning_rate: float = 0.001
     momentum: float = 0.9
+    lr_schedule: str = "constant"
     batch_size: int = 128
     epochs: int = 20
     seed: int = 0
@@ -150,6 +154,7 @@ def validate(spec: ModelSpec) -> list[Problem]:
     _check_choice(problems, "optimizer", spec.optimizer, OPTIMIZERS)
     _check_number(problems, "learning_rate", spec.learning_rate, 0.0, 1.0, low_open=True)
     _check_number(problems, "momentum", spec.momentum, 0.0, 0.999)
+    _check_choice(problems, "lr_schedule", spec.lr_schedule, LR_SCHEDULES)
     _check_int(problems, "batch_size", spec.batch_size, *BATCH_SIZE_RANGE)
     _check_int(problems, "epochs", spec.epochs, *EPOCHS_RANGE)
     _check_int(problems, "seed", spec.seed, *SEED_RANGE)

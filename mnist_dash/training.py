@@ -12,6 +12,7 @@ the next batch, and cuts short the validation pass of an epoch that was stopped.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -95,6 +96,13 @@ class LiveHistory(keras.callbacks.Callback):
             self.weights.record(snapshot)
 
 
+def learning_rate_at(spec: ModelSpec, epoch: int) -> float:
+    """The learning rate for zero-based `epoch` under the spec's schedule."""
+    if spec.lr_schedule == "cosine":
+        return spec.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / spec.epochs))
+    return spec.learning_rate
+
+
 def train(spec: ModelSpec, split: Split, callbacks=(), epochs: int | None = None) -> keras.Model:
     """Build `spec`'s model and fit it on `split`; returns the trained model.
 
@@ -103,6 +111,8 @@ def train(spec: ModelSpec, split: Split, callbacks=(), epochs: int | None = None
     """
     keras.utils.set_random_seed(spec.seed)
     model = build_model(spec)
+    if spec.lr_schedule != "constant":
+        callbacks = [keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate_at(spec, epoch)), *callbacks]
     model.fit(
         split.x_train,
         split.y_train,

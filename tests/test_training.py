@@ -2,6 +2,7 @@ import threading
 
 import keras
 import numpy as np
+import pytest
 
 from mnist_dash.data import validation_split
 from mnist_dash.training import LiveHistory, evaluate, train
@@ -77,3 +78,19 @@ def test_weight_history_round_trips_through_arrays(tiny_data, tiny_spec):
     for key in original.shapes:
         np.testing.assert_array_equal(np.stack(restored.samples[key]), np.stack(original.samples[key]))
         np.testing.assert_array_equal(np.stack(restored.stats[key]), np.stack(original.stats[key]))
+
+
+def test_cosine_schedule_falls_from_the_learning_rate_towards_zero(tiny_spec):
+    from mnist_dash.training import learning_rate_at
+
+    spec = tiny_spec.replace(learning_rate=0.002, epochs=4, lr_schedule="cosine")
+    rates = [learning_rate_at(spec, epoch) for epoch in range(4)]
+    assert rates[0] == pytest.approx(0.002) and rates[2] == pytest.approx(0.001)
+    assert rates == sorted(rates, reverse=True) and rates[-1] > 0
+    assert learning_rate_at(spec.replace(lr_schedule="constant"), 3) == 0.002
+
+
+def test_training_follows_the_schedule(tiny_data, tiny_spec):
+    spec = tiny_spec.replace(learning_rate=0.01, epochs=2, lr_schedule="cosine")
+    model = train(spec, validation_split(tiny_data))
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.005)  # the last epoch's rate

@@ -15,6 +15,7 @@ from mnist_dash.spec import (
     ACTIVATIONS,
     BATCH_NORM_PLACEMENTS,
     INITIALIZERS,
+    LR_SCHEDULES,
     OPTIMIZERS,
     VALIDATION_SOURCES,
     Problem,
@@ -94,6 +95,7 @@ def _number(field: str, label: str, problems: list[Problem], **options) -> None:
     _setting(st.number_input, field, label, problems, value=state.design()[field], **options)
 
 
+SCHEDULE_LABELS = {"constant": "constant", "cosine": "cosine: down to 0 by the last epoch"}
 VALIDATION_LABELS = {"test": "the test set (as the notebook)", "holdout": "a held-out 1/6 of the training set"}
 
 
@@ -104,6 +106,7 @@ def settings(problems: list[Problem]) -> None:
         _number("learning_rate", "Learning rate", problems, step=0.0001, format="%.4f")
         if state.design()["optimizer"] == "sgd":
             _number("momentum", "Momentum (SGD)", problems, step=0.05)
+        _choice("lr_schedule", "Learning-rate schedule", LR_SCHEDULES, problems, format_func=SCHEDULE_LABELS.get)
     with second:
         _number("batch_size", "Batch size", problems, step=1)
         _number("epochs", "Epochs", problems, step=1)
