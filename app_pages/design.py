@@ -96,5 +96,3 @@ if uploaded is not None:
             "This file is not a usable design: " + "; ".join(str(p) for p in error.problems),
             icon=":material/description:",
         )
-
-state.warm_up_training()

@@ -25,11 +25,11 @@ def _layout(figure: go.Figure, title: str, y_title: str, revision: str) -> go.Fi
         yaxis_title=y_title,
         font_size=FONT_SIZE,
         hovermode="x unified",
-        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font_size": FONT_SIZE - 3},
-        margin={"l": 60, "r": 20, "t": 90, "b": 50},
+        legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font_size": FONT_SIZE - 3},
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
         # A constant uirevision keeps the user's zoom and legend clicks across live updates.
         uirevision=revision,
-        height=420,
+        height=440,
     )
     return figure
 

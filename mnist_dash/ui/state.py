@@ -42,8 +42,9 @@ def store() -> RunStore:
 def warm_up_training() -> threading.Thread:
     """Import Keras and TensorFlow on a background thread, once per process.
 
-    Called once the Design or Train page has drawn, so the first Start does not wait
-    seconds for the import, while Home and Design still appear without loading them.
+    Called once the Train page has drawn, so the first Start does not wait seconds for
+    the import. Not on Design: the import holds the GIL for seconds and would freeze
+    the editing there; Home and Design appear without ever loading TensorFlow.
     """
     thread = threading.Thread(
         target=importlib.import_module, args=("mnist_dash.training",), daemon=True, name="mnist-dash-warm-up"
