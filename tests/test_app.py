@@ -132,6 +132,10 @@ def test_training_runs_to_finished_and_shows_test_metrics():
     app.button(key="train_start").click().run()
     job = app.session_state[state.JOB_KEY]
     assert app.button(key="train_stop").disabled is False
+    app.switch_page("app_pages/design.py").run()  # leave while it trains, then come back
+    assert not app.exception
+    app.switch_page("app_pages/train.py").run()
+    assert app.session_state[state.JOB_KEY] is job
     snap = job.wait(timeout=120)
     assert snap.status == JobStatus.FINISHED, snap.error
     app.run()
