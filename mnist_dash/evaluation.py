@@ -1,0 +1,72 @@
+"""A trained model on the test set: confusion matrix, per-class accuracy, its mistakes.
+
+Pure NumPy on labels and predicted probabilities, so it is tested on hand-made cases;
+`predict_probabilities` is the one function that runs a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnist_dash.spec import NUM_CLASSES
+
+
+def predict_probabilities(model, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+    """Class probabilities (N, 10) for raw-pixel images, calling the model directly per batch."""
+    chunks = [
+        np.asarray(model(images[start : start + batch_size], training=False))
+        for start in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), np.float32)
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Counts (10, 10): row = true digit, column = predicted digit."""
+    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    np.add.at(matrix, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
+    return matrix
+
+
+def row_normalised(matrix: np.ndarray) -> np.ndarray:
+    """Each row divided by its total (the share of each true digit predicted as each class)."""
+    totals = matrix.sum(axis=1, keepdims=True)
+    return np.divide(matrix, totals, out=np.zeros(matrix.shape, np.float64), where=totals > 0)
+
+
+def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
+    """Accuracy for each true digit (NaN where the test set has none of it)."""
+    totals = matrix.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(matrix) / totals, np.nan)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    index: int  # position in the test set
+    true_label: int
+    predicted: int
+    confidence: float  # the probability given to the wrong prediction
+
+
+def mistakes(
+    y_true: np.ndarray,
+    probabilities: np.ndarray,
+    true_label: int | None = None,
+    predicted: int | None = None,
+    limit: int = 24,
+) -> list[Mistake]:
+    """Misclassified images, most confident first, optionally only one cell (true x predicted)."""
+    y_pred = probabilities.argmax(axis=1)
+    wrong = y_pred != y_true
+    if true_label is not None:
+        wrong &= y_true == true_label
+    if predicted is not None:
+        wrong &= y_pred == predicted
+    indices = np.flatnonzero(wrong)
+    confidence = probabilities[indices, y_pred[indices]]
+    order = np.argsort(-confidence, kind="stable")[:limit]
+    return [
+        Mistake(int(indices[i]), int(y_true[indices[i]]), int(y_pred[indices[i]]), float(confidence[i])) for i in order
+    ]

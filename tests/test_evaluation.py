@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from mnist_dash.evaluation import confusion_matrix, mistakes, per_class_accuracy, predict_probabilities, row_normalised
+
+
+def probabilities_for(predictions, confidences):
+    rows = np.full((len(predictions), 10), 0.0)
+    for row, (label, confidence) in enumerate(zip(predictions, confidences, strict=True)):
+        rows[row] = (1 - confidence) / 9
+        rows[row, label] = confidence
+    return rows
+
+
+# Six test images, worked by hand: two 0s (one read as 6), three 1s (one read as 7), one 2.
+Y_TRUE = np.array([0, 0, 1, 1, 1, 2])
+Y_PRED = np.array([0, 6, 1, 7, 1, 2])
+
+
+def test_confusion_matrix_against_a_hand_count():
+    matrix = confusion_matrix(Y_TRUE, Y_PRED)
+    assert matrix.sum() == 6
+    assert matrix[0, 0] == 1 and matrix[0, 6] == 1
+    assert matrix[1, 1] == 2 and matrix[1, 7] == 1
+    assert matrix[2, 2] == 1
+    assert np.count_nonzero(matrix) == 5
+
+
+def test_row_normalised_and_per_class_accuracy():
+    matrix = confusion_matrix(Y_TRUE, Y_PRED)
+    shares = row_normalised(matrix)
+    assert shares[0, 0] == 0.5 and shares[1, 7] == pytest.approx(1 / 3) and shares[3].sum() == 0
+    accuracy = per_class_accuracy(matrix)
+    assert accuracy[0] == 0.5 and accuracy[1] == pytest.approx(2 / 3) and accuracy[2] == 1.0
+    assert np.isnan(accuracy[3])  # no 3s in this test set
+
+
+def test_mistakes_most_confident_first_and_by_cell():
+    probabilities = probabilities_for(Y_PRED, [0.9, 0.6, 0.8, 0.95, 0.7, 0.99])
+    found = mistakes(Y_TRUE, probabilities)
+    assert [(m.index, m.true_label, m.predicted) for m in found] == [(3, 1, 7), (1, 0, 6)]
+    assert found[0].confidence == pytest.approx(0.95)
+    assert [m.index for m in mistakes(Y_TRUE, probabilities, true_label=0, predicted=6)] == [1]
+    assert mistakes(Y_TRUE, probabilities, true_label=2) == []
+    assert len(mistakes(Y_TRUE, probabilities, limit=1)) == 1
+
+
+def test_predict_probabilities_in_batches():
+    def model(images, training=False):
+        assert training is False
+        out = np.zeros((len(images), 10), np.float32)
+        out[:, 3] = 1.0
+        return out
+
+    images = np.zeros((5, 28, 28), np.uint8)
+    probabilities = predict_probabilities(model, images, batch_size=2)
+    assert probabilities.shape == (5, 10) and (probabilities.argmax(axis=1) == 3).all()
