@@ -134,3 +134,31 @@ def class_balance(y_train, y_test) -> go.Figure:
         legend={"orientation": "h", "y": 1.1},
     )
     return figure
+
+
+def weight_violins(series: list[tuple[str, np.ndarray]], epoch: int, revision: str = "weights") -> go.Figure:
+    """One violin per layer weight (from `weights.violin_series`), labelled by layer and weight."""
+    figure = go.Figure()
+    for label, values in series:
+        colour = VALIDATION_COLOUR if label.endswith(("kernel", "gamma")) else TRAIN_COLOUR
+        figure.add_trace(
+            go.Violin(
+                y=values,
+                name=label,
+                line_color=colour,
+                box_visible=True,
+                meanline_visible=True,
+                points=False,
+                spanmode="hard",
+            )
+        )
+    figure.update_layout(
+        title=f"Weights after epoch {epoch}" if epoch else "Initial weights (epoch 0)",
+        yaxis_title="value",
+        font_size=FONT_SIZE - 2,
+        showlegend=False,
+        height=460,
+        margin={"l": 60, "r": 20, "t": 50, "b": 80},
+        uirevision=revision,
+    )
+    return figure

@@ -109,3 +109,32 @@ class WeightRecorder:
                     self.history.stats[key] = []
                 self.history.samples[key].append(flat[self.history.indices[key]].astype(np.float32))
                 self.history.stats[key].append(weight_stats(flat, self._initial[key]))
+
+
+TRAINED = ("kernel", "bias", "gamma", "beta")  # BN's moving mean and variance are statistics, not weights
+
+
+def violin_series(history: WeightHistory, epoch: int, names: tuple[str, ...] = TRAINED) -> list[tuple[str, np.ndarray]]:
+    """(label, sampled values) for every layer's weights at `epoch`, in model order.
+
+    Labels name the layer and the weight (`hidden_1 kernel`, `bn_2 gamma`): a batch-norm
+    vector is never mistaken for the output layer, as the notebook's positional
+    `get_weights()[4]` was.
+    """
+    series = []
+    for key in history.shapes:
+        layer, name = key.split("/", 1)
+        if name in names:
+            series.append((f"{layer} {name}", history.samples[key][epoch]))
+    return series
+
+
+def stats_rows(history: WeightHistory, epoch: int, names: tuple[str, ...] = TRAINED) -> list[dict]:
+    """One row of whole-tensor statistics per weight at `epoch` (STAT_NAMES, plus the layer and weight)."""
+    rows = []
+    for key in history.shapes:
+        layer, name = key.split("/", 1)
+        if name in names:
+            values = dict(zip(STAT_NAMES, (float(v) for v in history.stats[key][epoch]), strict=True))
+            rows.append({"layer": layer, "weight": name, "count": int(np.prod(history.shapes[key]))} | values)
+    return rows

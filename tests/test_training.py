@@ -94,3 +94,38 @@ def test_training_follows_the_schedule(tiny_data, tiny_spec):
     spec = tiny_spec.replace(learning_rate=0.01, epochs=2, lr_schedule="cosine")
     model = train(spec, validation_split(tiny_data))
     assert float(model.optimizer.learning_rate) == pytest.approx(0.005)  # the last epoch's rate
+
+
+def test_violin_data_is_labelled_by_layer_for_a_bn_model(tiny_data):
+    from mnist_dash.plots import weight_violins
+    from mnist_dash.presets import PRESETS
+    from mnist_dash.weights import stats_rows, violin_series
+
+    spec = PRESETS["notebook-3-hidden-bn"].replace(epochs=1, batch_size=256)
+    live = LiveHistory()
+    train(spec, validation_split(tiny_data), callbacks=[live])
+    series = violin_series(live.weights.history, epoch=1)
+    labels = [label for label, _ in series]
+    assert labels == [
+        "hidden_1 kernel",
+        "hidden_1 bias",
+        "hidden_2 kernel",
+        "hidden_2 bias",
+        "bn_2 gamma",
+        "bn_2 beta",
+        "hidden_3 kernel",
+        "hidden_3 bias",
+        "bn_3 gamma",
+        "bn_3 beta",
+        "output kernel",
+        "output bias",
+    ]
+    # The notebook's third violin, get_weights()[4], is bn_2's gamma: 300 values, not the output layer's.
+    assert len(dict(series)["bn_2 gamma"]) == 300 and len(dict(series)["output kernel"]) == 1000
+    initial = dict(violin_series(live.weights.history, epoch=0))
+    np.testing.assert_array_equal(initial["bn_2 gamma"], np.ones(300))  # BN starts at gamma = 1
+    figure = weight_violins(series, epoch=1)
+    assert [trace.name for trace in figure.data] == labels
+    rows = stats_rows(live.weights.history, epoch=1)
+    assert rows[0]["layer"] == "hidden_1" and rows[0]["weight"] == "kernel" and rows[0]["count"] == 784 * 500
+    assert rows[0]["change"] > 0 and 0 <= rows[0]["near_zero"] <= 1
