@@ -10,6 +10,7 @@ navigation = st.navigation(
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("app_pages/design.py", title="Design", icon=":material/edit:"),
         st.Page("app_pages/train.py", title="Train", icon=":material/monitoring:"),
+        st.Page("app_pages/weights.py", title="Weights", icon=":material/bar_chart:"),
     ]
 )
 state.init_design()

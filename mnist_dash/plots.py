@@ -136,21 +136,53 @@ def class_balance(y_train, y_test) -> go.Figure:
     return figure
 
 
-def weight_violins(series: list[tuple[str, np.ndarray]], epoch: int, revision: str = "weights") -> go.Figure:
-    """One violin per layer weight (from `weights.violin_series`), labelled by layer and weight."""
-    figure = go.Figure()
-    for label, values in series:
-        colour = VALIDATION_COLOUR if label.endswith(("kernel", "gamma")) else TRAIN_COLOUR
-        figure.add_trace(
-            go.Violin(
-                y=values,
-                name=label,
-                line_color=colour,
-                box_visible=True,
-                meanline_visible=True,
-                points=False,
-                spanmode="hard",
-            )
+def _violins(series: list[tuple[str, np.ndarray]]) -> list[go.Violin]:
+    return [
+        go.Violin(
+            y=values,
+            name=label,
+            box_visible=True,
+            meanline_visible=True,
+            points=False,
+            spanmode="hard",
+            line_color=VALIDATION_COLOUR if label.endswith(("kernel", "gamma")) else TRAIN_COLOUR,
+        )
+        for label, values in series
+    ]
+
+
+def weight_violins(
+    series: list[tuple[str, np.ndarray]],
+    epoch: int,
+    revision: str = "weights",
+    frames: list[list[tuple[str, np.ndarray]]] | None = None,
+) -> go.Figure:
+    """One violin per layer weight (from `weights.violin_series`), labelled by layer and weight.
+
+    With `frames` (the series of every epoch), the figure also carries Plotly animation
+    frames and a play button, so students watch the distributions spread.
+    """
+    figure = go.Figure(_violins(series))
+    if frames:
+        figure.frames = [
+            go.Frame(data=_violins(s), name=str(e), layout={"title": f"Epoch {e}"}) for e, s in enumerate(frames)
+        ]
+        figure.update_layout(
+            updatemenus=[
+                {
+                    "type": "buttons",
+                    "x": 0,
+                    "y": -0.12,
+                    "xanchor": "left",
+                    "buttons": [
+                        {
+                            "label": "▶ play epochs",
+                            "method": "animate",
+                            "args": [None, {"frame": {"duration": 700, "redraw": True}, "fromcurrent": False}],
+                        }
+                    ],
+                }
+            ],
         )
     figure.update_layout(
         title=f"Weights after epoch {epoch}" if epoch else "Initial weights (epoch 0)",

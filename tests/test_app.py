@@ -176,3 +176,51 @@ def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
     assert not app.button(key="train_start").disabled
     app.switch_page("app_pages/design.py").run()
     assert not app.exception
+
+
+def store_a_run(name="tiny", bn="after"):
+    """Train a tiny run on the synthetic digits into this test's store; returns its id."""
+    from mnist_dash.jobs import TrainingJob
+    from mnist_dash.runs import RunStore
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    spec = ModelSpec(layers=(LayerSpec(16, dropout=0.1, batch_norm=bn),), epochs=2, batch_size=64, name=name)
+    snap = TrainingJob(spec, state._dataset(), store=RunStore(), limiter=limiter_module.JobLimiter(1)).start().wait()
+    assert snap.status == JobStatus.FINISHED, snap.error
+    return snap.run_id
+
+
+def damage_a_run():
+    from mnist_dash.runs import RunStore
+
+    run_id = store_a_run(name="damaged")
+    (RunStore().runs_dir / run_id / "run.json").write_text("{broken")
+    return run_id
+
+
+@pytest.mark.parametrize("page", ["weights"])
+def test_insight_pages_without_runs_say_how_to_get_one(page):
+    app = open_page(page)
+    assert "No stored runs yet" in texts(app.info)
+
+
+def test_weights_page_shows_violins_by_layer_and_statistics():
+    run_id = store_a_run()
+    app = open_page("weights")
+    assert app.selectbox(key="weights_run").value.run_id == run_id
+    assert app.slider(key=f"weights_epoch_{run_id}").value == 2
+    figure = app.get("plotly_chart")[0].proto.spec
+    assert '"name":"bn_1 gamma"' in figure and '"name":"output kernel"' in figure
+    app.slider(key=f"weights_epoch_{run_id}").set_value(0).run()
+    assert "Statistics at epoch 0" in texts(app.subheader)
+    assert not app.exception
+
+
+@pytest.mark.parametrize("page", ["weights"])
+def test_a_damaged_run_is_reported_and_the_rest_shown(page):
+    good = store_a_run()
+    bad = damage_a_run()
+    app = open_page(page)
+    assert bad in texts(app.warning) and "damaged" in texts(app.warning)
+    assert app.selectbox(key=f"{page}_run").value.run_id == good
+    assert not app.exception

@@ -1,0 +1,64 @@
+"""Choosing a stored run, and the cached loads of what pages show about it."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_dash.evaluation import predict_probabilities
+from mnist_dash.plan import describe
+from mnist_dash.runs import DamagedRunError, RunInfo
+from mnist_dash.ui import state
+from mnist_dash.weights import WeightHistory
+
+
+def label(run: RunInfo) -> str:
+    accuracy = "" if run.test_accuracy is None else f" · test {run.test_accuracy:.2%}"
+    return f"{run.spec.name or 'custom'} · {run.epochs_run} epochs{accuracy} · {run.created[:16].replace('T', ' ')}"
+
+
+def stored_runs() -> list[RunInfo]:
+    """Every complete run, newest first; damaged ones are reported on the page and left out."""
+    listing = state.store().list()
+    for damaged in listing.damaged:
+        st.warning(f"Skipped a damaged run, `{damaged.run_id}`: {damaged.reason}", icon=":material/warning:")
+    return listing.runs
+
+
+def pick_run(runs: list[RunInfo], key: str) -> RunInfo | None:
+    """A select box of runs, defaulting to this session's latest run; None (with a hint) when there are none."""
+    if not runs:
+        st.info("No stored runs yet. Train one on the Train page and it will appear here.", icon=":material/info:")
+        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
+        return None
+    job = state.current_job()
+    current = job.snapshot().run_id if job is not None else None
+    ids = [run.run_id for run in runs]
+    index = ids.index(current) if current in ids else 0
+    run = st.selectbox("Run", runs, index=index, key=key, format_func=label)
+    st.caption(describe(run.spec))
+    return run
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def weight_history(run_id: str) -> WeightHistory:
+    return state.store().weights(run_id)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def model(run_id: str):
+    return state.store().load_model(run_id)
+
+
+@st.cache_data(max_entries=8, show_spinner="Running the model on the 10,000 test images…")
+def test_probabilities(run_id: str) -> np.ndarray:
+    return predict_probabilities(model(run_id), state.dataset().x_test)
+
+
+def load_or_explain(loader, run_id: str):
+    """`loader(run_id)`, or None with the reason shown when the run's files are damaged."""
+    try:
+        return loader(run_id)
+    except DamagedRunError as error:
+        st.error(f"This run cannot be shown: {error}", icon=":material/broken_image:")
+        return None
