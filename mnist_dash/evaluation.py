@@ -42,6 +42,14 @@ def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, np.diag(matrix) / totals, np.nan)
 
 
+def largest_confusion(matrix: np.ndarray) -> tuple[int, int]:
+    """The (true, predicted) cell with the most mistakes, off the diagonal."""
+    off_diagonal = matrix.copy()
+    np.fill_diagonal(off_diagonal, -1)
+    true_label, predicted = np.unravel_index(int(off_diagonal.argmax()), matrix.shape)
+    return int(true_label), int(predicted)
+
+
 @dataclass(frozen=True)
 class Mistake:
     index: int  # position in the test set

@@ -194,3 +194,32 @@ def weight_violins(
         uirevision=revision,
     )
     return figure
+
+
+def confusion_heatmap(matrix: np.ndarray, normalised: bool = False) -> go.Figure:
+    """The confusion matrix as a heatmap: rows the true digit, columns the prediction."""
+    values = matrix
+    if normalised:
+        totals = matrix.sum(axis=1, keepdims=True)
+        values = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+    text = [[f"{v:.1%}" if normalised else f"{int(v)}" for v in row] for row in values]
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=list(range(NUM_CLASSES)),
+            y=list(range(NUM_CLASSES)),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        xaxis={"title": "predicted digit", "dtick": 1, "side": "top"},
+        yaxis={"title": "true digit", "dtick": 1, "autorange": "reversed"},
+        font_size=FONT_SIZE - 2,
+        height=560,
+        margin={"l": 60, "r": 10, "t": 60, "b": 10},
+    )
+    return figure

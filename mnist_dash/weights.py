@@ -6,7 +6,8 @@ What is kept, per weight tensor (e.g. `hidden_1/kernel`, `bn_2/gamma`) and per e
   the same positions every epoch, so a violin at epoch 5 and one at epoch 0 show
   the same weights moving;
 - statistics over the whole tensor: mean, std, min, max, the share of weights with
-  |w| < NEAR_ZERO, and the relative change since initialisation ||W - W0|| / ||W0||.
+  |w| < NEAR_ZERO, and the relative change since initialisation ||W - W0|| / ||W0||
+  (NaN for tensors that start at zero: biases, batch norm's beta).
 
 For notebook-5-hidden-bn that is about 15,000 floats an epoch (60 kB), against the
 model's 785,000 weights.
@@ -28,7 +29,8 @@ def weight_stats(values: np.ndarray, initial: np.ndarray) -> np.ndarray:
     flat = values.ravel().astype(np.float64)
     start = initial.ravel().astype(np.float64)
     scale = np.linalg.norm(start)
-    change = np.linalg.norm(flat - start) / scale if scale > 0 else float(np.linalg.norm(flat - start))
+    # Relative change; undefined (NaN) for tensors that start at zero, such as biases and BN's beta.
+    change = np.linalg.norm(flat - start) / scale if scale > 0 else np.nan
     return np.array(
         [flat.mean(), flat.std(), flat.min(), flat.max(), np.mean(np.abs(flat) < NEAR_ZERO), change],
     )

@@ -198,7 +198,7 @@ def damage_a_run():
     return run_id
 
 
-@pytest.mark.parametrize("page", ["weights"])
+@pytest.mark.parametrize("page", ["weights", "evaluate"])
 def test_insight_pages_without_runs_say_how_to_get_one(page):
     app = open_page(page)
     assert "No stored runs yet" in texts(app.info)
@@ -216,11 +216,22 @@ def test_weights_page_shows_violins_by_layer_and_statistics():
     assert not app.exception
 
 
-@pytest.mark.parametrize("page", ["weights"])
+@pytest.mark.parametrize("page", ["weights", "evaluate"])
 def test_a_damaged_run_is_reported_and_the_rest_shown(page):
     good = store_a_run()
     bad = damage_a_run()
     app = open_page(page)
     assert bad in texts(app.warning) and "damaged" in texts(app.warning)
     assert app.selectbox(key=f"{page}_run").value.run_id == good
+    assert not app.exception
+
+
+def test_evaluate_page_shows_the_matrix_per_class_accuracy_and_mistakes():
+    store_a_run()
+    app = open_page("evaluate")
+    assert app.metric[0].label == "Test accuracy"
+    assert "Accuracy per digit" in texts(app.subheader)
+    app.toggle(key="evaluate_normalised").set_value(True).run()
+    app.selectbox(key="evaluate_true").set_value(None).run()
+    app.selectbox(key="evaluate_pred").set_value(None).run()
     assert not app.exception

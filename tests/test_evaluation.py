@@ -55,3 +55,20 @@ def test_predict_probabilities_in_batches():
     images = np.zeros((5, 28, 28), np.uint8)
     probabilities = predict_probabilities(model, images, batch_size=2)
     assert probabilities.shape == (5, 10) and (probabilities.argmax(axis=1) == 3).all()
+
+
+def test_largest_confusion_is_off_the_diagonal():
+    from mnist_dash.evaluation import largest_confusion
+
+    matrix = confusion_matrix(np.array([4, 4, 4, 9, 9, 1]), np.array([9, 9, 4, 4, 9, 1]))
+    assert largest_confusion(matrix) == (4, 9)
+
+
+def test_confusion_heatmap_counts_and_shares():
+    from mnist_dash.plots import confusion_heatmap
+
+    matrix = confusion_matrix(Y_TRUE, Y_PRED)
+    counts = confusion_heatmap(matrix)
+    assert counts.data[0].text[1][7] == "1" and counts.layout.yaxis.autorange == "reversed"
+    shares = confusion_heatmap(matrix, normalised=True)
+    assert shares.data[0].text[0][6] == "50.0%" and shares.data[0].text[1][1] == "66.7%"
