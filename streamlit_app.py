@@ -11,6 +11,7 @@ navigation = st.navigation(
         st.Page("app_pages/design.py", title="Design", icon=":material/edit:"),
         st.Page("app_pages/train.py", title="Train", icon=":material/monitoring:"),
         st.Page("app_pages/weights.py", title="Weights", icon=":material/bar_chart:"),
+        st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
     ]
 )

@@ -37,6 +37,22 @@ class RunSummary:
         return sum(record["seconds"] for record in self.history)
 
 
+def table_row(run: RunSummary, architecture: str) -> dict:
+    """The Compare page's row for one run: size, best validation loss and its epoch, end gap, pace."""
+    best = min(run.history, key=lambda record: record["val_loss"]) if run.history else None
+    return {
+        "run": run.name,
+        "architecture": architecture,
+        "parameters": run.params,
+        "epochs": len(run.history),
+        "best val_loss": best["val_loss"] if best else None,
+        "at epoch": best["epoch"] if best else None,
+        "test accuracy": run.test_accuracy,
+        "gap at end": run.final_gap if run.history else None,
+        "s / epoch": run.seconds / len(run.history) if run.history else None,
+    }
+
+
 def summarise(name: str, spec, history, params: int, test_accuracy: float | None) -> RunSummary:
     """A RunSummary for a run of `spec` (regularised when any layer has dropout or batch norm)."""
     regularised = any(layer.dropout > 0 or layer.batch_norm != "none" for layer in spec.layers)

@@ -223,3 +223,30 @@ def confusion_heatmap(matrix: np.ndarray, normalised: bool = False) -> go.Figure
         margin={"l": 60, "r": 10, "t": 60, "b": 10},
     )
     return figure
+
+
+RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+
+
+def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = "loss") -> go.Figure:
+    """Train (dashed) and validation (solid) `metric` per epoch for several runs, one colour per run."""
+    figure = go.Figure()
+    for number, (name, history) in enumerate(named_histories):
+        colour = RUN_COLOURS[number % len(RUN_COLOURS)]
+        epochs = [h["epoch"] for h in history]
+        for prefix, label, dash in (("", "train", "dash"), ("val_", "validation", "solid")):
+            figure.add_trace(
+                go.Scatter(
+                    x=epochs,
+                    y=[h[prefix + metric] for h in history],
+                    mode="lines+markers",
+                    name=f"{name} · {label}",
+                    line={"color": colour, "dash": dash, "width": 3},
+                    marker={"size": 6},
+                    hovertemplate="%{y:.4f}",
+                )
+            )
+    _layout(figure, f"{_LABELS.get(metric, metric)}: train dashed, validation solid", metric, "compare")
+    if metric == "accuracy":
+        figure.update_yaxes(tickformat=".1%")
+    return figure

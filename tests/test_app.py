@@ -178,13 +178,13 @@ def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
     assert not app.exception
 
 
-def store_a_run(name="tiny", bn="after"):
+def store_a_run(name="tiny", bn="after", dropout=0.1):
     """Train a tiny run on the synthetic digits into this test's store; returns its id."""
     from mnist_dash.jobs import TrainingJob
     from mnist_dash.runs import RunStore
     from mnist_dash.spec import LayerSpec, ModelSpec
 
-    spec = ModelSpec(layers=(LayerSpec(16, dropout=0.1, batch_norm=bn),), epochs=2, batch_size=64, name=name)
+    spec = ModelSpec(layers=(LayerSpec(16, dropout=dropout, batch_norm=bn),), epochs=2, batch_size=64, name=name)
     snap = TrainingJob(spec, state._dataset(), store=RunStore(), limiter=limiter_module.JobLimiter(1)).start().wait()
     assert snap.status == JobStatus.FINISHED, snap.error
     return snap.run_id
@@ -216,13 +216,16 @@ def test_weights_page_shows_violins_by_layer_and_statistics():
     assert not app.exception
 
 
-@pytest.mark.parametrize("page", ["weights", "evaluate"])
+@pytest.mark.parametrize("page", ["weights", "evaluate", "compare"])
 def test_a_damaged_run_is_reported_and_the_rest_shown(page):
     good = store_a_run()
     bad = damage_a_run()
     app = open_page(page)
     assert bad in texts(app.warning) and "damaged" in texts(app.warning)
-    assert app.selectbox(key=f"{page}_run").value.run_id == good
+    if page == "compare":
+        assert [run.run_id for run in app.multiselect(key="compare_runs").value] == [good]
+    else:
+        assert app.selectbox(key=f"{page}_run").value.run_id == good
     assert not app.exception
 
 
@@ -235,3 +238,20 @@ def test_evaluate_page_shows_the_matrix_per_class_accuracy_and_mistakes():
     app.selectbox(key="evaluate_true").set_value(None).run()
     app.selectbox(key="evaluate_pred").set_value(None).run()
     assert not app.exception
+
+
+def test_compare_page_without_runs_offers_the_experiment():
+    app = open_page("compare")
+    assert "run the notebook's experiment" in texts(app.info)
+    assert not app.button(key="compare_start").disabled
+
+
+def test_compare_page_overlays_runs_with_a_table_and_observations():
+    store_a_run("first")
+    store_a_run("second", bn="none", dropout=0.0)
+    app = open_page("compare")
+    assert len(app.multiselect(key="compare_runs").value) == 2
+    assert "Observations" in texts(app.subheader)
+    observations = texts(app.markdown)
+    assert "reached the best test accuracy" in observations and "smallest train/validation gap" in observations
+    assert "Dropout and batch norm" in observations

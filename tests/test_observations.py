@@ -103,3 +103,11 @@ def test_summarise_marks_regularised_designs():
     plain = summarise("plain", ModelSpec(layers=(LayerSpec(8),)), history([0.1]), 10, None)
     assert not plain.regularised
     assert summarise("nb", PRESETS["notebook-2-hidden"], history([0.1]), 10, 0.9).regularised
+
+
+def test_table_row_for_the_compare_page():
+    from mnist_dash.observations import table_row
+
+    row = table_row(run("a", val_losses=(0.10, 0.06, 0.07), losses=(0.2, 0.1, 0.05), params=500), "784 → 8 → 10")
+    assert row["best val_loss"] == 0.06 and row["at epoch"] == 2 and row["epochs"] == 3
+    assert row["gap at end"] == pytest.approx(0.02) and row["s / epoch"] == 2.0 and row["parameters"] == 500

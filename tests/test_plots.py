@@ -44,3 +44,13 @@ def test_class_balance_counts_each_digit():
     figure = class_balance(np.array([0, 1, 1, 9], np.uint8), np.array([2, 2], np.uint8))
     assert list(figure.data[0].y) == [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]
     assert list(figure.data[1].y) == [0, 0, 2, 0, 0, 0, 0, 0, 0, 0]
+
+
+def test_compare_curves_one_colour_per_run_train_dashed():
+    from mnist_dash.plots import compare_curves
+
+    figure = compare_curves([("a", HISTORY), ("b", HISTORY)], "loss")
+    names = [trace.name for trace in figure.data]
+    assert names == ["a · train", "a · validation", "b · train", "b · validation"]
+    assert figure.data[0].line.color == figure.data[1].line.color != figure.data[2].line.color
+    assert [trace.line.dash for trace in figure.data[:2]] == ["dash", "solid"]

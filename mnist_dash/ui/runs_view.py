@@ -40,6 +40,11 @@ def pick_run(runs: list[RunInfo], key: str) -> RunInfo | None:
     return run
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def epoch_history(run_id: str) -> list[dict]:
+    return state.store().history(run_id)["epochs"]
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def weight_history(run_id: str) -> WeightHistory:
     return state.store().weights(run_id)

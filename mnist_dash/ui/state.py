@@ -9,7 +9,7 @@ import streamlit as st
 
 from mnist_dash.data import Mnist, MnistDataError, load_mnist
 from mnist_dash.jobs import TrainingJob
-from mnist_dash.presets import DEFAULT_PRESET, PRESETS
+from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
 from mnist_dash.runs import RunStore
 from mnist_dash.share import from_query, has_spec, layer_rows
 from mnist_dash.spec import ModelSpec, SpecError
@@ -83,6 +83,20 @@ def design() -> dict:
 
 def current_job() -> TrainingJob | None:
     return st.session_state.get(JOB_KEY)
+
+
+EXPERIMENT_KEY = "compare_jobs"
+
+
+def experiment_jobs() -> list[TrainingJob]:
+    return st.session_state.get(EXPERIMENT_KEY, [])
+
+
+def start_experiment(epochs: int, data: Mnist) -> list[TrainingJob]:
+    """Queue the notebook's three presets (the process-wide limit runs them in turn)."""
+    jobs = [TrainingJob(PRESETS[name].replace(epochs=epochs), data, store=store()).start() for name in NOTEBOOK_PRESETS]
+    st.session_state[EXPERIMENT_KEY] = jobs
+    return jobs
 
 
 def start_job(spec: ModelSpec, data: Mnist) -> TrainingJob:

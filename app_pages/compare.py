@@ -1,0 +1,54 @@
+"""Compare: runs side by side, their curves overlaid, and what the numbers say about over- and underfitting."""
+
+import streamlit as st
+
+from mnist_dash.observations import observe, summarise, table_row
+from mnist_dash.plan import describe
+from mnist_dash.plots import compare_curves
+from mnist_dash.ui import runs_view, state
+
+st.title("Compare runs")
+with st.container(border=True):
+    st.markdown("**The notebook's experiment**: train its three models one after another and compare them here.")
+    epochs_col, button_col, status_col = st.columns([1, 1, 3], vertical_alignment="bottom")
+    epochs = epochs_col.number_input("Epochs each", 1, 20, 20, key="compare_epochs")
+    busy = any(not job.snapshot().done for job in state.experiment_jobs())
+    if button_col.button("Run the notebook's experiment", type="primary", disabled=busy, key="compare_start"):
+        state.start_experiment(int(epochs), state.dataset())
+        st.rerun()
+
+
+@st.fragment(run_every=2.0 if busy else None)
+def comparison() -> None:
+    jobs = state.experiment_jobs()
+    if jobs:
+        status_col.caption(" · ".join(f"{job.spec.name}: {job.snapshot().status_line}" for job in jobs))
+    runs = runs_view.stored_runs()
+    new = [job.snapshot().run_id for job in jobs if job.snapshot().run_id]
+    default = [run for run in runs if run.run_id in new] or runs[:3]
+    chosen = st.multiselect("Runs to compare", runs, default=default, format_func=runs_view.label, key="compare_runs")
+    if not chosen:
+        st.info("Choose runs to compare, or run the notebook's experiment above.", icon=":material/info:")
+        return
+    summaries = [
+        summarise(
+            f"{run.spec.name or 'custom'} ({run.run_id[-4:]})",
+            run.spec,
+            runs_view.epoch_history(run.run_id),
+            run.params_total,
+            run.test_accuracy,
+        )
+        for run in chosen
+    ]
+    named = [(summary.name, list(summary.history)) for summary in summaries]
+    loss, accuracy = st.columns(2)
+    loss.plotly_chart(compare_curves(named, "loss"), key="compare_loss")
+    accuracy.plotly_chart(compare_curves(named, "accuracy"), key="compare_accuracy")
+    rows = [table_row(summary, describe(run.spec)) for summary, run in zip(summaries, chosen, strict=True)]
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={"test accuracy": percent})
+    st.subheader("Observations")
+    st.markdown("\n".join(f"- {observation.text}" for observation in observe(summaries)))
+
+
+comparison()
