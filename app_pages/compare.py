@@ -10,7 +10,7 @@ from mnist_dash.ui import runs_view, state
 st.title("Compare runs")
 with st.container(border=True):
     st.markdown("**The notebook's experiment**: train its three models one after another and compare them here.")
-    epochs_col, button_col, status_col = st.columns([1, 1, 3], vertical_alignment="bottom")
+    epochs_col, button_col, status_col = st.columns([1, 2, 3], vertical_alignment="bottom")
     epochs = epochs_col.number_input("Epochs each", 1, 20, 20, key="compare_epochs")
     busy = any(not job.snapshot().done for job in state.experiment_jobs())
     if button_col.button("Run the notebook's experiment", type="primary", disabled=busy, key="compare_start"):
@@ -23,10 +23,24 @@ def comparison() -> None:
     jobs = state.experiment_jobs()
     if jobs:
         status_col.caption(" · ".join(f"{job.spec.name}: {job.snapshot().status_line}" for job in jobs))
-    runs = runs_view.stored_runs()
-    new = [job.snapshot().run_id for job in jobs if job.snapshot().run_id]
-    default = [run for run in runs if run.run_id in new] or runs[:3]
-    chosen = st.multiselect("Runs to compare", runs, default=default, format_func=runs_view.label, key="compare_runs")
+    runs = {run.run_id: run for run in runs_view.stored_runs()}
+    # Runs of the experiment join the selection as they finish (once each, so they can be removed).
+    added = st.session_state.setdefault("compare_added", [])
+    fresh = [
+        job.snapshot().run_id for job in jobs if job.snapshot().run_id in runs and job.snapshot().run_id not in added
+    ]
+    if fresh:
+        st.session_state["compare_runs"] = [i for i in st.session_state.get("compare_runs", []) if i in runs] + fresh
+        added.extend(fresh)
+    default = None if "compare_runs" in st.session_state else list(runs)[:3]
+    chosen_ids = st.multiselect(
+        "Runs to compare",
+        list(runs),
+        default=default,
+        key="compare_runs",
+        format_func=lambda run_id: runs_view.label(runs[run_id]),
+    )
+    chosen = [runs[run_id] for run_id in chosen_ids]
     if not chosen:
         st.info("Choose runs to compare, or run the notebook's experiment above.", icon=":material/info:")
         return
@@ -45,8 +59,15 @@ def comparison() -> None:
     loss.plotly_chart(compare_curves(named, "loss"), key="compare_loss")
     accuracy.plotly_chart(compare_curves(named, "accuracy"), key="compare_accuracy")
     rows = [table_row(summary, describe(run.spec)) for summary, run in zip(summaries, chosen, strict=True)]
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={"test accuracy": percent})
+    number = st.column_config.NumberColumn
+    formats = {
+        "test accuracy": number(format="percent"),
+        "parameters": number(format="localized"),
+        "best val_loss": number(format="%.4f"),
+        "gap at end": number(format="%+.4f"),
+        "s / epoch": number(format="%.1f"),
+    }
+    st.dataframe(rows, hide_index=True, width="stretch", column_config=formats)
     st.subheader("Observations")
     st.markdown("\n".join(f"- {observation.text}" for observation in observe(summaries)))
 

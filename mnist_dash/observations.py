@@ -104,10 +104,11 @@ def gap(run: RunSummary) -> Observation | None:
             "the training images better than new ones (overfitting).",
         )
     if value < 0:
+        reason = "the training loss is averaged over an epoch in which the network was still learning"
+        if run.regularised:
+            reason += ", and dropout makes training harder than evaluation, where it is switched off"
         return Observation(
-            "gap",
-            f"{run.name}: validation loss ended below training loss ({-value:.4f} lower): dropout makes training "
-            "harder than evaluation, where it is switched off.",
+            "gap", f"{run.name}: validation loss ended below training loss ({-value:.4f} lower): {reason}."
         )
     return Observation("gap", f"{run.name}: train and validation loss ended close together (gap {value:.4f}).")
 
