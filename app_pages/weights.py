@@ -27,5 +27,5 @@ if history is not None:
     st.dataframe(stats_rows(history, epoch), hide_index=True, width="stretch", column_config=columns)
     st.caption(
         "near_zero: share of weights with |w| < 0.01. change: ‖W − W₀‖ / ‖W₀‖, how far the layer moved "
-        "from its initial weights (blank for biases and beta, which start at zero)."
+        "from its initial weights (None for biases and beta, which start at zero)."
     )

@@ -42,7 +42,6 @@ def table_row(run: RunSummary, architecture: str) -> dict:
     best = min(run.history, key=lambda record: record["val_loss"]) if run.history else None
     return {
         "run": run.name,
-        "architecture": architecture,
         "parameters": run.params,
         "epochs": len(run.history),
         "best val_loss": best["val_loss"] if best else None,
@@ -50,6 +49,7 @@ def table_row(run: RunSummary, architecture: str) -> dict:
         "test accuracy": run.test_accuracy,
         "gap at end": run.final_gap if run.history else None,
         "s / epoch": run.seconds / len(run.history) if run.history else None,
+        "architecture": architecture,
     }
 
 

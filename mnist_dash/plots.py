@@ -171,9 +171,9 @@ def weight_violins(
             updatemenus=[
                 {
                     "type": "buttons",
-                    "x": 0,
-                    "y": -0.12,
-                    "xanchor": "left",
+                    "x": 1,
+                    "y": 1.12,
+                    "xanchor": "right",
                     "buttons": [
                         {
                             "label": "▶ play epochs",
@@ -247,6 +247,8 @@ def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = 
                 )
             )
     _layout(figure, f"{_LABELS.get(metric, metric)}: train dashed, validation solid", metric, "compare")
+    longest = max((len(history) for _, history in named_histories), default=1)
+    figure.update_xaxes(tick0=1, dtick=max(1, longest // 10))
     if metric == "accuracy":
         figure.update_yaxes(tickformat=".1%")
     return figure

@@ -1,6 +1,9 @@
 """Screenshots of each page in headless Chromium against `streamlit run`, for the README.
 
-Usage: MNIST_DASH_DATA=../shared/data/mnist.npz python -m scripts.screenshots [--out docs/screenshots]
+First trains the notebook's three presets for a few epochs into a temporary store,
+so Weights, Compare and Evaluate show real runs.
+
+Usage: MNIST_DASH_DATA=../shared/data/mnist.npz python -m scripts.screenshots [--out docs/screenshots] [--epochs 3]
 """
 
 import argparse
@@ -11,6 +14,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.streamlit_server import launch_chromium, streamlit_server
+from mnist_dash.data import load_mnist
+from mnist_dash.jobs import TrainingJob
+from mnist_dash.limiter import JobLimiter
+from mnist_dash.presets import NOTEBOOK_PRESETS, PRESETS
+from mnist_dash.runs import RunStore
 
 DESIGN = "layers=500:relu:0.4:none,300:relu:0.4:after,100:relu:0:after&name=notebook-3-hidden-bn&epochs=3"
 
@@ -18,34 +26,60 @@ DESIGN = "layers=500:relu:0.4:none,300:relu:0.4:after,100:relu:0:after&name=note
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with (
-        tempfile.TemporaryDirectory() as home,
-        streamlit_server({"MNIST_DASH_HOME": home}) as url,
-        sync_playwright() as playwright,
-    ):
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1366, "height": 1150})
-        page.goto(url)
-        page.get_by_text("Images per digit").wait_for()
-        time.sleep(1.5)
-        page.screenshot(path=out / "home.png")
-        page.goto(f"{url}/design?{DESIGN}")
-        page.get_by_text("Layers, as Keras builds them").wait_for()
-        time.sleep(1.5)
-        page.screenshot(path=out / "design.png")
-        page.locator(".st-key-design_train button").click()
-        page.get_by_text("Epoch 2 of 3 ·").wait_for(timeout=120_000)
-        time.sleep(2.5)
-        page.screenshot(path=out / "train-running.png")
-        page.get_by_text("Finished after").wait_for(timeout=120_000)
-        time.sleep(1.5)
-        page.screenshot(path=out / "train-finished.png", full_page=True)
-        browser.close()
+    with tempfile.TemporaryDirectory() as home:
+        train_presets(home, args.epochs)
+        with streamlit_server({"MNIST_DASH_HOME": home}) as url, sync_playwright() as playwright:
+            shoot(url, out, launch_chromium(playwright))
     for path in sorted(out.glob("*.png")):
         print(f"{path} {path.stat().st_size // 1024} kB")
+
+
+def train_presets(home: str, epochs: int) -> None:
+    data, store = load_mnist(), RunStore(home)
+    for name in NOTEBOOK_PRESETS:
+        snap = (
+            TrainingJob(PRESETS[name].replace(epochs=epochs), data, store=store, limiter=JobLimiter(1)).start().wait()
+        )
+        print(f"trained {name}: {snap.status}, test accuracy {snap.test_accuracy:.4f}", flush=True)
+
+
+def shoot(url: str, out: Path, browser) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 1150})
+    page.goto(url)
+    page.get_by_text("Images per digit").wait_for()
+    time.sleep(1.5)
+    page.screenshot(path=out / "home.png")
+    page.goto(f"{url}/weights")
+    page.get_by_text("Statistics at epoch").wait_for()
+    page.locator(".st-key-weights_run").click()
+    page.get_by_text("notebook-5-hidden-bn ·").first.click()
+    page.get_by_text("bn_4 gamma").first.wait_for()
+    time.sleep(2)
+    page.screenshot(path=out / "weights.png")
+    page.goto(f"{url}/compare")
+    page.get_by_text("Observations").wait_for()
+    time.sleep(2)
+    page.screenshot(path=out / "compare.png", full_page=True)
+    page.goto(f"{url}/evaluate")
+    page.get_by_text("Mistakes, most confident first").wait_for(timeout=60_000)
+    time.sleep(2)
+    page.screenshot(path=out / "evaluate.png")
+    page.goto(f"{url}/design?{DESIGN}")
+    page.get_by_text("Layers, as Keras builds them").wait_for()
+    time.sleep(1.5)
+    page.screenshot(path=out / "design.png")
+    page.locator(".st-key-design_train button").click()
+    page.get_by_text("Epoch 2 of 3 ·").wait_for(timeout=120_000)
+    time.sleep(2.5)
+    page.screenshot(path=out / "train-running.png")
+    page.get_by_text("Finished after").wait_for(timeout=120_000)
+    time.sleep(1.5)
+    page.screenshot(path=out / "train-finished.png", full_page=True)
+    browser.close()
 
 
 if __name__ == "__main__":
