@@ -152,17 +152,17 @@ def best_accuracy(runs: list[RunSummary]) -> Observation | None:
 
 
 def regularisation(runs: list[RunSummary]) -> Observation | None:
-    """Whether the runs with dropout or batch norm ended with a smaller gap than those without."""
-    with_it = [run.final_gap for run in runs if run.regularised and run.history]
-    without = [run.final_gap for run in runs if not run.regularised and run.history]
+    """Whether the runs with dropout or batch norm ended with a smaller gap (either way) than those without."""
+    with_it = [abs(run.final_gap) for run in runs if run.regularised and run.history]
+    without = [abs(run.final_gap) for run in runs if not run.regularised and run.history]
     if not with_it or not without:
         return None
     mean_with, mean_without = sum(with_it) / len(with_it), sum(without) / len(without)
     verdict = "narrowed" if mean_with < mean_without else "did not narrow"
     return Observation(
         "regularisation",
-        f"Dropout and batch norm {verdict} the gap: {mean_with:+.4f} on average with them, "
-        f"{mean_without:+.4f} without.",
+        f"Dropout and batch norm {verdict} the gap between train and validation loss: {mean_with:.4f} on "
+        f"average with them, {mean_without:.4f} without.",
     )
 
 

@@ -75,7 +75,14 @@ def test_best_accuracy_gives_the_cost():
 def test_regularisation_narrowed_or_not():
     plain = run("plain", (0.10,), (0.02,), reg=False)
     dropout = run("dropout", (0.06,), (0.05,), reg=True)
-    assert "narrowed the gap: +0.0100 on average with them, +0.0800 without" in regularisation([plain, dropout]).text
+    assert "narrowed the gap between train and validation loss: 0.0100 on average with them, 0.0800 without" in (
+        regularisation([plain, dropout]).text
+    )
+    below = run("dropout", (0.04,), (0.05,), reg=True)  # a gap the other way round counts by its size
+    assert "narrowed" in regularisation([plain, below]).text
+    assert (
+        "did not narrow" in regularisation([run("plain", (0.04,), (0.05,)), run("d", (0.02,), (0.05,), reg=True)]).text
+    )
     worse = run("dropout", (0.20,), (0.02,), reg=True)
     assert "did not narrow" in regularisation([plain, worse]).text
     assert regularisation([plain]) is None
