@@ -3,9 +3,22 @@
 import numpy as np
 import streamlit as st
 
+from mnist_dash.data import enlarge
 from mnist_dash.evaluation import confusion_matrix, largest_confusion, mistakes, per_class_accuracy
 from mnist_dash.plots import confusion_heatmap
 from mnist_dash.ui import runs_view, state
+
+
+def digit_choice(column, label: str, default: int, key: str) -> int | None:
+    """A digit 0-9, or None for any."""
+    return column.selectbox(
+        label,
+        [None, *range(10)],
+        index=default + 1,
+        key=key,
+        format_func=lambda digit: "any" if digit is None else str(digit),
+    )
+
 
 st.title("Evaluate")
 run = runs_view.pick_run(runs_view.stored_runs(), key="evaluate_run")
@@ -30,24 +43,12 @@ if probabilities is not None:
     st.subheader("Mistakes, most confident first")
     worst_true, worst_pred = largest_confusion(matrix)
     pick_true, pick_pred = st.columns(2)
-    true_label = pick_true.selectbox(
-        "True digit",
-        [None, *range(10)],
-        index=worst_true + 1,
-        key="evaluate_true",
-        format_func=lambda d: "any" if d is None else str(d),
-    )
-    predicted = pick_pred.selectbox(
-        "Predicted as",
-        [None, *range(10)],
-        index=worst_pred + 1,
-        key="evaluate_pred",
-        format_func=lambda d: "any" if d is None else str(d),
-    )
+    true_label = digit_choice(pick_true, "True digit", worst_true, "evaluate_true")
+    predicted = digit_choice(pick_pred, "Predicted as", worst_pred, "evaluate_pred")
     found = mistakes(y_true, probabilities, true_label, predicted, limit=24)
     if not found:
         st.info("No mistakes in this cell.", icon=":material/check_circle:")
-    images = [np.kron(state.dataset().x_test[m.index], np.ones((3, 3), np.uint8)) for m in found]
+    images = [enlarge(state.dataset().x_test[m.index]) for m in found]
     captions = [f"true {m.true_label} → {m.predicted} ({m.confidence:.0%})" for m in found]
     for start in range(0, len(images), 8):
         for column, image, caption in zip(st.columns(8), images[start:], captions[start:], strict=False):

@@ -1,9 +1,8 @@
 """Home: what the app is for, a look at the data, and the way in."""
 
-import numpy as np
 import streamlit as st
 
-from mnist_dash.data import examples_per_class
+from mnist_dash.data import enlarge, examples_per_class
 from mnist_dash.plots import class_balance
 from mnist_dash.ui import state
 
@@ -22,7 +21,7 @@ go_train.page_link("app_pages/train.py", label="Train it", icon=":material/monit
 
 st.subheader("The data: handwritten digits, 28 × 28 pixels")
 picks = examples_per_class(data.y_train, per_class=2)
-enlarged = [np.kron(data.x_train[i], np.ones((3, 3), np.uint8)) for i in picks]
+enlarged = [enlarge(data.x_train[i]) for i in picks]
 for row in range(2):
     columns = st.columns(10)
     for column, index, image in zip(columns, picks[row * 10 :], enlarged[row * 10 :], strict=False):

@@ -175,3 +175,8 @@ def examples_per_class(labels: np.ndarray, per_class: int = 2) -> list[int]:
     """Indices of the first `per_class` images of each digit, ordered 0, 1, ..., 9, 0, 1, ..."""
     firsts = [np.flatnonzero(labels == digit)[:per_class] for digit in range(10)]
     return [int(indices[row]) for row in range(per_class) for indices in firsts if row < len(indices)]
+
+
+def enlarge(image: np.ndarray, factor: int = 3) -> np.ndarray:
+    """A 28x28 digit scaled up by whole pixels (no blur), for showing at a readable size."""
+    return np.kron(image, np.ones((factor, factor), dtype=image.dtype))

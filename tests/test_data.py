@@ -162,3 +162,10 @@ def test_examples_per_class_gives_each_digit_in_order():
     picks = data_module.examples_per_class(labels, per_class=2)
     assert [int(labels[i]) for i in picks] == list(range(10)) * 2
     assert picks[:3] == [2, 1, 4]
+
+
+def test_enlarge_scales_by_whole_pixels():
+    image = np.array([[0, 255], [10, 20]], np.uint8)
+    big = data_module.enlarge(image, factor=3)
+    assert big.shape == (6, 6) and big.dtype == np.uint8
+    assert (big[:3, 3:] == 255).all() and (big[3:, :3] == 10).all()
