@@ -36,7 +36,7 @@ def tiny_spec() -> ModelSpec:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mnist_path() -> Path:
     """The real MNIST file; required in CI, skipped only on a machine without it."""
     path = os.environ.get("MNIST_DASH_DATA")
