@@ -13,6 +13,7 @@ navigation = st.navigation(
         st.Page("app_pages/weights.py", title="Weights", icon=":material/bar_chart:"),
         st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
+        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
     ]
 )
 state.init_design()

@@ -252,3 +252,27 @@ def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = 
     if metric == "accuracy":
         figure.update_yaxes(tickformat=".1%")
     return figure
+
+
+def probability_bars(probabilities: np.ndarray) -> go.Figure:
+    """The model's probability for each digit, the chosen one highlighted."""
+    best = int(np.argmax(probabilities))
+    colours = [VALIDATION_COLOUR if digit == best else "#b0b7c3" for digit in range(NUM_CLASSES)]
+    figure = go.Figure(
+        go.Bar(
+            x=list(range(NUM_CLASSES)),
+            y=probabilities,
+            marker_color=colours,
+            text=[f"{p:.0%}" for p in probabilities],
+            textposition="outside",
+            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        xaxis={"title": "digit", "dtick": 1},
+        yaxis={"title": "probability", "range": [0, 1.1], "tickformat": ".0%"},
+        font_size=FONT_SIZE - 2,
+        height=300,
+        margin={"l": 60, "r": 10, "t": 10, "b": 40},
+    )
+    return figure

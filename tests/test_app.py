@@ -267,3 +267,21 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     app.run()
     assert app.multiselect(key="compare_runs").value == [job.snapshot().run_id for job in jobs]
     assert "notebook-5-hidden-bn" in texts(app.markdown)
+
+
+def test_draw_page_without_a_model_offers_a_quick_one():
+    app = open_page("draw")
+    assert "no trained model yet" in texts(app.info)
+    app.button(key="draw_quick").click().run()
+    job = app.session_state[state.JOB_KEY]
+    assert job.spec.name == "quick-model" and job.spec.epochs == 2
+    assert job.wait(timeout=120).status == JobStatus.FINISHED
+    app.run()
+    assert app.selectbox(key="draw_run").value.run_id == job.snapshot().run_id
+
+
+def test_draw_page_with_a_model_renders_and_waits_for_a_digit():
+    store_a_run()
+    app = open_page("draw")
+    assert not app.exception
+    assert "Draw a digit and the model's answer appears here." in texts(app.markdown)

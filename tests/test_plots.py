@@ -54,3 +54,13 @@ def test_compare_curves_one_colour_per_run_train_dashed():
     assert names == ["a · train", "a · validation", "b · train", "b · validation"]
     assert figure.data[0].line.color == figure.data[1].line.color != figure.data[2].line.color
     assert [trace.line.dash for trace in figure.data[:2]] == ["dash", "solid"]
+
+
+def test_probability_bars_highlight_the_answer():
+    from mnist_dash.plots import probability_bars
+
+    probabilities = np.array([0.01, 0.02, 0.9, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
+    figure = probability_bars(probabilities)
+    colours = list(figure.data[0].marker.color)
+    assert colours[2] != colours[0] and len(set(colours)) == 2
+    assert figure.data[0].text[2] == "90%"

@@ -1,0 +1,52 @@
+"""Draw: a digit on a canvas (or an uploaded image), what the model sees, and what it says."""
+
+import numpy as np
+import streamlit as st
+
+from mnist_dash.canvas import BadUpload, EmptyDrawing, read_upload, to_mnist
+from mnist_dash.data import enlarge
+from mnist_dash.plots import probability_bars
+from mnist_dash.presets import PRESETS
+from mnist_dash.ui import draw_canvas, runs_view, state
+
+st.title("Draw a digit")
+runs = [run for run in runs_view.stored_runs() if run.status == "finished"]
+if not runs:
+    st.info("There is no trained model yet. Train a quick one (notebook-2-hidden, 2 epochs, about a minute).")
+    job = state.current_job()
+    busy = job is not None and not job.snapshot().done
+    if st.button("Train a quick model", type="primary", disabled=busy, key="draw_quick"):
+        state.start_job(PRESETS["notebook-2-hidden"].replace(epochs=2, name="quick-model"), state.dataset())
+        st.rerun()
+    if busy:
+        st.fragment(run_every=2.0)(lambda: st.caption(f"Training: {job.snapshot().status_line}"))()
+    st.stop()
+run = st.selectbox("Model", runs, key="draw_run", format_func=runs_view.label)
+
+canvas_col, seen_col, answer_col = st.columns([3, 2, 3], gap="large")
+with canvas_col:
+    st.markdown("**Draw here** (use the toolbar to undo or clear)")
+    drawing = draw_canvas.draw(key="draw_canvas")
+    uploaded = st.file_uploader("…or upload a photo of a digit", type=["png", "jpg", "jpeg"], key="draw_upload")
+image = None
+try:
+    source = read_upload(uploaded.getvalue(), uploaded.name) if uploaded is not None else drawing
+    image = to_mnist(source) if source is not None else None
+except (BadUpload, EmptyDrawing) as problem:
+    canvas_col.info(str(problem), icon=":material/draw:")
+if image is None:
+    answer_col.markdown("Draw a digit and the model's answer appears here.")
+else:
+    with seen_col:
+        st.markdown("**What the model sees** (28 × 28)")
+        st.image(enlarge(np.round(image * 255).astype(np.uint8), 6), width=168)
+    model = runs_view.load_or_explain(runs_view.model, run.run_id)
+    if model is not None:
+        probabilities = np.asarray(model(image[None] * 255.0, training=False))[0]
+        with answer_col:
+            st.markdown(
+                f"<div style='font-size:6rem;line-height:1;font-weight:700'>{probabilities.argmax()}</div>",
+                unsafe_allow_html=True,
+            )
+            st.caption(f"{probabilities.max():.1%} sure")
+            st.plotly_chart(probability_bars(probabilities), key="draw_probabilities")
