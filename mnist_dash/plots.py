@@ -261,7 +261,7 @@ def probability_bars(probabilities: np.ndarray) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=list(range(NUM_CLASSES)),
-            y=probabilities,
+            y=[float(p) for p in probabilities],  # plain numbers, not a binary-encoded array
             marker_color=colours,
             text=[f"{p:.0%}" for p in probabilities],
             textposition="outside",

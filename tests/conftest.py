@@ -51,3 +51,11 @@ def mnist_path() -> Path:
 def _isolated_home(tmp_path, monkeypatch):
     """Every test gets its own run store, never the user's."""
     monkeypatch.setenv("MNIST_DASH_HOME", str(tmp_path / "home"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can see whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -1,0 +1,68 @@
+"""The Draw page in a real browser: draw a 7 with the mouse on the canvas and read the answer.
+
+Debian's Chromium (headless) against `streamlit run` on 127.0.0.1, with a model trained
+for one epoch on the real MNIST in a temporary store. On failure a screenshot and the
+page's HTML are saved under test-artifacts/ (printed by pytest).
+"""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from bench.streamlit_server import CHROMIUM, launch_chromium, streamlit_server
+from mnist_dash.data import load_mnist
+from mnist_dash.jobs import TrainingJob
+from mnist_dash.limiter import JobLimiter
+from mnist_dash.presets import PRESETS
+from mnist_dash.runs import RunStore
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def app_url(mnist_path, tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
+    home = tmp_path_factory.mktemp("home")
+    spec = PRESETS["notebook-2-hidden"].replace(epochs=1)
+    job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), limiter=JobLimiter(1)).start()
+    assert job.wait().test_accuracy > 0.95
+    with streamlit_server({"MNIST_DASH_HOME": str(home), "MNIST_DASH_DATA": str(mnist_path)}) as url:
+        yield url
+
+
+@pytest.fixture
+def page(app_url, request):
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1366, "height": 1000})
+        yield page
+        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=ARTIFACTS / f"{request.node.name}.png")
+            (ARTIFACTS / f"{request.node.name}.html").write_text(page.content())
+            print(f"saved {ARTIFACTS / request.node.name}.png and .html")
+        browser.close()
+
+
+def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, app_url):
+    page.goto(f"{app_url}/draw")
+    canvas = page.locator(".st-key-draw_canvas canvas").last
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 70, y + 60)
+    page.mouse.down()
+    for step in range(15):  # the bar of the 7
+        page.mouse.move(x + 70 + step * 10, y + 60)
+    for step in range(18):  # its stem
+        page.mouse.move(x + 210 - step * 5, y + 60 + step * 11)
+    page.mouse.up()
+    page.get_by_text("sure").wait_for(timeout=60_000)
+    answer = page.locator("[data-testid='stMarkdownContainer'] div").filter(has_text="7").first
+    assert answer.inner_text().strip() == "7"
+    # The probability chart: one Plotly bar chart with a bar per digit, the 7 the tallest.
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 1", timeout=30_000)
+    bars = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot').data[0].y)")
+    assert len(bars) == 10 and max(range(10), key=lambda digit: bars[digit]) == 7
