@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_dash.canvas import BadUpload, EmptyDrawing, read_upload, to_mnist
 from mnist_dash.data import enlarge
-from mnist_dash.plots import probability_bars
+from mnist_dash.plots import probability_bars, probability_history
 from mnist_dash.presets import PRESETS
 from mnist_dash.ui import draw_canvas, runs_view, state
 
@@ -50,3 +50,22 @@ else:
             )
             st.caption(f"{probabilities.max():.1%} sure")
             st.plotly_chart(probability_bars(probabilities), key="draw_probabilities")
+
+job = state.current_job()
+if image is not None and job is not None:
+    active = not job.snapshot().done
+
+    @st.fragment(run_every=2.0 if active else None)
+    def while_training() -> None:
+        from mnist_dash.training import EpochPredictions
+
+        latest = job.latest_weights()
+        if latest is None:
+            st.caption(f"{job.spec.name or 'Your design'} is training: its answer appears here after each epoch.")
+            return
+        tracker = st.session_state.setdefault(f"draw_live_{job.job_id}", EpochPredictions(job.spec))
+        tracker.update(image, latest)
+        st.markdown(f"**{job.spec.name or 'Your design'}, {job.snapshot().status_line}: its answer after each epoch**")
+        st.plotly_chart(probability_history(tracker.epochs, tracker.probabilities), key="draw_live_chart")
+
+    while_training()

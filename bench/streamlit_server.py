@@ -70,3 +70,18 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float, log=None) 
 def launch_chromium(playwright):
     """Debian's Chromium, headless, with the flags this sandbox needs."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def draw_a_seven(page) -> None:
+    """Draw a 7 with the mouse on the Draw page's canvas (a bar, then a slanted stem)."""
+    canvas = page.locator(".st-key-draw_canvas canvas").last
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 70, y + 60)
+    page.mouse.down()
+    for step in range(15):  # the bar of the 7
+        page.mouse.move(x + 70 + step * 10, y + 60)
+    for step in range(18):  # its stem
+        page.mouse.move(x + 210 - step * 5, y + 60 + step * 11)
+    page.mouse.up()

@@ -156,6 +156,14 @@ class TrainingJob:
         with live.lock:
             return live.weights.history.copy()
 
+    def latest_weights(self) -> tuple[int, list] | None:
+        """(epoch, the model's weights after it) for the newest finished epoch; None before the first."""
+        live = self._live
+        if live is None:
+            return None
+        with live.lock:
+            return live.latest_weights
+
     def _set(self, status: JobStatus | None = None, **result) -> None:
         with self._lock:
             if status is not None:

@@ -276,3 +276,27 @@ def probability_bars(probabilities: np.ndarray) -> go.Figure:
         margin={"l": 60, "r": 10, "t": 10, "b": 40},
     )
     return figure
+
+
+def probability_history(epochs: list[int], probabilities: list[np.ndarray]) -> go.Figure:
+    """How the probability of each digit changed, epoch by epoch, for one drawing."""
+    figure = go.Figure()
+    for digit in range(NUM_CLASSES):
+        figure.add_trace(
+            go.Scatter(
+                x=list(epochs),
+                y=[float(p[digit]) for p in probabilities],
+                name=str(digit),
+                mode="lines+markers",
+                hovertemplate=f"{digit}: " + "%{y:.1%}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        xaxis={"title": "epoch", "dtick": 1},
+        yaxis={"title": "probability", "range": [0, 1.05], "tickformat": ".0%"},
+        font_size=FONT_SIZE - 3,
+        height=280,
+        margin={"l": 60, "r": 10, "t": 10, "b": 40},
+        legend={"title": "digit"},
+    )
+    return figure

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from bench.streamlit_server import launch_chromium, streamlit_server
+from bench.streamlit_server import draw_a_seven, launch_chromium, streamlit_server
 from mnist_dash.data import load_mnist
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.limiter import JobLimiter
@@ -68,6 +68,11 @@ def shoot(url: str, out: Path, browser) -> None:
     page.get_by_text("Mistakes, most confident first").wait_for(timeout=60_000)
     time.sleep(2)
     page.screenshot(path=out / "evaluate.png")
+    page.goto(f"{url}/draw")
+    draw_a_seven(page)
+    page.get_by_text("sure").wait_for(timeout=60_000)
+    time.sleep(2)
+    page.screenshot(path=out / "draw.png")
     page.goto(f"{url}/design?{DESIGN}")
     page.get_by_text("Layers, as Keras builds them").wait_for()
     time.sleep(1.5)

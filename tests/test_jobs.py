@@ -157,3 +157,16 @@ def test_status_lines(tiny_spec):
     assert snap(JobStatus.STOPPED, epoch=1).status_line == "stopped after 1 of 2 epochs"
     assert snap(JobStatus.FINISHED, epoch=2).status_line == "finished"
     assert snap(JobStatus.FAILED).status_line == "failed"
+
+
+def test_latest_weights_follow_the_epochs(tiny_data, tiny_spec):
+    job = TrainingJob(tiny_spec, tiny_data, limiter=JobLimiter(1))
+    assert job.latest_weights() is None
+    job.start().wait(timeout=120)
+    epoch, weights = job.latest_weights()
+    assert epoch == 2
+    from mnist_dash.model import build_model
+
+    model = build_model(tiny_spec)
+    model.set_weights(weights)  # the same architecture takes them as they are
+    assert [w.shape for w in model.get_weights()] == [w.shape for w in weights]

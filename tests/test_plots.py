@@ -64,3 +64,10 @@ def test_probability_bars_highlight_the_answer():
     colours = list(figure.data[0].marker.color)
     assert colours[2] != colours[0] and len(set(colours)) == 2
     assert figure.data[0].text[2] == "90%"
+
+
+def test_probability_history_has_a_line_per_digit():
+    from mnist_dash.plots import probability_history
+
+    figure = probability_history([1, 2], [np.full(10, 0.1), np.eye(10)[7]])
+    assert len(figure.data) == 10 and list(figure.data[7].y) == [0.1, 1.0]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from bench.streamlit_server import CHROMIUM, launch_chromium, streamlit_server
+from bench.streamlit_server import CHROMIUM, draw_a_seven, launch_chromium, streamlit_server
 from mnist_dash.data import load_mnist
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.limiter import JobLimiter
@@ -48,17 +48,7 @@ def page(app_url, request):
 
 def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, app_url):
     page.goto(f"{app_url}/draw")
-    canvas = page.locator(".st-key-draw_canvas canvas").last
-    canvas.wait_for(timeout=60_000)
-    box = canvas.bounding_box()
-    x, y = box["x"], box["y"]
-    page.mouse.move(x + 70, y + 60)
-    page.mouse.down()
-    for step in range(15):  # the bar of the 7
-        page.mouse.move(x + 70 + step * 10, y + 60)
-    for step in range(18):  # its stem
-        page.mouse.move(x + 210 - step * 5, y + 60 + step * 11)
-    page.mouse.up()
+    draw_a_seven(page)
     page.get_by_text("sure").wait_for(timeout=60_000)
     answer = page.locator("[data-testid='stMarkdownContainer'] div").filter(has_text="7").first
     assert answer.inner_text().strip() == "7"
@@ -66,3 +56,16 @@ def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, app_
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 1", timeout=30_000)
     bars = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot').data[0].y)")
     assert len(bars) == 10 and max(range(10), key=lambda digit: bars[digit]) == 7
+
+
+def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, app_url):
+    page.goto(f"{app_url}/train?layers=64:relu:0:none&epochs=3&name=live")
+    page.locator(".st-key-train_start button").click()
+    page.get_by_role("link", name="Draw").click()  # within the app: the same session, the job goes on
+    draw_a_seven(page)
+    page.get_by_text("its answer after each epoch").wait_for(timeout=120_000)
+    page.wait_for_function(
+        "() => { const plots = document.querySelectorAll('.js-plotly-plot');"
+        " return plots.length === 2 && plots[1].data.length === 10 && plots[1].data[7].x.length >= 2; }",
+        timeout=120_000,
+    )
