@@ -23,11 +23,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def streamlit_server(env: dict[str, str], timeout: float = 60.0):
-    """Yield the base URL of a fresh server; stop it afterwards. `env` adds to os.environ."""
-    port = free_port()
-    command = [
+def run_command(port: int) -> list[str]:
+    """`streamlit run streamlit_app.py`, headless, on 127.0.0.1:`port`."""
+    return [
         sys.executable,
         "-m",
         "streamlit",
@@ -38,6 +36,13 @@ def streamlit_server(env: dict[str, str], timeout: float = 60.0):
         "--server.address=127.0.0.1",
         "--browser.gatherUsageStats=false",
     ]
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], timeout: float = 60.0):
+    """Yield the base URL of a fresh server; stop it afterwards. `env` adds to os.environ."""
+    port = free_port()
+    command = run_command(port)
     # The log goes to a file, not a pipe: nobody reads a pipe while the server runs, and a full one stalls it.
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env, stdout=log, stderr=subprocess.STDOUT)
