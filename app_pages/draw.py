@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_dash.canvas import BadUpload, EmptyDrawing, read_upload, to_mnist
 from mnist_dash.data import enlarge
-from mnist_dash.plots import probability_bars, probability_history
+from mnist_dash.plots_model import probability_bars, probability_history
 from mnist_dash.presets import PRESETS
 from mnist_dash.ui import draw_canvas, runs_view, state
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_dash.data import enlarge
 from mnist_dash.evaluation import confusion_matrix, largest_confusion, mistakes, per_class_accuracy
-from mnist_dash.plots import confusion_heatmap
+from mnist_dash.plots_model import confusion_heatmap
 from mnist_dash.ui import runs_view, state
 
 

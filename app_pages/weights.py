@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_dash.plots import weight_violins
+from mnist_dash.plots_model import weight_violins
 from mnist_dash.ui import runs_view
 from mnist_dash.weights import STAT_NAMES, stats_rows, violin_series
 

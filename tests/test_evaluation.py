@@ -65,7 +65,7 @@ def test_largest_confusion_is_off_the_diagonal():
 
 
 def test_confusion_heatmap_counts_and_shares():
-    from mnist_dash.plots import confusion_heatmap
+    from mnist_dash.plots_model import confusion_heatmap
 
     matrix = confusion_matrix(Y_TRUE, Y_PRED)
     counts = confusion_heatmap(matrix)

@@ -57,7 +57,7 @@ def test_compare_curves_one_colour_per_run_train_dashed():
 
 
 def test_probability_bars_highlight_the_answer():
-    from mnist_dash.plots import probability_bars
+    from mnist_dash.plots_model import probability_bars
 
     probabilities = np.array([0.01, 0.02, 0.9, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
     figure = probability_bars(probabilities)
@@ -67,7 +67,7 @@ def test_probability_bars_highlight_the_answer():
 
 
 def test_probability_history_has_a_line_per_digit():
-    from mnist_dash.plots import probability_history
+    from mnist_dash.plots_model import probability_history
 
     figure = probability_history([1, 2], [np.full(10, 0.1), np.eye(10)[7]])
     assert len(figure.data) == 10 and list(figure.data[7].y) == [0.1, 1.0]

@@ -97,7 +97,7 @@ def test_training_follows_the_schedule(tiny_data, tiny_spec):
 
 
 def test_violin_data_is_labelled_by_layer_for_a_bn_model(tiny_data):
-    from mnist_dash.plots import weight_violins
+    from mnist_dash.plots_model import weight_violins
     from mnist_dash.presets import PRESETS
     from mnist_dash.weights import stats_rows, violin_series
 
