@@ -12,7 +12,7 @@ with st.container(border=True):
     st.markdown("**The notebook's experiment**: train its three models one after another and compare them here.")
     epochs_col, button_col, status_col = st.columns([1, 2, 3], vertical_alignment="bottom")
     epochs = epochs_col.number_input("Epochs each", 1, 20, 20, key="compare_epochs")
-    busy = any(not job.snapshot().done for job in state.experiment_jobs())
+    busy = any(not job.done for job in state.experiment_jobs())
     if button_col.button("Run the notebook's experiment", type="primary", disabled=busy, key="compare_start"):
         state.start_experiment(int(epochs), state.dataset())
         st.rerun()
@@ -20,15 +20,13 @@ with st.container(border=True):
 
 @st.fragment(run_every=2.0 if busy else None)
 def comparison() -> None:
-    jobs = state.experiment_jobs()
-    if jobs:
-        status_col.caption(" · ".join(f"{job.spec.name}: {job.snapshot().status_line}" for job in jobs))
+    snapshots = [job.snapshot() for job in state.experiment_jobs()]
+    if snapshots:
+        status_col.caption(" · ".join(f"{snap.spec.name}: {snap.status_line}" for snap in snapshots))
     runs = {run.run_id: run for run in runs_view.stored_runs()}
     # Runs of the experiment join the selection as they finish (once each, so they can be removed).
     added = st.session_state.setdefault("compare_added", [])
-    fresh = [
-        job.snapshot().run_id for job in jobs if job.snapshot().run_id in runs and job.snapshot().run_id not in added
-    ]
+    fresh = [snap.run_id for snap in snapshots if snap.run_id in runs and snap.run_id not in added]
     if fresh:
         st.session_state["compare_runs"] = [i for i in st.session_state.get("compare_runs", []) if i in runs] + fresh
         added.extend(fresh)

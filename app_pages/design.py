@@ -67,8 +67,7 @@ if spec is not None:
 st.divider()
 if spec is not None:
     st.query_params.from_dict(to_query(spec))
-job = state.current_job()
-busy = job is not None and not job.snapshot().done
+busy = state.job_active()
 train_col, download_col, upload_col = st.columns([1, 1, 2])
 if train_col.button(
     "Train this design",

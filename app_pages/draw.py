@@ -14,7 +14,7 @@ runs = [run for run in runs_view.stored_runs() if run.status == "finished"]
 if not runs:
     st.info("There is no trained model yet. Train a quick one (notebook-2-hidden, 2 epochs, about a minute).")
     job = state.current_job()
-    busy = job is not None and not job.snapshot().done
+    busy = state.job_active()
     if st.button("Train a quick model", type="primary", disabled=busy, key="draw_quick"):
         state.start_job(PRESETS["notebook-2-hidden"].replace(epochs=2, name="quick-model"), state.dataset())
         st.rerun()
@@ -53,7 +53,7 @@ else:
 
 job = state.current_job()
 if image is not None and job is not None:
-    active = not job.snapshot().done
+    active = not job.done
 
     @st.fragment(run_every=2.0 if active else None)
     def while_training() -> None:

@@ -12,7 +12,7 @@ try:
 except SpecError:
     spec = None
 job = state.current_job()
-active = job is not None and not job.snapshot().done
+active = state.job_active()
 
 start, stop, about = st.columns([1, 1, 4], vertical_alignment="center")
 start.button(

@@ -117,6 +117,12 @@ class TrainingJob:
         self._stop.set()
         self.limiter.wake()
 
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended (finished, stopped or failed), without copying its history."""
+        with self._lock:
+            return self._status in (JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.FAILED)
+
     def wait(self, timeout: float | None = None) -> JobSnapshot:
         """Block until the job ends (or `timeout` passes); returns the latest snapshot."""
         self._thread.join(timeout)

@@ -34,6 +34,7 @@ def test_job_runs_to_finished_with_test_metrics_and_a_saved_run(tiny_data, tiny_
     job = TrainingJob(tiny_spec, tiny_data, store=store, limiter=JobLimiter(1)).start()
     snap = job.wait(timeout=120)
     assert snap.status == JobStatus.FINISHED, snap.error
+    assert job.done and snap.done
     assert [h["epoch"] for h in snap.history] == [1, 2]
     assert snap.progress == 1.0 and snap.eta is None
     assert snap.test_accuracy > 0.9 and snap.test_loss > 0

@@ -29,6 +29,4 @@ def render() -> None:
             )
         except SpecError as error:
             st.markdown(f"**Design:** has {len(error.problems)} problem(s) to fix")
-        job = state.current_job()
-        active = job is not None and not job.snapshot().done
-        st.fragment(run_every=2.0 if active else None)(_job_status)()
+        st.fragment(run_every=2.0 if state.job_active() else None)(_job_status)()

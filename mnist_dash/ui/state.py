@@ -85,6 +85,12 @@ def current_job() -> TrainingJob | None:
     return st.session_state.get(JOB_KEY)
 
 
+def job_active() -> bool:
+    """Whether this session's training job is queued or running."""
+    job = current_job()
+    return job is not None and not job.done
+
+
 EXPERIMENT_KEY = "compare_jobs"
 
 
