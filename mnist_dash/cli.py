@@ -98,8 +98,8 @@ def cmd_train(args) -> int:
     except KeyboardInterrupt:
         job.stop()
         snap = job.wait()
-    if snap.status == JobStatus.FAILED:
-        print(f"error: training failed: {snap.error}", file=sys.stderr)
+    if snap.status in (JobStatus.FAILED, JobStatus.DIVERGED):
+        print(f"error: training {snap.status}: {snap.error}", file=sys.stderr)
         return 1
     print(f"Test score: {snap.test_loss}\nTest accuracy: {snap.test_accuracy}")
     print(f"Saved run {snap.run_id} ({snap.status})")

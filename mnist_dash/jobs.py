@@ -26,6 +26,12 @@ class JobStatus(StrEnum):
     FINISHED = "finished"
     STOPPED = "stopped"
     FAILED = "failed"
+    DIVERGED = "diverged"  # the loss became NaN or infinite; `error` says where and how to fix it
+
+    @property
+    def ended(self) -> bool:
+        """Whether a job with this status is over (finished, stopped, failed or diverged)."""
+        return self not in (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class JobSnapshot:
 
     @property
     def done(self) -> bool:
-        return self.status in (JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.FAILED)
+        return self.status.ended
 
     @property
     def progress(self) -> float:
@@ -68,6 +74,8 @@ class JobSnapshot:
             return f"running epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs}"
         if self.status == JobStatus.STOPPED:
             return f"stopped after {self.epoch} of {self.spec.epochs} epochs"
+        if self.status == JobStatus.DIVERGED:
+            return f"diverged in epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs}"
         return str(self.status)
 
     @property
@@ -119,9 +127,9 @@ class TrainingJob:
 
     @property
     def done(self) -> bool:
-        """Whether the job has ended (finished, stopped or failed), without copying its history."""
+        """Whether the job has ended (see `JobStatus.ended`), without copying its history."""
         with self._lock:
-            return self._status in (JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.FAILED)
+            return self._status.ended
 
     def wait(self, timeout: float | None = None) -> JobSnapshot:
         """Block until the job ends (or `timeout` passes); returns the latest snapshot."""
@@ -197,6 +205,9 @@ class TrainingJob:
             self._live, self._status, self._started_at = live, JobStatus.RUNNING, time.perf_counter()
         split = validation_split(self.data, self.spec.validation)
         model = training.train(self.spec, split, callbacks=[live, *self.callbacks])
+        if live.diverged is not None:  # Not saved: its last weights are NaN, no page could show them.
+            self._set(JobStatus.DIVERGED, error=live.diverged.explain(self.spec))
+            return
         stopped = len(live.epochs) < self.spec.epochs
         if not stopped:
             test_loss, test_accuracy = training.evaluate(model, self.data.x_test, self.data.y_test)

@@ -8,6 +8,9 @@ It records, thread-safely:
 - per epoch, a compact snapshot of every layer's weights (see `mnist_dash.weights`).
 It also turns a stop request (a threading.Event) into `model.stop_training` before
 the next batch, and cuts short the validation pass of an epoch that was stopped.
+A loss that stops being a finite number (the training diverged) is never recorded:
+`diverged` says where it happened, training stops (TerminateOnNaN) and the
+validation pass of that epoch is skipped.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -25,6 +29,38 @@ from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightRecorder
 
 EPOCH_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+# A learning rate that trains the presets' kind of model well, per optimizer: what to suggest after a divergence.
+SAFE_LEARNING_RATES = {"sgd": 0.01, "adam": 0.001, "rmsprop": 0.001}
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where a loss stopped being a finite number: the training diverged."""
+
+    epoch: int  # 1-based epoch in which it happened
+    batch: int  # 1-based batch of that epoch; 0 when the validation loss showed it first
+    steps: int  # batches per epoch
+    metric: str  # "loss" or "val_loss"
+    value: float  # nan, inf or -inf
+
+    def explain(self, spec: ModelSpec) -> str:
+        """What happened and where, and how to fix it, for people."""
+        if self.batch:
+            where = f"the training loss became {self.value} in epoch {self.epoch}, batch {self.batch} of {self.steps}"
+        else:
+            where = f"the validation loss became {self.value} after epoch {self.epoch}"
+        safe = SAFE_LEARNING_RATES.get(spec.optimizer, 0.001)
+        suggestion = safe if spec.learning_rate > safe else spec.learning_rate / 10
+        return (
+            f"{where}: the weights grew until the numbers overflowed, so training stopped there. "
+            f"Lower the learning rate ({spec.learning_rate:g} with {spec.optimizer}), e.g. to {suggestion:g}, "
+            "and train again."
+        )
+
+
+class _TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+    # It only sets `stop_training`, so Keras may call it off the training thread (keeps async dispatch on).
+    async_safe = True
 
 
 class LiveHistory(keras.callbacks.Callback):
@@ -48,6 +84,7 @@ class LiveHistory(keras.callbacks.Callback):
         self._epoch_started = 0.0
         self._validation_cut = False
         self.latest_weights: tuple[int, list[np.ndarray]] | None = None  # (epoch, model.get_weights())
+        self.diverged: Divergence | None = None
 
     def on_train_begin(self, logs=None):
         self.steps = self.params.get("steps") or 0
@@ -68,28 +105,39 @@ class LiveHistory(keras.callbacks.Callback):
         self.batch = batch + 1
         if self.stop_event.is_set():
             self.model.stop_training = True
+        if "loss" not in logs or self.diverged:
+            return
+        loss = float(logs["loss"])
+        if not math.isfinite(loss):
+            self.diverged = Divergence(self.epoch + 1, self.batch, self.steps, "loss", loss)
+            return  # _TerminateOnNaN stops the training; no point of it goes on the chart.
         now = time.perf_counter()
-        if now - self._last_point < self.batch_interval or "loss" not in logs:
+        if now - self._last_point < self.batch_interval:
             return
         self._last_point = now
         point = {
             "epoch": self.epoch + self.batch / max(self.steps, 1),
-            "loss": float(logs["loss"]),
+            "loss": loss,
             "accuracy": float(logs.get("accuracy", np.nan)),
         }
         with self.lock:
             self.batches.append(point)
 
     def on_test_batch_begin(self, batch, logs=None):
-        if self.stop_event.is_set():
+        if self.stop_event.is_set() or self.diverged:
             self.model.stop_evaluating = True
             self._validation_cut = True
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if self.batch < self.steps or self._validation_cut:
+        if self.batch < self.steps or self._validation_cut or self.diverged:
             return  # Stopped part-way: its numbers would mislead; the batch points stay.
         record = {"epoch": epoch + 1, **{k: float(logs.get(k, np.nan)) for k in EPOCH_KEYS}}
+        # The last batch's update can leave NaN weights behind a finite training loss: the validation loss shows it.
+        if not math.isfinite(record["val_loss"]):
+            self.diverged = Divergence(epoch + 1, 0, self.steps, "val_loss", record["val_loss"])
+            self.model.stop_training = True
+            return
         record["seconds"] = time.perf_counter() - self._epoch_started
         snapshot = layer_weights(self.model)
         latest = (epoch + 1, self.model.get_weights())
@@ -114,6 +162,7 @@ def train(spec: ModelSpec, split: Split, callbacks=(), epochs: int | None = None
     """
     keras.utils.set_random_seed(spec.seed)
     model = build_model(spec)
+    callbacks = [_TerminateOnNaN(), *callbacks]
     if spec.lr_schedule != "constant":
         callbacks = [keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate_at(spec, epoch)), *callbacks]
     model.fit(

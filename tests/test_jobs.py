@@ -158,6 +158,8 @@ def test_status_lines(tiny_spec):
     assert snap(JobStatus.STOPPED, epoch=1).status_line == "stopped after 1 of 2 epochs"
     assert snap(JobStatus.FINISHED, epoch=2).status_line == "finished"
     assert snap(JobStatus.FAILED).status_line == "failed"
+    assert snap(JobStatus.DIVERGED, epoch=1).status_line == "diverged in epoch 2 of 2"
+    assert [status for status in JobStatus if not status.ended] == [JobStatus.QUEUED, JobStatus.RUNNING]
 
 
 def test_latest_weights_follow_the_epochs(tiny_data, tiny_spec):
@@ -171,3 +173,19 @@ def test_latest_weights_follow_the_epochs(tiny_data, tiny_spec):
     model = build_model(tiny_spec)
     model.set_weights(weights)  # the same architecture takes them as they are
     assert [w.shape for w in model.get_weights()] == [w.shape for w in weights]
+
+
+def test_a_diverging_job_ends_diverged_with_advice_and_saves_nothing(tiny_data, tiny_spec, tmp_path):
+    from mnist_dash.spec import LayerSpec
+
+    store = RunStore(tmp_path)
+    spec = tiny_spec.replace(layers=(LayerSpec(32, "linear"),) * 4, optimizer="sgd", learning_rate=1.0, epochs=3)
+    job = TrainingJob(spec, tiny_data, store=store, limiter=JobLimiter(1)).start()
+    snap = job.wait(timeout=120)
+    assert snap.status == JobStatus.DIVERGED and snap.done and job.done
+    assert snap.status_line == "diverged in epoch 1 of 3"
+    assert "the training loss became nan in epoch 1, batch" in snap.error
+    assert "Lower the learning rate (1 with sgd), e.g. to 0.01" in snap.error
+    assert snap.history == () and all(np.isfinite(p["loss"]) for p in snap.batch_history)
+    assert snap.run_id is None and snap.test_accuracy is None
+    assert store.list().runs == []

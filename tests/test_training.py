@@ -144,3 +144,38 @@ def test_epoch_predictions_add_one_point_per_new_epoch_and_restart_for_a_new_ima
     np.testing.assert_allclose(tracker.probabilities[0], tracker.probabilities[1], rtol=1e-6)  # same weights
     assert tracker.update(tiny_data.x_test[1].astype(np.float32) / 255, (3, weights))
     assert tracker.epochs == [3]
+
+
+# Four linear layers and SGD at its highest allowed rate: the loss is NaN within the first epoch (batch 7 of 19).
+DIVERGING = {"optimizer": "sgd", "learning_rate": 1.0, "momentum": 0.9, "epochs": 3}
+
+
+def test_a_diverging_run_stops_at_once_and_records_no_nan(tiny_data, tiny_spec):
+    from mnist_dash.spec import LayerSpec
+
+    spec = tiny_spec.replace(layers=(LayerSpec(32, "linear"),) * 4, **DIVERGING)
+    live = LiveHistory(batch_interval=0.0)
+    model = train(spec, validation_split(tiny_data), callbacks=[live])
+    diverged = live.diverged
+    assert diverged is not None and diverged.epoch == 1 and diverged.metric == "loss"
+    assert 1 <= diverged.batch < diverged.steps and not np.isfinite(diverged.value)
+    assert len(model.history.history["loss"]) == 1  # stopped in the first of three epochs
+    assert live.epochs == [] and live.weights.history.epochs == 1  # the initial weights only
+    assert len(live.batches) == diverged.batch - 1 and all(np.isfinite(p["loss"]) for p in live.batches)
+    message = diverged.explain(spec)
+    assert f"epoch 1, batch {diverged.batch} of {diverged.steps}" in message
+    assert "Lower the learning rate (1 with sgd), e.g. to 0.01" in message
+
+
+def test_a_nan_validation_loss_counts_as_divergence_too(tiny_spec):
+    class Model:
+        stop_training = False
+
+    live = LiveHistory()
+    live.set_model(Model())
+    live.steps = live.batch = 5
+    live.on_epoch_end(2, {"loss": 0.5, "accuracy": 0.8, "val_loss": float("inf"), "val_accuracy": 0.1})
+    assert live.epochs == [] and live.model.stop_training
+    assert (live.diverged.epoch, live.diverged.batch, live.diverged.metric) == (3, 0, "val_loss")
+    message = live.diverged.explain(tiny_spec.replace(learning_rate=0.0005))
+    assert "validation loss became inf after epoch 3" in message and "e.g. to 5e-05" in message

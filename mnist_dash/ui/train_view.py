@@ -59,9 +59,12 @@ def epoch_log(snap: JobSnapshot) -> None:
 def results(snap: JobSnapshot) -> None:
     if snap.status == JobStatus.FAILED:
         st.error(
-            f"Training failed: {snap.error}. The app is still usable: change the design and try again.",
+            f"Training failed: {snap.error.rstrip('.')}. The app is still usable: change the design and try again.",
             icon=":material/error:",
         )
+        return
+    if snap.status == JobStatus.DIVERGED:
+        st.warning(f"Training diverged: {snap.error} The run was not saved.", icon=":material/trending_up:")
         return
     if snap.test_accuracy is not None:
         st.subheader("On the test set")
