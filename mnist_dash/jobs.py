@@ -9,6 +9,7 @@ know their queue position.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class JobSnapshot:
         return self.elapsed * (1 - self.progress) / self.progress
 
 
+log = logging.getLogger(__name__)
 _job_numbers = itertools.count(1)
 
 
@@ -191,6 +193,7 @@ class TrainingJob:
         try:
             self._train()
         except Exception as error:  # A failure ends as `failed` with its message, never a dead thread.
+            log.exception("job %s (%s) failed", self.job_id, self.spec.name or "unnamed")  # the server log keeps why
             self._set(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
         finally:
             with self._lock:
