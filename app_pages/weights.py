@@ -16,7 +16,11 @@ run = runs_view.pick_run(runs_view.stored_runs(), key="weights_run")
 history = runs_view.load_or_explain(runs_view.weight_history, run.run_id) if run else None
 if history is not None:
     last = history.epochs - 1
-    epoch = st.slider("Epoch (0 = the initial weights)", 0, last, last, key=f"weights_epoch_{run.run_id}")
+    if last > 0:
+        epoch = st.slider("Epoch (0 = the initial weights)", 0, last, last, key=f"weights_epoch_{run.run_id}")
+    else:  # A run stopped in its first epoch has only the initial weights: nothing to slide through.
+        epoch = 0
+        st.caption("This run stopped before its first epoch ended: these are its initial weights.")
     frames = [violin_series(history, e) for e in range(history.epochs)]
     figure = weight_violins(frames[epoch], epoch, revision=run.run_id, frames=frames)
     st.plotly_chart(figure, key="weights_violins")

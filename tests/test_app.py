@@ -216,6 +216,30 @@ def test_weights_page_shows_violins_by_layer_and_statistics():
     assert not app.exception
 
 
+@pytest.mark.parametrize("page", ["weights", "evaluate", "compare", "draw"])
+def test_a_run_stopped_in_its_first_epoch_can_be_inspected(page):
+    import keras
+
+    from mnist_dash.jobs import TrainingJob
+    from mnist_dash.runs import RunStore
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    class StopAtFirstBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            job.stop()
+
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=2, batch_size=64, name="stopped early")
+    job = TrainingJob(spec, state._dataset(), store=RunStore(), limiter=limiter_module.JobLimiter(1))
+    job.callbacks = (StopAtFirstBatch(),)
+    snap = job.start().wait()
+    assert snap.status == JobStatus.STOPPED and snap.epoch == 0 and snap.run_id
+    app = open_page(page)
+    assert not app.exception
+    if page == "weights":
+        assert "initial weights" in texts(app.caption)
+        assert '"name":"hidden_1 kernel"' in app.get("plotly_chart")[0].proto.spec
+
+
 @pytest.mark.parametrize("page", ["weights", "evaluate", "compare"])
 def test_a_damaged_run_is_reported_and_the_rest_shown(page):
     good = store_a_run()
