@@ -167,7 +167,11 @@ def regularisation(runs: list[RunSummary]) -> Observation | None:
 
 
 def observe(runs: list[RunSummary]) -> list[Observation]:
-    """Every observation the rules make about these runs, per run first, then across them."""
+    """Every observation the rules make about these runs, per run first, then across them.
+
+    A run stopped before its first epoch ended has no numbers to judge and is left out.
+    """
+    runs = [run for run in runs if run.history]
     found = [rule(run) for run in runs for rule in (best_epoch, gap, underfitting)]
     found += [rule(runs) for rule in (smallest_gap, best_accuracy, regularisation)]
     return [observation for observation in found if observation is not None]

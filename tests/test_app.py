@@ -228,6 +228,7 @@ def test_a_run_stopped_in_its_first_epoch_can_be_inspected(page):
         def on_train_batch_end(self, batch, logs=None):
             job.stop()
 
+    store_a_run()  # a finished run beside it: Compare judges both
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=2, batch_size=64, name="stopped early")
     job = TrainingJob(spec, state._dataset(), store=RunStore(), limiter=limiter_module.JobLimiter(1))
     job.callbacks = (StopAtFirstBatch(),)

@@ -123,3 +123,11 @@ def test_table_row_for_the_compare_page():
 def test_validation_below_training_blames_dropout_only_when_there_is_some():
     assert "dropout makes training harder" in gap(run(val_losses=(0.04,), losses=(0.06,), reg=True)).text
     assert "dropout" not in gap(run(val_losses=(0.04,), losses=(0.06,), reg=False)).text
+
+
+def test_a_run_stopped_before_its_first_epoch_is_left_out():
+    stopped = RunSummary("stopped", (), 1000, None, False)
+    judged = observe([run("a", (0.1, 0.05, 0.09)), stopped, run("b", (0.1, 0.08, 0.07), reg=True)])
+    assert judged == observe([run("a", (0.1, 0.05, 0.09)), run("b", (0.1, 0.08, 0.07), reg=True)])
+    assert all("stopped" not in observation.text for observation in judged)
+    assert observe([stopped]) == []
