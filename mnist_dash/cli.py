@@ -129,6 +129,9 @@ def cmd_runs(args) -> int:
         print(f"{run.run_id}  {run.status:8}  {run.epochs_run:>3} epochs  test acc {accuracy}  {describe(run.spec)}")
     for damaged in listing.damaged:
         print(f"skipped damaged run {damaged.run_id}: {damaged.reason}", file=sys.stderr)
+    for interrupted in listing.interrupted:
+        name = interrupted.spec.name if interrupted.spec is not None else "unknown design"
+        print(f"interrupted: {name or 'custom'}, started {interrupted.started}: {interrupted.reason}", file=sys.stderr)
     return 0
 
 

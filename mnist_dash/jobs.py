@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mnist_dash.data import Mnist, validation_split
+from mnist_dash.data import Mnist, fingerprint, validation_split
 from mnist_dash.limiter import JobLimiter, default_limiter
+from mnist_dash.runs import StoreWriteError
 from mnist_dash.spec import ModelSpec, check
 from mnist_dash.weights import WeightHistory
 
@@ -190,17 +191,25 @@ class TrainingJob:
         if not self.limiter.acquire(self.job_id, self._stop):
             self._set(JobStatus.STOPPED)
             return
+        marker = None
         try:
-            self._train()
+            if self.store is not None:  # Before training: a full disk is better said now than after it.
+                marker = self.store.begin_training(self.spec)
+            self._train(marker)
+        except StoreWriteError as error:  # Its message says what happened and how to fix it.
+            log.warning("job %s (%s): %s", self.job_id, self.spec.name or "unnamed", error)
+            self._set(JobStatus.FAILED, error=str(error))
         except Exception as error:  # A failure ends as `failed` with its message, never a dead thread.
             log.exception("job %s (%s) failed", self.job_id, self.spec.name or "unnamed")  # the server log keeps why
             self._set(JobStatus.FAILED, error=f"{type(error).__name__}: {error}")
         finally:
+            if marker is not None:
+                self.store.end_training(marker)
             with self._lock:
                 self._finished_at = time.perf_counter()
             self.limiter.release(self.job_id)
 
-    def _train(self) -> None:
+    def _train(self, marker: str | None) -> None:
         from mnist_dash import training  # Keras loads here, on the job's thread, not at import.
 
         live = training.LiveHistory(self._stop, seed=self.spec.seed)
@@ -226,6 +235,8 @@ class TrainingJob:
                 test_loss=snap.test_loss,
                 test_accuracy=snap.test_accuracy,
                 model=model,
+                marker=marker,
+                data_fingerprint=fingerprint(self.data),
             )
             self._set(run_id=run_id)
         self._set(JobStatus.STOPPED if stopped else JobStatus.FINISHED)

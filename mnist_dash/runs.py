@@ -9,29 +9,32 @@ Layout under the store's root (env `MNIST_DASH_HOME`, default `~/.mnist_dash`):
 
 A run is written into `runs/.tmp-<run_id>/` and renamed into place only when every
 file is complete, so a crash mid-write never leaves a run that looks complete.
-Listing skips damaged runs and reports them instead of failing.
+Listing skips damaged runs and reports them instead of failing, and reports the runs
+a stopped server left unsaved (`mnist_dash.run_markers`, markers under `in_progress/`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from mnist_dash.plan import count_params
-from mnist_dash.spec import ModelSpec, SpecError, from_dict
+from mnist_dash.data import Mnist, fingerprint
+from mnist_dash.run_markers import MARKER_ID, PARTIAL_PREFIX, RUN_ID, InterruptedRun, Markers, new_marker_id
+from mnist_dash.run_records import DamagedRun, DamagedRunError, RunInfo, RunListing, new_record, run_info
+from mnist_dash.spec import ModelSpec, SpecError
 from mnist_dash.weights import WeightHistory
 
 HOME_ENV = "MNIST_DASH_HOME"
 RUN_FILES = ("run.json", "history.json", "weights.npz", "model.keras")
-_RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,60}$")
 
 
 def default_home() -> Path:
@@ -43,35 +46,19 @@ class RunNotFound(KeyError):
     """No run with that id in the store."""
 
 
-class DamagedRunError(ValueError):
-    """A run directory exists but cannot be read."""
+class StoreWriteError(OSError):
+    """The store could not be written (disk full, no permission, ...); the message says how to fix it."""
 
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What `run.json` says about one run."""
-
-    run_id: str
-    status: str  # finished or stopped
-    created: str  # ISO 8601, UTC
-    spec: ModelSpec
-    params_total: int
-    epochs_run: int
-    epoch_seconds: tuple[float, ...]
-    test_loss: float | None
-    test_accuracy: float | None
-
-
-@dataclass(frozen=True)
-class DamagedRun:
-    run_id: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class RunListing:
-    runs: list[RunInfo]  # newest first
-    damaged: list[DamagedRun]
+    @classmethod
+    def about(cls, action: str, error: OSError, folder: Path) -> StoreWriteError:
+        reason = error.strerror or str(error) or type(error).__name__
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            fix = f"Free some disk space there (delete old runs), or set {HOME_ENV} to a folder on a disk with room"
+        elif isinstance(error, PermissionError) or error.errno == errno.EROFS:
+            fix = f"Make that folder writable, or set {HOME_ENV} to a folder you can write to"
+        else:
+            fix = f"Check the disk that holds it, or set {HOME_ENV} to another folder"
+        return cls(f"could not {action}: {reason} (in {folder}). {fix}, then train again.")
 
 
 def history_csv(history: list[dict]) -> str:
@@ -96,9 +83,10 @@ class RunStore:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root is not None else default_home()
         self.runs_dir = self.root / "runs"
+        self.markers = Markers(self.root / "in_progress")
 
     def _dir(self, run_id: str) -> Path:
-        if not _RUN_ID.match(run_id):
+        if not isinstance(run_id, str) or not RUN_ID.match(run_id):
             raise RunNotFound(f"not a run id: {run_id!r}")
         return self.runs_dir / run_id
 
@@ -113,34 +101,74 @@ class RunStore:
         model,
         test_loss: float | None = None,
         test_accuracy: float | None = None,
+        marker: str | None = None,
+        data_fingerprint: str | None = None,
     ) -> str:
-        """Write one run atomically and return its id."""
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        """Write one run atomically and return its id.
+
+        Args:
+            marker: the id `begin_training` gave this run; removed once the run is in place.
+            data_fingerprint: `mnist_dash.data.fingerprint` of the data it trained on (see `find_same`).
+
+        Raises:
+            StoreWriteError: the disk is full, the folder is not writable, ...; nothing of the run is left.
+        """
         now = datetime.now(UTC)
         run_id = f"{now:%Y%m%d-%H%M%S}-{_slug(spec.name)}-{secrets.token_hex(2)}"
-        partial = self.runs_dir / f".tmp-{run_id}"
-        partial.mkdir()
+        partial = self.runs_dir / f"{PARTIAL_PREFIX}{run_id}"
+        own_marker = None
         try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            if marker is None:  # Every half-written run has a marker, so a restart can tell it from a live save.
+                marker = own_marker = new_marker_id()
+            self.markers.write(marker, spec, "saving", run_id)
+            partial.mkdir()
             model.save(partial / "model.keras")
             np.savez(partial / "weights.npz", **weights.to_arrays())
             _write_json(partial / "history.json", {"epochs": history, "batches": batch_history})
-            record = {
-                "run_id": run_id,
-                "status": str(status),
-                "created": now.isoformat(timespec="seconds"),
-                "spec": spec.to_dict(),
-                "params_total": count_params(spec).total,
-                "epochs_run": len(history),
-                "epoch_seconds": [round(h["seconds"], 4) for h in history],
-                "test_loss": test_loss,
-                "test_accuracy": test_accuracy,
-            }
+            record = new_record(run_id, str(status), now, spec, history, test_loss, test_accuracy, data_fingerprint)
             _write_json(partial / "run.json", record)  # Last: its presence means the rest is there.
             os.replace(partial, self.runs_dir / run_id)
-        except BaseException:
+        except BaseException as error:
             shutil.rmtree(partial, ignore_errors=True)
+            if own_marker is not None:
+                self.markers.remove(own_marker)
+            if isinstance(error, OSError):
+                raise StoreWriteError.about("save the run", error, self.runs_dir) from error
             raise
+        self.markers.remove(marker)
         return run_id
+
+    def begin_training(self, spec: ModelSpec) -> str:
+        """Mark `spec` as training in this process, so a restart can report it if the process dies.
+
+        Returns the marker id for `save(marker=...)` and `end_training`. Raises
+        StoreWriteError when the store cannot be written (better said before training than after).
+        """
+        marker = new_marker_id()
+        try:
+            self.markers.write(marker, spec, "training")
+        except OSError as error:
+            raise StoreWriteError.about("write to the run store", error, self.markers.folder) from error
+        return marker
+
+    def end_training(self, marker: str) -> None:
+        """Remove the marker of a run that ended without being saved (stopped early, failed); harmless twice."""
+        self.markers.remove(marker)
+
+    def interrupted(self) -> list[InterruptedRun]:
+        """Runs a stopped server left unsaved, newest first (see `mnist_dash.run_markers`).
+
+        A marker whose process is gone counts; one of a process that still runs (this one
+        or another server on this machine) does not. Half-written runs no marker owns are deleted.
+        """
+        return self.markers.interrupted(self.runs_dir)
+
+    def dismiss_interrupted(self, marker_id: str) -> bool:
+        """Forget an interrupted run and delete its half-written files; False if its process still runs."""
+        if not isinstance(marker_id, str) or not MARKER_ID.match(marker_id):
+            raise RunNotFound(f"not an interrupted run's id: {marker_id!r}")
+        return self.markers.dismiss(marker_id, self.runs_dir)
 
     def get(self, run_id: str) -> RunInfo:
         """The run's record; RunNotFound or DamagedRunError when it cannot be had."""
@@ -150,24 +178,20 @@ class RunStore:
         missing = [name for name in RUN_FILES if not (path / name).is_file()]
         if missing:
             raise DamagedRunError(f"run {run_id} lacks {', '.join(missing)}")
+        for archive in ("weights.npz", "model.keras"):  # Both are zip files: a cheap look at their ends.
+            if not zipfile.is_zipfile(path / archive):
+                raise DamagedRunError(f"run {run_id} has a damaged {archive} (not a zip archive)")
         try:
-            record = json.loads((path / "run.json").read_text(encoding="utf-8"))
-            return RunInfo(
-                run_id=run_id,
-                status=str(record["status"]),
-                created=str(record["created"]),
-                spec=from_dict(record["spec"]),
-                params_total=int(record["params_total"]),
-                epochs_run=int(record["epochs_run"]),
-                epoch_seconds=tuple(float(s) for s in record["epoch_seconds"]),
-                test_loss=None if record["test_loss"] is None else float(record["test_loss"]),
-                test_accuracy=None if record["test_accuracy"] is None else float(record["test_accuracy"]),
-            )
+            return run_info(run_id, json.loads((path / "run.json").read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError, SpecError) as error:
             raise DamagedRunError(f"run {run_id} has an unreadable run.json: {error}") from None
 
     def list(self) -> RunListing:
-        """Every complete run, newest first, and every damaged one with the reason."""
+        """Every complete run, newest first, every damaged one with the reason, and the interrupted ones."""
+        interrupted = self.interrupted()  # First: it deletes half-written runs nobody owns.
+        return RunListing(*self._complete_and_damaged(), interrupted)
+
+    def _complete_and_damaged(self) -> tuple[list[RunInfo], list[DamagedRun]]:
         runs, damaged = [], []
         if self.runs_dir.is_dir():
             for path in sorted(self.runs_dir.iterdir(), reverse=True):
@@ -177,7 +201,23 @@ class RunStore:
                     runs.append(self.get(path.name))
                 except (DamagedRunError, RunNotFound) as error:
                     damaged.append(DamagedRun(path.name, str(error).strip("'\"")))
-        return RunListing(runs, damaged)
+        return runs, damaged
+
+    def find_same(self, spec: ModelSpec, data: Mnist) -> RunInfo | None:
+        """The newest finished run of the same design (its name aside) trained on the same data; None if none.
+
+        Same design means every field but `name` equal, seed and epochs included, so
+        training it again would give the same run: show the stored one instead.
+        """
+        wanted, data_key = spec.to_dict() | {"name": ""}, fingerprint(data)
+        for run in self._complete_and_damaged()[0]:
+            if (
+                run.status == "finished"
+                and run.data_fingerprint == data_key
+                and run.spec.to_dict() | {"name": ""} == wanted
+            ):
+                return run
+        return None
 
     def history(self, run_id: str) -> dict:
         """`{"epochs": [...], "batches": [...]}` as saved."""

@@ -169,3 +169,29 @@ def test_enlarge_scales_by_whole_pixels():
     big = data_module.enlarge(image, factor=3)
     assert big.shape == (6, 6) and big.dtype == np.uint8
     assert (big[:3, 3:] == 255).all() and (big[3:, :3] == 10).all()
+
+
+def test_the_fingerprint_follows_the_bytes_not_the_objects(tiny_data):
+    from mnist_dash.data import Mnist, fingerprint
+
+    first = fingerprint(tiny_data)
+    assert first == fingerprint(tiny_data) and len(first) == 32
+    copies = Mnist(*(array.copy() for array in tiny_data))
+    assert fingerprint(copies) == first
+    images = tiny_data.x_train.copy()
+    images[0, 0, 0] ^= 1
+    assert fingerprint(tiny_data._replace(x_train=images)) != first
+    assert fingerprint(tiny_data._replace(x_train=tiny_data.x_train[:, :, ::-1])) != first
+    assert fingerprint(tiny_data._replace(y_train=tiny_data.y_train.astype(np.int64))) != first
+
+
+def test_the_fingerprint_is_computed_once_per_set_of_arrays(tiny_data, monkeypatch):
+    from mnist_dash.data import fingerprint
+
+    expected = fingerprint(tiny_data)
+
+    def no_hashing():
+        raise AssertionError("hashed again")
+
+    monkeypatch.setattr(data_module.hashlib, "sha256", no_hashing)
+    assert fingerprint(tiny_data) == expected

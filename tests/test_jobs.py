@@ -1,3 +1,4 @@
+import errno
 import threading
 import time
 
@@ -41,6 +42,7 @@ def test_job_runs_to_finished_with_test_metrics_and_a_saved_run(tiny_data, tiny_
     saved = store.get(snap.run_id)
     assert saved.status == "finished" and saved.test_accuracy == snap.test_accuracy
     assert job.weight_history().epochs == 3
+    assert store.find_same(tiny_spec.replace(name="the same, renamed"), tiny_data) == saved
 
 
 def test_stop_mid_epoch_ends_stopped_with_partial_history(slow_data, tiny_spec, tmp_path):
@@ -70,15 +72,52 @@ def test_a_failure_inside_fit_ends_failed_with_the_message(tiny_data, tiny_spec)
     assert not job._thread.is_alive()
 
 
-def test_a_failed_save_ends_failed_and_frees_the_slot(tiny_data, tiny_spec):
-    class FullDisk:
-        def save(self, **kwargs):
-            raise OSError(28, "No space left on device")
-
+@pytest.mark.parametrize(
+    ("error", "words", "fix"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "No space left on device", "Free some disk space"),
+        (PermissionError(errno.EACCES, "Permission denied"), "Permission denied", "Make that folder writable"),
+    ],
+)
+def test_a_failed_save_ends_failed_with_the_reason_and_leaves_earlier_runs(
+    tiny_data, tiny_spec, tmp_path, monkeypatch, error, words, fix
+):
+    store = RunStore(tmp_path)
     limiter = JobLimiter(1)
-    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=FullDisk(), limiter=limiter).start().wait(60)
-    assert snap.status == JobStatus.FAILED and "No space left" in snap.error
+    first = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, limiter=limiter).start().wait(60)
+    before = sorted(p.name for p in store.runs_dir.rglob("*"))
+
+    def full_disk(*args, **kwargs):  # Where the run's weights are written: halfway through the save.
+        raise error
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, limiter=limiter).start().wait(60)
+    assert snap.status == JobStatus.FAILED and snap.run_id is None
+    assert snap.error.startswith(f"could not save the run: {words} (in {store.runs_dir}). {fix}")
+    assert "MNIST_DASH_HOME" in snap.error and snap.error.endswith("then train again.")
     assert limiter.running == 0
+    listing = store.list()
+    assert [run.run_id for run in listing.runs] == [first.run_id] and not listing.damaged and not listing.interrupted
+    assert sorted(p.name for p in store.runs_dir.rglob("*")) == before  # nothing half-written, nothing else touched
+    assert list(store.markers.folder.iterdir()) == []
+
+
+def test_a_store_that_cannot_be_written_fails_before_training(tiny_data, tiny_spec, tmp_path):
+    (tmp_path / "in_progress").write_text("a file where the folder should be")
+    snap = TrainingJob(tiny_spec, tiny_data, store=RunStore(tmp_path), limiter=JobLimiter(1)).start().wait(60)
+    assert snap.status == JobStatus.FAILED and snap.history == ()
+    assert snap.error.startswith("could not write to the run store: ")
+
+
+def test_a_training_job_is_marked_in_progress_until_it_is_saved(slow_data, tiny_spec, tmp_path):
+    store = RunStore(tmp_path)
+    job = TrainingJob(tiny_spec.replace(batch_size=8, epochs=20), slow_data, store=store, limiter=JobLimiter(1))
+    job.start()
+    wait_until(lambda: job.snapshot().batch_history)
+    assert len(store.markers.ids()) == 1 and store.list().interrupted == []  # this process still trains it
+    job.stop()
+    snap = job.wait(60)
+    assert store.markers.ids() == [] and [run.run_id for run in store.list().runs] == [snap.run_id]
 
 
 def test_two_jobs_with_a_limit_of_one_queue(slow_data, tiny_data, tiny_spec):

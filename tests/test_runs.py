@@ -18,7 +18,7 @@ def trained(tiny_data):
     return spec, live, model
 
 
-def save(store, trained, status="finished"):
+def save(store, trained, status="finished", **extra):
     spec, live, model = trained
     return store.save(
         spec=spec,
@@ -29,6 +29,7 @@ def save(store, trained, status="finished"):
         model=model,
         test_loss=0.5,
         test_accuracy=0.9,
+        **extra,
     )
 
 
@@ -133,3 +134,30 @@ def test_history_csv_has_a_row_per_epoch():
         [{"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.12, "val_accuracy": 0.96, "seconds": 2.51}]
     )
     assert text.splitlines() == ["epoch,loss,accuracy,val_loss,val_accuracy,seconds", "1,0.3,0.9,0.12,0.96,2.51"]
+
+
+def test_find_same_finds_a_finished_run_of_the_same_design_and_data(tmp_path, trained, tiny_data):
+    from mnist_dash.data import Mnist, fingerprint
+    from mnist_dash.spec import LayerSpec
+
+    store = RunStore(tmp_path)
+    spec = trained[0]
+    assert store.find_same(spec, tiny_data) is None
+    save(store, trained)  # saved without a fingerprint (as before there were any): never the same
+    save(store, trained, status="stopped", data_fingerprint=fingerprint(tiny_data))  # cut short: not the same run
+    assert store.find_same(spec, tiny_data) is None
+    run_id = save(store, trained, data_fingerprint=fingerprint(tiny_data))
+    assert store.get(run_id).data_fingerprint == fingerprint(tiny_data)
+    assert store.find_same(spec, tiny_data).run_id == run_id
+    assert store.find_same(spec.replace(name="renamed"), tiny_data).run_id == run_id
+    others = [
+        spec.replace(seed=1),
+        spec.replace(epochs=3),
+        spec.replace(learning_rate=0.002),
+        spec.replace(layers=(LayerSpec(17, batch_norm="before"),)),
+        spec.replace(layers=(LayerSpec(16, batch_norm="after"),)),
+        spec.replace(validation="holdout"),
+    ]
+    assert [store.find_same(other, tiny_data) for other in others] == [None] * len(others)
+    fewer_tests = Mnist(tiny_data.x_train, tiny_data.y_train, tiny_data.x_test[:-1], tiny_data.y_test[:-1])
+    assert store.find_same(spec, fewer_tests) is None
