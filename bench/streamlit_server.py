@@ -39,12 +39,16 @@ def run_command(port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str], timeout: float = 60.0):
-    """Yield the base URL of a fresh server; stop it afterwards. `env` adds to os.environ."""
+def streamlit_server(env: dict[str, str], timeout: float = 60.0, log_path: Path | None = None):
+    """Yield the base URL of a fresh server; stop it afterwards. `env` adds to os.environ.
+
+    The server's output goes to `log_path` if given (kept for a failing test to show), else a temporary file.
+    """
     port = free_port()
     command = run_command(port)
     # The log goes to a file, not a pipe: nobody reads a pipe while the server runs, and a full one stalls it.
-    with tempfile.TemporaryFile("w+") as log:
+    opened = open(log_path, "w+") if log_path else tempfile.TemporaryFile("w+")  # noqa: SIM115
+    with opened as log:
         process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:

@@ -2,52 +2,37 @@
 
 Debian's Chromium (headless) against `streamlit run` on 127.0.0.1, with a model trained
 for one epoch on the real MNIST in a temporary store. On failure a screenshot and the
-page's HTML are saved under test-artifacts/ (printed by pytest).
+page's HTML are saved under test-artifacts/ (see conftest.py).
 """
 
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
 
-from bench.streamlit_server import CHROMIUM, draw_a_seven, launch_chromium, streamlit_server
+from bench.streamlit_server import draw_a_seven
 from mnist_dash.data import load_mnist
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.limiter import JobLimiter
 from mnist_dash.presets import PRESETS
 from mnist_dash.runs import RunStore
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.browser.support import start_server
 
 
 @pytest.fixture(scope="module")
-def app_url(mnist_path, tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
+def server(mnist_path, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     spec = PRESETS["notebook-2-hidden"].replace(epochs=1)
     job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), limiter=JobLimiter(1)).start()
     assert job.wait().test_accuracy > 0.95
-    with streamlit_server({"MNIST_DASH_HOME": str(home), "MNIST_DASH_DATA": str(mnist_path)}) as url:
-        yield url
+    with start_server(home, mnist_path, tmp_path_factory.mktemp("log")) as server:
+        yield server
 
 
 @pytest.fixture
-def page(app_url, request):
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1366, "height": 1000})
-        yield page
-        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=ARTIFACTS / f"{request.node.name}.png")
-            (ARTIFACTS / f"{request.node.name}.html").write_text(page.content())
-            print(f"saved {ARTIFACTS / request.node.name}.png and .html")
-        browser.close()
+def page(new_page, server):
+    return new_page(server)
 
 
-def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, app_url):
-    page.goto(f"{app_url}/draw")
+def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, server):
+    page.goto(f"{server.url}/draw")
     draw_a_seven(page)
     page.get_by_text("sure").wait_for(timeout=60_000)
     answer = page.locator("[data-testid='stMarkdownContainer'] div").filter(has_text="7").first
@@ -58,10 +43,13 @@ def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, app_
     assert len(bars) == 10 and max(range(10), key=lambda digit: bars[digit]) == 7
 
 
-def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, app_url):
-    page.goto(f"{app_url}/train?layers=64:relu:0:none&epochs=3&name=live")
+def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, server):
+    page.goto(f"{server.url}/train?layers=64:relu:0:none&epochs=3&name=live")
     page.locator(".st-key-train_start button").click()
-    page.get_by_role("link", name="Draw").click()  # within the app: the same session, the job goes on
+    # Training has begun (Stop is enabled) before we leave: the job then goes on in this session.
+    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=60_000)
+    page.get_by_role("link", name="Draw").click()
+    page.get_by_role("heading", name="Draw a digit").wait_for()
     draw_a_seven(page)
     page.get_by_text("its answer after each epoch").wait_for(timeout=120_000)
     page.wait_for_function(

@@ -1,0 +1,31 @@
+"""A Streamlit server for browser tests, with its log kept for a failing test to show."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bench.streamlit_server import CHROMIUM, streamlit_server
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def start_server(home: Path, mnist_path: Path, log_dir: Path):
+    """Yield a Server over the run store in `home`, its log in `log_dir`."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
+    log_path = log_dir / "streamlit.log"
+    env = {"MNIST_DASH_HOME": str(home), "MNIST_DASH_DATA": str(mnist_path)}
+    with streamlit_server(env, log_path=log_path) as url:
+        yield Server(url, log_path)

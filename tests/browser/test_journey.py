@@ -1,0 +1,141 @@
+"""A student's whole journey in a real browser, page by page, on the real MNIST.
+
+Home → Design (a notebook preset, one layer changed, 1 epoch) → Train (the live chart
+gains points while it trains) → a second run stopped part-way → Weights, Compare and
+Evaluate for the finished run → Draw (a 7 drawn with the mouse gets an answer).
+The charts are read from Plotly's own data in the page, never judged by a sleep.
+"""
+
+import re
+
+import pytest
+
+from bench.streamlit_server import draw_a_seven
+from tests.browser.support import start_server
+
+LIVE_POINTS = """() => {
+    const plot = document.querySelector('.st-key-train_loss_chart .js-plotly-plot');
+    return plot && plot.data ? plot.data.reduce((total, trace) => total + trace.x.length, 0) : 0;
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(mnist_path, tmp_path_factory):
+    with start_server(tmp_path_factory.mktemp("home"), mnist_path, tmp_path_factory.mktemp("log")) as server:
+        yield server
+
+
+def plot_traces(page, selector: str) -> list[dict]:
+    """Name and point count of each trace of the Plotly chart under `selector`."""
+    page.locator(f"{selector} .js-plotly-plot").first.wait_for()
+    return page.evaluate(
+        """(selector) => Array.from(document.querySelector(selector + ' .js-plotly-plot').data,
+            trace => ({name: trace.name || '', type: trace.type, points: (trace.x || trace.z || []).length}))""",
+        selector,
+    )
+
+
+def edit_first_units_cell(page, value: str) -> None:
+    """Type `value` into the layer table's first `units` cell (a canvas grid: click, Enter, type, Enter)."""
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.click(position={"x": 70, "y": 56})  # the first data row, first column after the index
+    page.keyboard.press("Enter")
+    editor = page.locator("textarea.gdg-input, input.gdg-input").first
+    editor.fill(value)
+    editor.press("Enter")
+
+
+def go_to(page, link: str, heading: str) -> None:
+    page.get_by_role("link", name=link, exact=True).click()
+    page.get_by_role("heading", name=heading).wait_for()
+
+
+def pick_finished_run(page) -> None:
+    """Choose the finished run (one epoch, with a test score) in the page's run picker."""
+    page.get_by_role("combobox", name="Run").click()
+    page.get_by_role("option").filter(has_text="1 epochs · test").click()
+
+
+def assert_no_error(page) -> None:
+    """No exception box on the page (Streamlit shows one in place of a traceback)."""
+    page.wait_for_load_state("networkidle")
+    errors = page.locator("[data-testid='stException']")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def test_home_design_train_stop_inspect_and_draw(new_page, server):
+    page = new_page(server)
+    page.goto(server.url)
+
+    # Home: what the app is for, sample digits with their labels, the way in.
+    page.get_by_role("heading", name="How does a neural network learn?").wait_for()
+    page.get_by_text("label 7").nth(1).wait_for()  # two examples of each digit
+    page.get_by_role("link", name="Design a network").first.click()
+
+    # Design: the notebook's first model, its first layer halved, one epoch.
+    page.get_by_role("heading", name="Design a network").wait_for()
+    page.get_by_role("combobox", name="Start from a preset").click()
+    page.get_by_role("option", name="notebook-2-hidden", exact=True).click()
+    page.get_by_text("468,874").first.wait_for()  # the notebook's count
+    edit_first_units_cell(page, "256")
+    page.get_by_text("235,146").first.wait_for()  # 784·256+256 + 256·128+128 + 128·10+10
+    epochs = page.locator("[class*='st-key-design_epochs_'] input")
+    epochs.fill("1")
+    epochs.press("Enter")
+    page.wait_for_url("**epochs=1**")
+    assert "layers=256" in page.url
+    page.locator(".st-key-design_train button").click()
+
+    # Train: the live chart gains points while the job trains, then the run finishes.
+    page.get_by_role("heading", name="Train").wait_for()
+    page.wait_for_function(f"({LIVE_POINTS})() >= 1", timeout=90_000)
+    seen = page.evaluate(LIVE_POINTS)
+    page.wait_for_function(f"({LIVE_POINTS})() > {seen}", timeout=90_000)
+    assert page.get_by_text("Finished after").count() == 0  # it grew while training, not after
+    page.get_by_text(re.compile(r"^Finished after 1 of 1 epochs")).wait_for(timeout=180_000)
+    page.get_by_text("Test accuracy:").wait_for()
+    traces = {trace["name"]: trace["points"] for trace in plot_traces(page, ".st-key-train_loss_chart")}
+    assert traces["validation loss"] == 1 and traces["train loss"] == 1
+
+    # A second run of the same design, stopped part-way: it says so and the app stays usable.
+    page.locator(".st-key-train_start button").click()
+    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=90_000)
+    page.locator(".st-key-train_stop button").click()
+    page.get_by_text(re.compile(r"^Stopped after 0 of 1 epochs")).wait_for(timeout=60_000)
+    page.locator(".st-key-train_start button:enabled").wait_for()
+
+    # Weights: the finished run, a violin per kernel and bias, labelled by layer.
+    go_to(page, "Weights", "Weights")
+    pick_finished_run(page)
+    page.get_by_text("Epoch (0 = the initial weights)").wait_for()
+    violins = plot_traces(page, ".st-key-weights_violins")
+    names = [trace["name"] for trace in violins]
+    assert [trace["type"] for trace in violins] == ["violin"] * 6
+    assert names[0].startswith("hidden_1") and names[-1].startswith("output")
+    assert_no_error(page)
+
+    # Compare: the finished run's curves and its row in the table.
+    go_to(page, "Compare", "Compare runs")
+    page.locator(".st-key-compare_loss .js-plotly-plot").first.wait_for()
+    page.get_by_text("235,146").first.wait_for()
+    assert_no_error(page)
+
+    # Evaluate: the confusion matrix over all 10,000 test digits.
+    go_to(page, "Evaluate", "Evaluate")
+    pick_finished_run(page)
+    page.locator(".st-key-evaluate_matrix .js-plotly-plot").wait_for()
+    # The cells' printed counts (z itself travels binary-encoded), summed: every test digit once.
+    heatmap = page.evaluate(
+        "() => document.querySelector('.st-key-evaluate_matrix .js-plotly-plot').data[0].text"
+        ".flat().reduce((total, count) => total + Number(count), 0)"
+    )
+    assert heatmap == 10_000
+    assert_no_error(page)
+
+    # Draw: a 7 drawn with the mouse, and the model's answer.
+    go_to(page, "Draw", "Draw a digit")
+    draw_a_seven(page)
+    page.get_by_text("sure").wait_for(timeout=60_000)
+    bars = plot_traces(page, ".st-key-draw_probabilities")
+    assert bars[0]["type"] == "bar" and bars[0]["points"] == 10
+    assert_no_error(page)
