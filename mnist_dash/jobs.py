@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import statistics
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from enum import StrEnum
 
 from mnist_dash.data import Mnist, fingerprint, validation_split
 from mnist_dash.limiter import JobLimiter, default_limiter
+from mnist_dash.pace import PACE
 from mnist_dash.runs import StoreWriteError
 from mnist_dash.spec import ModelSpec, check
 from mnist_dash.weights import WeightHistory
@@ -54,6 +56,7 @@ class JobSnapshot:
     test_loss: float | None = None
     test_accuracy: float | None = None
     run_id: str | None = None
+    wait: float | None = None  # while queued: about how many seconds until it starts
 
     @property
     def done(self) -> bool:
@@ -151,11 +154,13 @@ class TrainingJob:
         else:
             history, batches, epoch, batch, steps = (), (), 0, 0, 0
         elapsed = ((finished or time.perf_counter()) - started) if started else 0.0
+        queued = status == JobStatus.QUEUED
         return JobSnapshot(
             job_id=self.job_id,
             spec=self.spec,
             status=status,
-            queue_position=self.limiter.position(self.job_id) if status == JobStatus.QUEUED else 0,
+            queue_position=self.limiter.position(self.job_id) if queued else 0,
+            wait=self.limiter.wait_estimate(self.job_id) if queued else None,
             epoch=epoch,
             batch=batch if status == JobStatus.RUNNING else 0,
             batches_per_epoch=steps,
@@ -164,6 +169,20 @@ class TrainingJob:
             elapsed=elapsed,
             **result,
         )
+
+    def remaining_seconds(self) -> float:
+        """About how long the job still needs: its pace so far while it trains, else the estimate."""
+        with self._lock:
+            status, started = self._status, self._started_at
+        if status.ended:
+            return 0.0
+        expected = PACE.job_seconds(self.spec)
+        live = self._live
+        if status != JobStatus.RUNNING or live is None or not live.steps:
+            return expected
+        done = (len(live.epochs) + live.batch / live.steps) / self.spec.epochs
+        elapsed = time.perf_counter() - started
+        return elapsed * (1 - done) / done if done > 0.05 else max(0.0, expected - elapsed)
 
     def weight_history(self) -> WeightHistory | None:
         """A copy of the weight snapshots so far; None before training starts."""
@@ -188,7 +207,7 @@ class TrainingJob:
             self._result.update(result)
 
     def _run(self) -> None:
-        if not self.limiter.acquire(self.job_id, self._stop):
+        if not self.limiter.acquire(self.job_id, self._stop, remaining=self.remaining_seconds):
             self._set(JobStatus.STOPPED)
             return
         marker = None
@@ -239,4 +258,6 @@ class TrainingJob:
                 data_fingerprint=fingerprint(self.data),
             )
             self._set(run_id=run_id)
+        if live.epochs:  # what an epoch of this design really took here: better waits for the next ones
+            PACE.record(self.spec, statistics.median(record["seconds"] for record in live.epochs))
         self._set(JobStatus.STOPPED if stopped else JobStatus.FINISHED)

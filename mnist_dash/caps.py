@@ -1,0 +1,80 @@
+"""Caps for a shared server: the most one design and one session may ask of it.
+
+A class of thirty shares one small container, so a design that would train for an hour
+(many epochs, a huge network, tiny batches) is refused with a message that says which
+cap it exceeds and how a teacher raises it. The caps come from environment variables
+(on Streamlit Community Cloud, root-level entries of the app's secrets become
+environment variables, so the same names work there). The CLI is not capped: it runs
+on the user's own machine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from mnist_dash.plan import count_params
+from mnist_dash.spec import ModelSpec, Problem
+
+ENV_NAMES = {
+    "max_epochs": "MNIST_DASH_MAX_EPOCHS",
+    "max_params": "MNIST_DASH_MAX_PARAMS",
+    "min_batch_size": "MNIST_DASH_MIN_BATCH_SIZE",
+    "session_jobs": "MNIST_DASH_SESSION_JOBS",
+}
+
+
+class CapsError(ValueError):
+    """A cap variable that is not a usable number."""
+
+
+@dataclass(frozen=True)
+class Caps:
+    max_epochs: int = 30  # the notebook trains for 20
+    max_params: int = 2_000_000  # the notebook's largest model has 784,960
+    min_batch_size: int = 32  # the notebook uses 128; batch 1 would take 60,000 steps an epoch
+    session_jobs: int = 3  # queued or running jobs per browser session (the notebook's experiment is 3)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Caps:
+        """The caps, each from its environment variable when set (a whole number ≥ 1)."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in fields(cls):
+            name = ENV_NAMES[field.name]
+            raw = environ.get(name, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit() or int(raw) < 1:
+                raise CapsError(f"{name} must be a whole number of at least 1, not {raw!r}: fix or unset it.")
+            values[field.name] = int(raw)
+        return cls(**values)
+
+    def problems(self, spec: ModelSpec) -> list[Problem]:
+        """What in `spec` goes beyond the caps, each on its field with the variable that raises it."""
+        found = []
+        if spec.epochs > self.max_epochs:
+            found.append(
+                Problem("epochs", self._beyond(f"at most {self.max_epochs} epochs", "max_epochs", spec.epochs))
+            )
+        if spec.batch_size < self.min_batch_size:
+            found.append(
+                Problem(
+                    "batch_size",
+                    self._beyond(f"a batch size of at least {self.min_batch_size}", "min_batch_size", spec.batch_size),
+                )
+            )
+        params = count_params(spec).total
+        if params > self.max_params:
+            found.append(
+                Problem("layers", self._beyond(f"at most {self.max_params:,} parameters", "max_params", f"{params:,}"))
+            )
+        return found
+
+    @staticmethod
+    def _beyond(limit: str, field: str, asked) -> str:
+        return (
+            f"this server allows {limit} per run so that a class can share it (this design asks for {asked}); "
+            f"a teacher can raise the cap with {ENV_NAMES[field]}"
+        )
