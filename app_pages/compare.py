@@ -13,9 +13,14 @@ with st.container(border=True):
     epochs_col, button_col, status_col = st.columns([1, 2, 3], vertical_alignment="bottom")
     epochs = epochs_col.number_input("Epochs each", 1, 20, 20, key="compare_epochs")
     busy = any(not job.done for job in state.experiment_jobs())
-    if button_col.button("Run the notebook's experiment", type="primary", disabled=busy, key="compare_start"):
+    blockers = [] if busy else state.start_blockers(None, count=state.experiment_needs(int(epochs), state.dataset()))
+    if button_col.button(
+        "Run the notebook's experiment", type="primary", disabled=busy or bool(blockers), key="compare_start"
+    ):
         state.start_experiment(int(epochs), state.dataset())
         st.rerun()
+    for reason in blockers:
+        st.warning(reason, icon=":material/block:")
 
 
 @st.fragment(run_every=2.0 if busy else None)

@@ -15,7 +15,8 @@ if notice := st.session_state.pop("design_notice", None):
     st.warning(notice, icon=":material/link:")
 
 try:
-    spec, problems = from_dict(state.design()), []
+    spec = from_dict(state.design())
+    problems = state.caps().problems(spec)  # valid, but maybe too much for a shared server
 except SpecError as error:
     spec, problems = None, error.problems
 
@@ -72,11 +73,12 @@ train_col, download_col, upload_col = st.columns([1, 1, 2])
 if train_col.button(
     "Train this design",
     type="primary",
-    disabled=spec is None or busy,
+    disabled=spec is None or busy or bool(problems),
     key="design_train",
-    help="Fix the problems above first" if spec is None else None,
+    help="Fix the problems above first" if problems else None,
 ):
-    state.start_job(spec, state.dataset())
+    if state.finished_twin(spec, state.dataset()) is None:  # else the Train page offers the finished run
+        state.start_job(spec, state.dataset())
     st.switch_page("app_pages/train.py")
 if busy:
     train_col.caption("A job is already training: see the Train page.")

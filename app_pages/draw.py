@@ -15,9 +15,13 @@ if not runs:
     st.info("There is no trained model yet. Train a quick one (notebook-2-hidden, 2 epochs, about a minute).")
     job = state.current_job()
     busy = state.job_active()
-    if st.button("Train a quick model", type="primary", disabled=busy, key="draw_quick"):
-        state.start_job(PRESETS["notebook-2-hidden"].replace(epochs=2, name="quick-model"), state.dataset())
+    quick = PRESETS["notebook-2-hidden"].replace(epochs=2, name="quick-model")
+    blockers = [] if busy else state.start_blockers(quick)
+    if st.button("Train a quick model", type="primary", disabled=busy or bool(blockers), key="draw_quick"):
+        state.start_job(quick, state.dataset())
         st.rerun()
+    for reason in blockers:
+        st.warning(reason, icon=":material/block:")
     if busy:
         st.fragment(run_every=2.0)(lambda: st.caption(f"Training: {job.snapshot().status_line}"))()
     st.stop()

@@ -13,13 +13,17 @@ except SpecError:
     spec = None
 job = state.current_job()
 active = state.job_active()
+blockers = state.start_blockers(spec) if spec is not None and not active else []
+twin = state.finished_twin(spec, state.dataset()) if spec is not None and not active else None
+if twin is not None and job is not None and job.snapshot().run_id == twin.run_id:
+    twin = None  # it is already the run on show
 
 start, stop, about = st.columns([1, 1, 4], vertical_alignment="center")
 start.button(
     "Start",
-    type="primary",
+    type="secondary" if twin else "primary",
     key="train_start",
-    disabled=spec is None or active,
+    disabled=spec is None or active or bool(blockers),
     on_click=lambda: state.start_job(spec, state.dataset()),
 )
 stop.button("Stop", key="train_stop", disabled=not active, on_click=lambda: job.stop())
@@ -30,6 +34,18 @@ else:
     about.markdown(
         f"**{spec.name or 'Your design'}**: {describe(spec)} · {spec.epochs} epochs, batch {spec.batch_size}"
     )
+for reason in blockers:
+    st.warning(reason, icon=":material/block:")
+if twin is not None:
+    offer, use = st.columns([4, 1], vertical_alignment="center")
+    accuracy = f"test accuracy {twin.test_accuracy:.2%}, " if twin.test_accuracy is not None else ""
+    when = twin.created[:16].replace("T", " ")
+    offer.info(
+        f"**This exact design was trained before** (same seed, same data: {accuracy}{when} UTC). "
+        "Use that run now, or press Start to train it again: it would give the same numbers.",
+        icon=":material/bolt:",
+    )
+    use.button("Use the finished run", type="primary", key="train_reuse", on_click=lambda: state.reuse_run(twin))
 
 
 @st.fragment(run_every=1.0)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from mnist_dash import limiter as limiter_module
 from mnist_dash.jobs import JobStatus
 from mnist_dash.presets import PRESETS
+from mnist_dash.reuse import ReusedRun
 from mnist_dash.share import to_query
 from mnist_dash.ui import state
 
@@ -292,6 +293,14 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     app.run()
     assert app.multiselect(key="compare_runs").value == [job.snapshot().run_id for job in jobs]
     assert "notebook-5-hidden-bn" in texts(app.markdown)
+    # The next student's experiment takes the stored runs at once: nothing trains again.
+    student = open_page("compare")
+    student.number_input(key="compare_epochs").set_value(1).run()
+    student.button(key="compare_start").click().run()
+    again = student.session_state[state.EXPERIMENT_KEY]
+    assert all(isinstance(job, ReusedRun) and job.done for job in again)
+    assert [job.snapshot().run_id for job in again] == [job.snapshot().run_id for job in jobs]
+    assert set(student.multiselect(key="compare_runs").value) == {job.snapshot().run_id for job in jobs}
 
 
 def test_draw_page_without_a_model_offers_a_quick_one():

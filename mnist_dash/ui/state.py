@@ -7,12 +7,14 @@ import threading
 
 import streamlit as st
 
+from mnist_dash.caps import Caps, CapsError
 from mnist_dash.data import Mnist, MnistDataError, load_mnist
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
+from mnist_dash.reuse import ReusedRun
 from mnist_dash.runs import RunStore
 from mnist_dash.share import from_query, has_spec, layer_rows
-from mnist_dash.spec import ModelSpec, SpecError
+from mnist_dash.spec import ModelSpec, SpecError, field_label
 
 DESIGN_KEY = "design"  # the design being edited, in its JSON form (may be invalid)
 JOB_KEY = "train_job"
@@ -81,8 +83,50 @@ def design() -> dict:
     return st.session_state[DESIGN_KEY]
 
 
-def current_job() -> TrainingJob | None:
+def caps() -> Caps:
+    """The server's caps (environment variables, or root-level secrets, which Streamlit exports as such)."""
+    try:
+        return Caps.from_env()
+    except CapsError as error:
+        st.error(f"**A cap setting is wrong, so the defaults apply.** {error}", icon=":material/tune:")
+        return Caps()
+
+
+def current_job() -> TrainingJob | ReusedRun | None:
     return st.session_state.get(JOB_KEY)
+
+
+def session_jobs() -> list[TrainingJob]:
+    """This session's jobs that are queued or running (its own and the experiment's)."""
+    jobs = [current_job(), *experiment_jobs()]
+    return [job for job in jobs if job is not None and not job.done]
+
+
+def start_blockers(spec: ModelSpec | None, count: int = 1) -> list[str]:
+    """Why this session may not start `count` more jobs of `spec` now; empty when it may."""
+    limits = caps()
+    reasons = [f"{field_label(p.field)}: {p.message}." for p in limits.problems(spec)] if spec is not None else []
+    active = len(session_jobs())
+    if active + count > limits.session_jobs:
+        reasons.append(
+            f"This session has {active} job(s) queued or running and the server allows {limits.session_jobs} "
+            "per session (MNIST_DASH_SESSION_JOBS): wait for one to finish, or stop one."
+        )
+    return reasons
+
+
+def finished_twin(spec: ModelSpec | None, data: Mnist | None):
+    """The stored finished run of this exact design, seed and data, if any (the result cache)."""
+    if spec is None or data is None:
+        return None
+    return store().find_same(spec, data)
+
+
+def reuse_run(info) -> ReusedRun:
+    """Make a stored run this session's current one, as if it had just trained."""
+    job = ReusedRun.from_store(store(), info)
+    st.session_state[JOB_KEY] = job
+    return job
 
 
 def job_active() -> bool:
@@ -98,9 +142,22 @@ def experiment_jobs() -> list[TrainingJob]:
     return st.session_state.get(EXPERIMENT_KEY, [])
 
 
-def start_experiment(epochs: int, data: Mnist) -> list[TrainingJob]:
-    """Queue the notebook's three presets (the process-wide limit runs them in turn)."""
-    jobs = [TrainingJob(PRESETS[name].replace(epochs=epochs), data, store=store()).start() for name in NOTEBOOK_PRESETS]
+def experiment_needs(epochs: int, data: Mnist | None) -> int:
+    """How many of the notebook's presets the experiment would train (the others are in the store)."""
+    return sum(finished_twin(PRESETS[name].replace(epochs=epochs), data) is None for name in NOTEBOOK_PRESETS)
+
+
+def start_experiment(epochs: int, data: Mnist) -> list[TrainingJob | ReusedRun]:
+    """Queue the notebook's three presets (the process-wide limit runs them in turn).
+
+    A preset already trained for these epochs on this data is taken from the store, not
+    trained again: after the first student, the experiment is near-instant for a class.
+    """
+    jobs = []
+    for name in NOTEBOOK_PRESETS:
+        spec = PRESETS[name].replace(epochs=epochs)
+        twin = finished_twin(spec, data)
+        jobs.append(ReusedRun.from_store(store(), twin) if twin else TrainingJob(spec, data, store=store()).start())
     st.session_state[EXPERIMENT_KEY] = jobs
     return jobs
 

@@ -19,8 +19,10 @@ def _seconds(value: float) -> str:
 
 def progress(snap: JobSnapshot) -> None:
     if snap.status == JobStatus.QUEUED:
+        wait = f", about {_seconds(snap.wait)} to wait" if snap.wait is not None else ""
         st.info(
-            f"Queued: **#{snap.queue_position}** in line. Training starts when the jobs ahead finish.",
+            f"Queued: **#{snap.queue_position}** in line{wait}. Training starts when the jobs ahead finish; "
+            "press Stop to leave the line.",
             icon=":material/hourglass_top:",
         )
         return
