@@ -200,6 +200,12 @@ class TrainingJob:
         with live.lock:
             return live.latest_weights
 
+    def _release_model(self) -> None:
+        """Let the trained model go: it is saved, and a session may keep its job (history, weights) for hours."""
+        for callback in (self._live, *self.callbacks):
+            if callback is not None:
+                callback.set_model(None)
+
     def _set(self, status: JobStatus | None = None, **result) -> None:
         with self._lock:
             if status is not None:
@@ -224,6 +230,7 @@ class TrainingJob:
         finally:
             if marker is not None:
                 self.store.end_training(marker)
+            self._release_model()
             with self._lock:
                 self._finished_at = time.perf_counter()
             self.limiter.release(self.job_id)

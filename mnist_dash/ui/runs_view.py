@@ -45,12 +45,12 @@ def epoch_history(run_id: str) -> list[dict]:
     return state.store().history(run_id)["epochs"]
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)  # released when idle for 30 min
 def weight_history(run_id: str) -> WeightHistory:
     return state.store().weights(run_id)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+@st.cache_resource(max_entries=4, ttl=1800, show_spinner="Loading the model…")  # at most 4 models in memory
 def model(run_id: str):
     return state.store().load_model(run_id)
 
