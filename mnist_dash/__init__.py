@@ -5,4 +5,8 @@ import os
 # TensorFlow prints C++ info lines on import; keep warnings and errors only.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from mnist_dash.threads import size_thread_pools  # after the log level, before TensorFlow loads
+
+size_thread_pools()
+
 __version__ = "0.1.0"
