@@ -76,3 +76,19 @@ def test_a_session_cannot_queue_more_than_its_share(monkeypatch):
         assert not app.button(key="compare_start").disabled
     finally:
         limiter.release("another-session")
+
+
+def test_a_run_interrupted_by_a_restart_is_reported_and_can_be_dismissed():
+    from mnist_dash.runs import RunStore
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    from .test_store_faults import orphan
+
+    store = RunStore()
+    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),), name="cut short"))
+    orphan(store, marker)  # its server was killed
+    app = open_page("weights")
+    assert "**Interrupted:** cut short" in texts(app.warning) and "not saved" in texts(app.warning)
+    app.button(key=f"dismiss_{marker}").click().run()
+    assert "Interrupted" not in texts(app.warning) and store.list().interrupted == []
+    assert not app.exception

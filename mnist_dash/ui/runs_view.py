@@ -22,7 +22,22 @@ def stored_runs() -> list[RunInfo]:
     listing = state.store().list()
     for damaged in listing.damaged:
         st.warning(f"Skipped a damaged run, `{damaged.run_id}`: {damaged.reason}", icon=":material/warning:")
+    for lost in listing.interrupted:
+        _interrupted(lost)
     return listing.runs
+
+
+def _interrupted(lost) -> None:
+    name = (lost.spec.name or "a custom design") if lost.spec is not None else "a run"
+    text, dismiss = st.columns([5, 1], vertical_alignment="center")
+    text.warning(
+        f"**Interrupted:** {name}, started {lost.started[:16].replace('T', ' ')} UTC: {lost.reason}. "
+        "It was not saved; train it again to get it back.",
+        icon=":material/power_off:",
+    )
+    if dismiss.button("Dismiss", key=f"dismiss_{lost.marker_id}"):
+        state.store().dismiss_interrupted(lost.marker_id)
+        st.rerun()
 
 
 def pick_run(runs: list[RunInfo], key: str) -> RunInfo | None:
