@@ -39,8 +39,8 @@ def run_command(port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str], timeout: float = 60.0, log_path: Path | None = None):
-    """Yield the base URL of a fresh server; stop it afterwards. `env` adds to os.environ.
+def streamlit_process(env: dict[str, str], timeout: float = 60.0, log_path: Path | None = None):
+    """Yield (base URL, process) of a fresh healthy server; stop it afterwards. `env` adds to os.environ.
 
     The server's output goes to `log_path` if given (kept for a failing test to show), else a temporary file.
     """
@@ -53,13 +53,20 @@ def streamlit_server(env: dict[str, str], timeout: float = 60.0, log_path: Path 
         url = f"http://127.0.0.1:{port}"
         try:
             wait_healthy(url, process, timeout, log)
-            yield url
+            yield url, process
         finally:
             process.terminate()
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], timeout: float = 60.0, log_path: Path | None = None):
+    """Yield the base URL of a fresh healthy server (see `streamlit_process`)."""
+    with streamlit_process(env, timeout, log_path) as (url, _process):
+        yield url
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float, log=None) -> float:

@@ -1,0 +1,172 @@
+"""A class presses Train in the same minute: does the server hold, and is every job accounted for?
+
+Starts `streamlit run` on 127.0.0.1 (a temporary run store, the default job limit),
+opens SESSIONS sessions over Streamlit's own websocket protocol (bench/st_session.py:
+what a tab sends, fragments refreshing on their beat, without a browser per student),
+and has TRAINERS of them press Start on the Train page at once, each on its own small
+design (its own seed). A few cancel while they wait in line. The rest sit on Home.
+Meanwhile /_stcore/health is timed every 100 ms and the server's memory sampled.
+
+Reports jobs admitted at once vs queued, every job finished or cleanly stopped (a
+finished job must also be in the store), health latency p50/p95 under load, and the
+server's peak RSS. The last stdout line is JSON with `sessions`, `jobs_finished`,
+`jobs_lost`, `health_p95_ms`, `peak_rss_mb` (and more).
+
+    MNIST_DASH_DATA=../shared/data/mnist.npz python -m bench.classroom_load [--sessions 24 --trainers 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.st_session import Session
+from bench.streamlit_server import streamlit_process
+from mnist_dash.runs import RunStore
+
+ENDED = ("finished", "stopped", "failed", "diverged")
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Probe(threading.Thread):
+    """Times /_stcore/health every 100 ms and samples the server's RSS, until stopped."""
+
+    def __init__(self, url: str, pid: int):
+        super().__init__(daemon=True)
+        self.url, self.pid = url, pid
+        self.latencies_ms: list[float] = []
+        self.failures = 0
+        self.peak_rss = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=10) as response:
+                    response.read()
+                self.latencies_ms.append((time.perf_counter() - started) * 1000)
+            except OSError:
+                self.failures += 1
+            self.peak_rss = max(self.peak_rss, rss_mb(self.pid))
+            self.done.wait(max(0.0, 0.1 - (time.perf_counter() - started)))
+
+
+def design(student: int, epochs: int) -> str:
+    return f"layers=32:relu:0:none&epochs={epochs}&batch_size=128&seed={student}&name=student-{student}"
+
+
+async def student(url: str, number: int, trains: bool, cancels: bool, epochs: int, start: asyncio.Event) -> dict:
+    page, query = ("train", design(number, epochs)) if trains else ("home", "")
+    async with Session(url, page, query) as session:
+        await session.run()
+        if not trains:
+            await start.wait()
+            await asyncio.sleep(5)
+            return {"student": number, "trained": False}
+        await start.wait()
+        pressed = time.perf_counter()
+        await session.click("train_start")
+        first = session.status
+        if cancels:
+            await session.click("train_stop")
+        while not session.status.startswith(ENDED):
+            await asyncio.sleep(0.25)
+            if time.perf_counter() - pressed > 900:
+                break
+        return {
+            "student": number,
+            "trained": True,
+            "cancelled": cancels,
+            "first_status": first,
+            "status": session.status,
+            "seconds": time.perf_counter() - pressed,
+        }
+
+
+async def classroom(url: str, sessions: int, trainers: int, cancellers: int, epochs: int) -> list[dict]:
+    start = asyncio.Event()
+    tasks = [
+        asyncio.create_task(student(url, n, n < trainers, trainers - cancellers <= n < trainers, epochs, start))
+        for n in range(sessions)
+    ]
+    await asyncio.sleep(3)  # every tab has drawn its page
+    start.set()
+    return await asyncio.gather(*tasks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=24)
+    parser.add_argument("--trainers", type=int, default=20)
+    parser.add_argument("--cancellers", type=int, default=2, help="of the trainers, how many cancel while queued")
+    parser.add_argument("--epochs", type=int, default=1)
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="mnist-dash-classroom-")
+    env = {"MNIST_DASH_HOME": home}
+    print(
+        f"{args.sessions} sessions, {args.trainers} press Start at once ({args.cancellers} then cancel), "
+        f"MNIST_DASH_MAX_JOBS={os.environ.get('MNIST_DASH_MAX_JOBS', '1 (default)')}",
+        flush=True,
+    )
+    with streamlit_process(env) as (url, process):
+        probe = Probe(url, process.pid)
+        probe.start()
+        began = time.perf_counter()
+        results = asyncio.run(classroom(url, args.sessions, args.trainers, args.cancellers, args.epochs))
+        wall = time.perf_counter() - began
+        probe.done.set()
+        probe.join()
+        peak = max(probe.peak_rss, rss_mb(process.pid, "VmHWM"))
+    trained = [r for r in results if r["trained"]]
+    stored = {run.spec.name for run in RunStore(home).list().runs if run.status == "finished"}
+    finished = [r for r in trained if r["status"] == "finished" and f"student-{r['student']}" in stored]
+    stopped = [r for r in trained if r["cancelled"] and r["status"].startswith("stopped")]
+    lost = len(trained) - len(finished) - len(stopped)
+    admitted = sum(1 for r in trained if r["first_status"].startswith("running"))
+    for r in trained:
+        print(f"student-{r['student']:<3} first {r['first_status']:<24} end {r['status']:<28} {r['seconds']:6.1f} s")
+    latencies = sorted(probe.latencies_ms)
+    p50 = statistics.median(latencies)
+    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    print(
+        f"admitted at once {admitted}, queued {len(trained) - admitted}; finished {len(finished)}, "
+        f"cleanly stopped {len(stopped)}, lost {lost}; wall {wall:.0f} s"
+    )
+    print(
+        f"health: {len(latencies)} checks, p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {latencies[-1]:.1f} ms, "
+        f"failures {probe.failures}; server peak RSS {peak:.0f} MB"
+    )
+    summary = {
+        "sessions": args.sessions,
+        "pressed_train": len(trained),
+        "admitted_at_once": admitted,
+        "queued": len(trained) - admitted,
+        "jobs_finished": len(finished),
+        "jobs_stopped": len(stopped),
+        "jobs_lost": lost,
+        "health_p50_ms": round(p50, 1),
+        "health_p95_ms": round(p95, 1),
+        "health_failures": probe.failures,
+        "peak_rss_mb": round(peak),
+        "wall_s": round(wall, 1),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
