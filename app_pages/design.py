@@ -97,3 +97,5 @@ if uploaded is not None:
             "This file is not a usable design: " + "; ".join(str(p) for p in error.problems),
             icon=":material/description:",
         )
+
+state.warm_up_training()  # a training worker loads Keras in its own process meanwhile

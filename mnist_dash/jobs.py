@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mnist_dash.data import Mnist, fingerprint, validation_split
+from mnist_dash.data import Mnist
 from mnist_dash.limiter import JobLimiter, default_limiter
 from mnist_dash.pace import PACE
 from mnist_dash.runs import StoreWriteError
@@ -92,6 +92,13 @@ class JobSnapshot:
 
 
 log = logging.getLogger(__name__)
+RUNNERS = ("thread", "process")
+
+
+class JobFailed(RuntimeError):
+    """Training could not complete; the message is for people (what happened, what to do)."""
+
+
 _job_numbers = itertools.count(1)
 
 
@@ -103,11 +110,26 @@ class TrainingJob:
         data: the MNIST arrays; split by `spec.validation`.
         store: a RunStore to save the run to when training ends (finished or stopped).
         limiter: the concurrency limit to queue on; the process-wide one by default.
-        callbacks: more Keras callbacks for `fit`, called after the live history's.
+        callbacks: more Keras callbacks for `fit`, called after the live history's (thread runner only).
+        runner: "thread" trains on the job's thread in this process (the CLI, tests); "process"
+            trains in a worker process (`mnist_dash.worker`) so this one stays responsive (the app).
     """
 
-    def __init__(self, spec: ModelSpec, data: Mnist, store=None, limiter: JobLimiter | None = None, callbacks=()):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        data: Mnist,
+        store=None,
+        limiter: JobLimiter | None = None,
+        callbacks=(),
+        runner: str = "thread",
+    ):
+        if runner not in RUNNERS:
+            raise ValueError(f"runner must be one of {RUNNERS}, got {runner!r}")
+        if runner == "process" and callbacks:
+            raise ValueError("Keras callbacks cannot travel to a worker process: use runner='thread'")
         self.spec = check(spec)
+        self.runner = runner
         self.data = data
         self.store = store
         self.limiter = limiter or default_limiter()
@@ -203,7 +225,7 @@ class TrainingJob:
     def _release_model(self) -> None:
         """Let the trained model go: it is saved, and a session may keep its job (history, weights) for hours."""
         for callback in (self._live, *self.callbacks):
-            if callback is not None:
+            if callback is not None and hasattr(callback, "set_model"):  # a worker's mirror holds no model
                 callback.set_model(None)
 
     def _set(self, status: JobStatus | None = None, **result) -> None:
@@ -221,7 +243,7 @@ class TrainingJob:
             if self.store is not None:  # Before training: a full disk is better said now than after it.
                 marker = self.store.begin_training(self.spec)
             self._train(marker)
-        except StoreWriteError as error:  # Its message says what happened and how to fix it.
+        except (StoreWriteError, JobFailed) as error:  # Its message says what happened and how to fix it.
             log.warning("job %s (%s): %s", self.job_id, self.spec.name or "unnamed", error)
             self._set(JobStatus.FAILED, error=str(error))
         except Exception as error:  # A failure ends as `failed` with its message, never a dead thread.
@@ -236,35 +258,22 @@ class TrainingJob:
             self.limiter.release(self.job_id)
 
     def _train(self, marker: str | None) -> None:
-        from mnist_dash import training  # Keras loads here, on the job's thread, not at import.
+        if self.runner == "process":
+            from mnist_dash import worker  # Keras loads in the worker process, never in this one.
 
-        live = training.LiveHistory(self._stop, seed=self.spec.seed)
-        with self._lock:
-            self._live, self._status, self._started_at = live, JobStatus.RUNNING, time.perf_counter()
-        split = validation_split(self.data, self.spec.validation)
-        model = training.train(self.spec, split, callbacks=[live, *self.callbacks])
-        if live.diverged is not None:  # Not saved: its last weights are NaN, no page could show them.
-            self._set(JobStatus.DIVERGED, error=live.diverged.explain(self.spec))
-            return
-        stopped = len(live.epochs) < self.spec.epochs
-        if not stopped:
-            test_loss, test_accuracy = training.evaluate(model, self.data.x_test, self.data.y_test)
-            self._set(test_loss=test_loss, test_accuracy=test_accuracy)
-        if self.store is not None:
-            snap = self.snapshot()
-            run_id = self.store.save(
-                spec=self.spec,
-                status=JobStatus.STOPPED if stopped else JobStatus.FINISHED,
-                history=list(snap.history),
-                batch_history=list(snap.batch_history),
-                weights=live.weights.history,
-                test_loss=snap.test_loss,
-                test_accuracy=snap.test_accuracy,
-                model=model,
-                marker=marker,
-                data_fingerprint=fingerprint(self.data),
-            )
-            self._set(run_id=run_id)
-        if live.epochs:  # what an epoch of this design really took here: better waits for the next ones
-            PACE.record(self.spec, statistics.median(record["seconds"] for record in live.epochs))
-        self._set(JobStatus.STOPPED if stopped else JobStatus.FINISHED)
+            live = worker.LiveMirror()
+            with self._lock:
+                self._live, self._status, self._started_at = live, JobStatus.RUNNING, time.perf_counter()
+            result = worker.run_job(self.spec, self.data, live, self._stop, store=self.store, marker=marker)
+        else:
+            from mnist_dash import training, training_run  # Keras loads here, on the job's thread.
+
+            live = training.LiveHistory(self._stop, seed=self.spec.seed)
+            with self._lock:
+                self._live, self._status, self._started_at = live, JobStatus.RUNNING, time.perf_counter()
+            result = training_run.train_and_save(self.spec, self.data, live, self.store, marker, self.callbacks)
+        if result["epoch_seconds"]:  # what an epoch of this design really took here: better waits for the next
+            PACE.record(self.spec, statistics.median(result["epoch_seconds"]))
+        status = JobStatus(result.pop("status"))
+        result.pop("epoch_seconds")
+        self._set(status, **result)

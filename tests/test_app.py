@@ -162,12 +162,12 @@ def test_a_queued_job_shows_its_position():
 
 
 def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
-    from mnist_dash import training
+    from mnist_dash import worker
 
     def broken_train(*args, **kwargs):
         raise RuntimeError("the kernel ran out of patience")
 
-    monkeypatch.setattr(training, "train", broken_train)
+    monkeypatch.setattr(worker, "run_job", broken_train)  # the app trains in a worker process
     app = open_page("design", TINY_QUERY)
     app.switch_page("app_pages/train.py").run()
     app.button(key="train_start").click().run()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import threading
-
 import streamlit as st
 
 from mnist_dash.caps import Caps, CapsError
@@ -40,19 +37,16 @@ def store() -> RunStore:
     return RunStore()
 
 
-@st.cache_resource
-def warm_up_training() -> threading.Thread:
-    """Import Keras and TensorFlow on a background thread, once per process.
+def warm_up_training() -> None:
+    """Have a training worker ready (a process that has loaded Keras), so the first Start is quick.
 
-    Called once the Train page has drawn, so the first Start does not wait seconds for
-    the import. Not on Design: the import holds the GIL for seconds and would freeze
-    the editing there; Home and Design appear without ever loading TensorFlow.
+    Called at the end of the Design and Train pages. The worker imports TensorFlow in its
+    own process, so this process (and every page it draws) never waits for it; Home
+    appears without it.
     """
-    thread = threading.Thread(
-        target=importlib.import_module, args=("mnist_dash.training",), daemon=True, name="mnist-dash-warm-up"
-    )
-    thread.start()
-    return thread
+    from mnist_dash import worker
+
+    worker.prestart()
 
 
 def init_design() -> None:
@@ -157,13 +151,18 @@ def start_experiment(epochs: int, data: Mnist) -> list[TrainingJob | ReusedRun]:
     for name in NOTEBOOK_PRESETS:
         spec = PRESETS[name].replace(epochs=epochs)
         twin = finished_twin(spec, data)
-        jobs.append(ReusedRun.from_store(store(), twin) if twin else TrainingJob(spec, data, store=store()).start())
+        jobs.append(ReusedRun.from_store(store(), twin) if twin else _job(spec, data))
     st.session_state[EXPERIMENT_KEY] = jobs
     return jobs
 
 
 def start_job(spec: ModelSpec, data: Mnist) -> TrainingJob:
     """Start training `spec` for this session; the job outlives reruns and page switches."""
-    job = TrainingJob(spec, data, store=store()).start()
+    job = _job(spec, data)
     st.session_state[JOB_KEY] = job
     return job
+
+
+def _job(spec: ModelSpec, data: Mnist) -> TrainingJob:
+    # In a worker process: this server's Python stays free to draw every student's pages.
+    return TrainingJob(spec, data, store=store(), runner="process").start()

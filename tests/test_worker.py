@@ -1,0 +1,88 @@
+"""Training in a worker process (the app's way): results, stop, a dying worker, a dying server."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mnist_dash import worker
+from mnist_dash.jobs import JobStatus, TrainingJob
+from mnist_dash.limiter import JobLimiter
+from mnist_dash.runs import RunStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def process_job(spec, data, **options) -> TrainingJob:
+    return TrainingJob(spec, data, limiter=JobLimiter(1), runner="process", **options).start()
+
+
+def wait_until(condition, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_job_trains_in_a_worker_and_its_progress_and_run_come_back(tiny_data, tiny_spec, tmp_path):
+    store = RunStore(tmp_path)
+    job = process_job(tiny_spec, tiny_data, store=store)
+    snap = job.wait(timeout=180)
+    assert snap.status == JobStatus.FINISHED and snap.test_accuracy > 0.5
+    assert [record["epoch"] for record in snap.history] == [1, 2] and snap.batch_history
+    assert job.weight_history().epochs == 3 and job.latest_weights()[0] == 2  # initial + 2 epochs
+    [run] = store.list().runs
+    assert run.run_id == snap.run_id and run.epochs_run == 2
+    assert store.history(run.run_id)["epochs"] == list(snap.history)
+    assert store.markers.ids() == []  # nothing left in progress
+
+
+def test_stop_reaches_the_worker_and_a_late_stop_never_reaches_the_next_job(tiny_data, tiny_spec):
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+    wait_until(lambda: job.snapshot().batch_history)
+    job.stop()
+    snap = job.wait(timeout=60)
+    assert snap.status == JobStatus.STOPPED and snap.epoch < 200
+    job.stop()  # again, after it ended: must not leak into the worker's next job
+    assert process_job(tiny_spec, tiny_data).wait(timeout=120).status == JobStatus.FINISHED
+
+
+def test_a_worker_that_dies_fails_its_job_clearly_and_the_next_job_gets_a_new_one(tiny_data, tiny_spec):
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+    wait_until(lambda: job.snapshot().batch_history)
+    os.kill(job._live.pid, signal.SIGKILL)  # the worker dies, as by the kernel's out-of-memory killer
+    snap = job.wait(timeout=60)
+    assert snap.status == JobStatus.FAILED
+    assert "training process stopped unexpectedly (exit code -9" in snap.error and "train again" in snap.error
+    assert process_job(tiny_spec, tiny_data).wait(timeout=180).status == JobStatus.FINISHED
+
+
+def test_process_jobs_take_no_keras_callbacks(tiny_data, tiny_spec):
+    with pytest.raises(ValueError, match="cannot travel to a worker process"):
+        TrainingJob(tiny_spec, tiny_data, runner="process", callbacks=[object()])
+    with pytest.raises(ValueError, match="runner must be one of"):
+        TrainingJob(tiny_spec, tiny_data, runner="fork")
+
+
+def test_when_the_server_is_killed_its_worker_exits_too():
+    server = subprocess.Popen([sys.executable, "-m", "tests.worker_child"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(server.stdout.readline().split()[1])
+        assert server.stdout.readline().strip() == "EPOCH"
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(10)
+        wait_until(
+            lambda: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2], 30
+        )
+    finally:
+        server.kill()
+
+
+def test_prestart_keeps_one_idle_worker_ready():
+    worker.prestart()
+    worker.prestart()
+    assert sum(w.alive for w in worker._idle) == 1
