@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from mnist_dash.spec import ModelSpec, Problem, SpecError, from_dict
+from mnist_dash.spec import ModelSpec, Problem, SpecError, brief, from_dict
 
 MAX_JSON_BYTES = 100_000
 _INT_FIELDS = ("batch_size", "epochs", "seed")
@@ -22,13 +22,19 @@ EDITED = " (edited)"
 NEW_LAYER = {"units": 64, "activation": "relu", "dropout": 0.0, "batch_norm": "none"}
 
 
+def _float_text(value: float) -> str:
+    # Short ("0.4", "1e-05") where that reads back exactly, else every digit the value needs.
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
+
+
 def to_query(spec: ModelSpec) -> dict[str, str]:
     """The spec as query parameters (all fields, so a link means the same design later)."""
-    layers = ",".join(f"{x.units}:{x.activation}:{x.dropout:g}:{x.batch_norm}" for x in spec.layers)
+    layers = ",".join(f"{x.units}:{x.activation}:{_float_text(x.dropout)}:{x.batch_norm}" for x in spec.layers)
     query = {"layers": layers}
     for key in (*_INT_FIELDS, *_FLOAT_FIELDS, *_TEXT_FIELDS):
         value = getattr(spec, key)
-        query[key] = f"{value:g}" if isinstance(value, float) else str(value)
+        query[key] = _float_text(value) if isinstance(value, float) else str(value)
     return query
 
 
@@ -37,7 +43,7 @@ def _number(problems: list[Problem], field: str, text: str, kind: type):
         return kind(text)
     except ValueError:
         expected = "a whole number" if kind is int else "a number"
-        problems.append(Problem(field, f"must be {expected}, got {text!r}"))
+        problems.append(Problem(field, f"must be {expected}, got {brief(text)}"))
         return None
 
 
@@ -58,7 +64,7 @@ def from_query(query: Mapping[str, str], base: ModelSpec) -> ModelSpec:
         for i, part in enumerate(str(query["layers"]).split(",")):
             pieces = part.split(":")
             if not 1 <= len(pieces) <= 4 or not pieces[0]:
-                hint = f"write a layer as units:activation:dropout:batch_norm, got {part!r}"
+                hint = f"write a layer as units:activation:dropout:batch_norm, got {brief(part)}"
                 problems.append(Problem(f"layers[{i}]", hint))
                 continue
             layer = dict(NEW_LAYER, units=_number(problems, f"layers[{i}].units", pieces[0], int))
@@ -91,6 +97,10 @@ def parse_spec_json(raw: bytes | str, source: str = "the file") -> ModelSpec:
         raise SpecError([Problem(source, "cannot be read: it is not UTF-8 text (is it a JSON design file?)")]) from None
     except json.JSONDecodeError as error:
         raise SpecError([Problem(source, f"is not valid JSON: {error.msg} at line {error.lineno}")]) from None
+    except ValueError:  # Python reads at most 4,300 digits of a whole number.
+        raise SpecError([Problem(source, "holds a number with too many digits to be a design")]) from None
+    except RecursionError:
+        raise SpecError([Problem(source, "nests lists or objects too deeply to be a design")]) from None
     return from_dict(data)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 from dataclasses import dataclass
 
 IMAGE_SHAPE = (28, 28)
@@ -105,13 +106,29 @@ class SpecError(ValueError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 2, 3, 3
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 40, 40, 24
+
+
+def brief(value) -> str:
+    """`repr(value)` cut to a readable length (a link or an upload can hold anything); whole numbers with commas."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15:
+        return f"{value:,}"
+    try:
+        text = _SHORT.repr(value)
+    except (ValueError, RecursionError):  # A whole number of more than 4,300 digits has no repr.
+        return "a value too large to show"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def _check_int(problems, name, value, low, high):
     if value is None:
         problems.append(Problem(name, f"is empty; enter a whole number from {low:,} to {high:,}"))
     elif isinstance(value, bool) or not isinstance(value, int):
-        problems.append(Problem(name, f"must be a whole number, got {value!r}"))
+        problems.append(Problem(name, f"must be a whole number, got {brief(value)}"))
     elif not low <= value <= high:
-        problems.append(Problem(name, f"must be between {low:,} and {high:,}, got {value:,}"))
+        problems.append(Problem(name, f"must be between {low:,} and {high:,}, got {brief(value)}"))
 
 
 def _check_number(problems, name, value, low, high, *, low_open=False):
@@ -119,20 +136,21 @@ def _check_number(problems, name, value, low, high, *, low_open=False):
         problems.append(Problem(name, f"is empty; enter a number from {low:g} to {high:g}"))
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.append(Problem(name, f"must be a number, got {value!r}"))
+        problems.append(Problem(name, f"must be a number, got {brief(value)}"))
         return
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         problems.append(Problem(name, f"must be a finite number, got {value!r}"))
         return
-    too_low = value <= low if low_open else value < low
+    too_low = value <= low if low_open else value < low  # exact for whole numbers too large for a float
     if too_low or value > high:
         bracket = "(" if low_open else "["
-        problems.append(Problem(name, f"must be in {bracket}{low:g}, {high:g}], got {value:g}"))
+        shown = f"{value:g}" if isinstance(value, float) else brief(value)
+        problems.append(Problem(name, f"must be in {bracket}{low:g}, {high:g}], got {shown}"))
 
 
 def _check_choice(problems, name, value, choices):
     if value not in choices:
-        problems.append(Problem(name, f"must be one of {', '.join(choices)}; got {value!r}"))
+        problems.append(Problem(name, f"must be one of {', '.join(choices)}; got {brief(value)}"))
 
 
 def validate(spec: ModelSpec) -> list[Problem]:
@@ -177,9 +195,16 @@ _SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(ModelSpec))
 _LAYER_FIELDS = tuple(f.name for f in dataclasses.fields(LayerSpec))
 
 
+def _key_name(key) -> str:
+    text = key if isinstance(key, str) else brief(key)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _unknown_keys(data: dict, known: tuple[str, ...], where: str) -> list[Problem]:
     return [
-        Problem(f"{where}{key}", f"unknown key; known keys are {', '.join(known)}") for key in data if key not in known
+        Problem(f"{where}{_key_name(key)}", f"unknown key; known keys are {', '.join(known)}")
+        for key in data
+        if key not in known
     ]
 
 

@@ -113,3 +113,10 @@ def test_an_edited_preset_says_so_once():
     assert edited_name("notebook-2-hidden (edited)") == "notebook-2-hidden (edited)"
     assert edited_name("") == ""
     assert len(edited_name("x" * 80)) == 80
+
+
+def test_query_keeps_every_digit_a_number_needs():
+    spec = DEFAULT.replace(learning_rate=0.00012345678, momentum=0.95, layers=(LayerSpec(8, dropout=0.123456789),))
+    query = to_query(spec)
+    assert query["learning_rate"] == "0.00012345678" and query["momentum"] == "0.95"
+    assert from_query(query, base=DEFAULT) == spec

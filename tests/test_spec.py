@@ -76,6 +76,10 @@ def test_every_problem_is_reported_at_once_with_its_field():
         ({"layers": [{"units": 8, "dropout": math.nan}]}, "layers[0].dropout", "finite"),
         ({"layers": [{"units": 8}], "learning_rate": "fast"}, "learning_rate", "number"),
         ({"layers": [{"units": 8}], "learning_rate": 1.5}, "learning_rate", "(0, 1]"),
+        ({"layers": [{"units": 8}], "learning_rate": 10**400}, "learning_rate", "got 1000000000...0000000000"),
+        ({"layers": [{"units": 8, "dropout": -(10**400)}]}, "layers[0].dropout", "[0, 0.9]"),
+        ({"layers": [{"units": 8}], "epochs": 10**100}, "epochs", "got 1000000000...0000000000"),
+        ({"layers": [{"units": 8}], "optimizer": "x" * 10_000}, "optimizer", "xxx...xxx"),
         ({"layers": [{"units": 8}], "optimizer": ["adam"]}, "optimizer", "one of"),
         ({"layers": [{"units": 8}], "name": 7}, "name", "text"),
         ({"layers": [{"dropout": 0.1}]}, "layers[0].units", "missing"),
@@ -109,3 +113,10 @@ def test_field_labels_read_as_words():
     assert field_label("layers[3]") == "Layer 4"
     assert field_label("layers") == "Layers"
     assert field_label("learning_rate") == "Learning rate"
+
+
+def test_messages_stay_short_whatever_the_value():
+    with pytest.raises(SpecError) as caught:
+        from_dict({"layers": [{"units": list(range(1000))}], "name": 3, "x" * 500: 1, "epochs": 10**5000})
+    assert all(len(str(problem)) < 200 for problem in caught.value.problems)
+    assert "got a value too large to show" in str(caught.value)
