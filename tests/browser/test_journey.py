@@ -9,6 +9,8 @@ The charts are read from Plotly's own data in the page, never judged by a sleep.
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from bench.streamlit_server import draw_a_seven
 from tests.browser.support import start_server
@@ -36,11 +38,22 @@ def plot_traces(page, selector: str) -> list[dict]:
 
 
 def edit_first_units_cell(page, value: str) -> None:
-    """Type `value` into the layer table's first `units` cell (a canvas grid: click, Enter, type, Enter)."""
+    """Type `value` into the layer table's first `units` cell (a canvas grid: click, Enter, type, Enter).
+
+    The grid is drawn anew when the design changes (a preset, an edit); a click that lands
+    while it is being replaced selects nothing, so the click is tried again a few times.
+    """
     grid = page.locator("[data-testid='stDataFrame']").first
-    grid.click(position={"x": 70, "y": 56})  # the first data row, first column after the index
-    page.keyboard.press("Enter")
+    grid.locator("[data-testid='glide-cell-1-0']").wait_for(state="attached")
     editor = page.locator("textarea.gdg-input, input.gdg-input").first
+    for _attempt in range(5):
+        grid.click(position={"x": 70, "y": 56})  # the first data row, first column after the index
+        page.keyboard.press("Enter")
+        try:
+            editor.wait_for(timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
     editor.fill(value)
     editor.press("Enter")
 
@@ -79,7 +92,8 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     page.get_by_text("468,874").first.wait_for()  # the notebook's count
     edit_first_units_cell(page, "256")
     page.get_by_text("235,146").first.wait_for()  # 784·256+256 + 256·128+128 + 128·10+10
-    epochs = page.locator("[class*='st-key-design_epochs_'] input")
+    epochs = page.get_by_role("spinbutton", name="Epochs")
+    expect(epochs).to_have_count(1)  # the table edit redraws the inputs: wait for the old ones to go
     epochs.fill("1")
     epochs.press("Enter")
     page.wait_for_url("**epochs=1**")
