@@ -47,11 +47,15 @@ def comparison() -> None:
     if not chosen:
         st.info("Choose runs to compare, or run the notebook's experiment above.", icon=":material/info:")
         return
+    histories = {run.run_id: runs_view.load_or_explain(runs_view.epoch_history, run.run_id) for run in chosen}
+    chosen = [run for run in chosen if histories[run.run_id] is not None]  # a damaged history is said, not drawn
+    if not chosen:
+        return
     summaries = [
         summarise(
             f"{run.spec.name or 'custom'} ({run.run_id[-4:]})",
             run.spec,
-            runs_view.epoch_history(run.run_id),
+            histories[run.run_id],
             run.params_total,
             run.test_accuracy,
         )

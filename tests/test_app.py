@@ -255,6 +255,19 @@ def test_a_damaged_run_is_reported_and_the_rest_shown(page):
     assert not app.exception
 
 
+def test_compare_reports_a_run_whose_history_is_damaged_and_shows_the_others():
+    from mnist_dash.runs import RunStore
+
+    good = store_a_run("good")
+    bad = store_a_run("bad history")
+    (RunStore().runs_dir / bad / "history.json").write_text("{not json")
+    app = open_page("compare")
+    assert set(app.multiselect(key="compare_runs").value) == {good, bad}
+    assert f"run {bad} has an unreadable history.json" in texts(app.error)
+    assert "good" in " ".join(str(frame.value) for frame in app.dataframe)
+    assert not app.exception
+
+
 def test_evaluate_page_shows_the_matrix_per_class_accuracy_and_mistakes():
     store_a_run()
     app = open_page("evaluate")
