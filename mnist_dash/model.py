@@ -57,8 +57,11 @@ def make_optimizer(spec: ModelSpec) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=spec.learning_rate)
 
 
-def build_model(spec: ModelSpec) -> keras.Model:
+def build_model(spec: ModelSpec, steps_per_execution: int = 1) -> keras.Model:
     """A compiled Sequential model for a valid `spec`; input is raw 28x28 pixels (0-255).
+
+    Args:
+        steps_per_execution: batches per call into the backend (see `mnist_dash.training.train`).
 
     Raises:
         SpecError: if `spec` is not valid.
@@ -68,7 +71,9 @@ def build_model(spec: ModelSpec) -> keras.Model:
     layers += [_keras_layer(p, spec, spec.seed + i) for i, p in enumerate(layer_plan(spec))]
     # A spec's name is free text; Keras names allow only a few characters.
     model = keras.Sequential(layers, name="mlp_" + re.sub(r"[^A-Za-z0-9_]", "_", spec.name))
-    model.compile(optimizer=make_optimizer(spec), loss=LOSS, metrics=["accuracy"])
+    model.compile(
+        optimizer=make_optimizer(spec), loss=LOSS, metrics=["accuracy"], steps_per_execution=steps_per_execution
+    )
     return model
 
 

@@ -29,7 +29,7 @@ class StopAt(keras.callbacks.Callback):
 
 def test_live_history_records_epochs_batches_and_weights(tiny_data, tiny_spec):
     live = LiveHistory(batch_interval=0.0)
-    model = train(tiny_spec, validation_split(tiny_data), callbacks=[live])
+    model = train(tiny_spec, validation_split(tiny_data), callbacks=[live], steps_per_execution=1)
     assert [record["epoch"] for record in live.epochs] == [1, 2]
     for record in live.epochs:
         assert set(record) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
@@ -61,12 +61,23 @@ def test_stop_takes_effect_before_the_next_batch_and_drops_the_partial_epoch(tin
     event = threading.Event()
     stopper = StopAt(event, epoch=1, batch=4)
     live = LiveHistory(event, batch_interval=0.0)
-    train(tiny_spec.replace(epochs=5), validation_split(tiny_data), callbacks=[stopper, live])
+    train(tiny_spec.replace(epochs=5), validation_split(tiny_data), callbacks=[stopper, live], steps_per_execution=1)
     steps = int(np.ceil(1200 / 64))
     assert stopper.batches_run == steps + 5  # epoch 1 whole, then batches 0-4 of epoch 2
     assert [record["epoch"] for record in live.epochs] == [1]
     assert live.batches[-1]["epoch"] == 1 + 5 / steps  # the partial epoch's points are kept
     assert live.weights.history.epochs == 2
+
+
+def test_with_several_batches_per_call_points_stay_in_their_epoch_and_a_stop_waits_for_the_call(tiny_data, tiny_spec):
+    event = threading.Event()
+    stopper = StopAt(event, epoch=1, batch=7)  # at the end of epoch 2's first call of 8 batches
+    live = LiveHistory(event, batch_interval=0.0)
+    train(tiny_spec.replace(epochs=5), validation_split(tiny_data), callbacks=[stopper, live], steps_per_execution=8)
+    steps = int(np.ceil(1200 / 64))  # 19: calls of 8, 8 and 3 batches
+    assert [point["epoch"] for point in live.batches] == pytest.approx([8 / steps, 16 / steps, 1.0, 1 + 8 / steps])
+    assert stopper.batches_run == 4  # the batch hooks run once per call
+    assert [record["epoch"] for record in live.epochs] == [1]
 
 
 def test_weight_history_round_trips_through_arrays(tiny_data, tiny_spec):
@@ -155,7 +166,7 @@ def test_a_diverging_run_stops_at_once_and_records_no_nan(tiny_data, tiny_spec):
 
     spec = tiny_spec.replace(layers=(LayerSpec(32, "linear"),) * 4, **DIVERGING)
     live = LiveHistory(batch_interval=0.0)
-    model = train(spec, validation_split(tiny_data), callbacks=[live])
+    model = train(spec, validation_split(tiny_data), callbacks=[live], steps_per_execution=1)
     diverged = live.diverged
     assert diverged is not None and diverged.epoch == 1 and diverged.metric == "loss"
     assert 1 <= diverged.batch < diverged.steps and not np.isfinite(diverged.value)
