@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnist_dash.jobs import JobStatus
 from mnist_dash.plan import describe
 from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.ui import state, train_view
@@ -48,12 +49,17 @@ if twin is not None:
     use.button("Use the finished run", type="primary", key="train_reuse", on_click=lambda: state.reuse_run(twin))
 
 
-@st.fragment(run_every=1.0)
+queued = job is not None and job.snapshot().status == JobStatus.QUEUED
+
+
+# Once a second while training; every 2 s while in line (a class queues behind one job, and
+# every redraw costs the shared server), redrawn whole when the job starts or ends.
+@st.fragment(run_every=2.0 if queued else 1.0)
 def live_view() -> None:
     snap = job.snapshot()
+    if snap.done or queued != (snap.status == JobStatus.QUEUED):
+        st.rerun()  # the whole page again: the right pace, buttons enabled, results shown once
     train_view.render(snap)
-    if snap.done:
-        st.rerun()  # the whole page again: buttons enabled, results shown once
 
 
 if job is None:

@@ -97,6 +97,8 @@ def results(snap: JobSnapshot) -> None:
 
 def render(snap: JobSnapshot) -> None:
     progress(snap)
+    if snap.status == JobStatus.QUEUED:
+        return  # nothing to draw yet, and a class's worth of empty charts each second would cost the server
     curves(snap)
     epoch_log(snap)
     if snap.done:
