@@ -27,6 +27,9 @@ from mnist_dash.weights import WeightHistory
 
 _CONTEXT = multiprocessing.get_context("spawn")
 PROGRESS_INTERVAL = 0.1  # seconds between batch-progress messages
+# A worker's memory creeps up by about 15 MB a job (TensorFlow's caches), so after this
+# many jobs it retires and the next job starts a fresh one (a few seconds to load Keras).
+RETIRE_AFTER = 20
 
 
 class WorkerDied(JobFailed):
@@ -121,6 +124,7 @@ class Worker:
 
 
 _idle: list[Worker] = []
+_busy: list[Worker] = []
 _idle_lock = threading.Lock()
 
 
@@ -133,21 +137,33 @@ def run_job(spec: ModelSpec, data: Mnist, mirror: LiveMirror, stop: threading.Ev
     with _idle_lock:
         worker = next((w for w in _idle if w.alive), None)
         _idle[:] = [w for w in _idle if w is not worker and w.alive]
-    worker = worker or Worker()
+        worker = worker or Worker()
+        _busy.append(worker)
     try:
         result = worker.run(spec, data, mirror, stop, store, marker)
     except BaseException:
         worker.close()
         raise
-    with _idle_lock:
-        _idle.append(worker)
+    else:
+        if worker.jobs >= RETIRE_AFTER:
+            worker.close()
+        else:
+            with _idle_lock:
+                _idle.append(worker)
+    finally:
+        with _idle_lock:
+            _busy.remove(worker)
     return result
 
 
-def prestart() -> None:
-    """Start a worker now if none is idle, so the next job does not wait for Keras to load."""
+def prestart(slots: int = 1) -> None:
+    """Start a worker now if none is idle and fewer than `slots` exist, so a job need not wait for Keras.
+
+    Never more workers than slots: each holds Keras and a copy of MNIST (about 850 MB).
+    """
     with _idle_lock:
-        if not any(w.alive for w in _idle):
+        alive = [w for w in (*_idle, *_busy) if w.alive]
+        if len(alive) < slots and not any(w.alive for w in _idle):
             _idle.append(Worker())
 
 
@@ -156,6 +172,10 @@ def prestart() -> None:
 
 def _serve(conn) -> None:
     """The worker's loop: receive data and jobs, train, report; exit when the server's end closes."""
+    import gc
+
+    import keras
+
     from mnist_dash import training, training_run
     from mnist_dash.runs import RunStore, StoreWriteError
 
@@ -224,3 +244,6 @@ def _serve(conn) -> None:
                 conn.send(("error", f"{type(error).__name__}: {error}"))
             else:
                 conn.send(("done", result))
+            finally:
+                keras.backend.clear_session()  # this job's model and graphs: the next job starts clean
+                gc.collect()

@@ -86,3 +86,26 @@ def test_prestart_keeps_one_idle_worker_ready():
     worker.prestart()
     worker.prestart()
     assert sum(w.alive for w in worker._idle) == 1
+
+
+def test_a_worker_retires_after_its_share_of_jobs(tiny_data, tiny_spec, monkeypatch):
+    monkeypatch.setattr(worker, "RETIRE_AFTER", 2)
+    with worker._idle_lock:  # start from a fresh worker, not one earlier tests used
+        for idle in worker._idle:
+            idle.close()
+        worker._idle.clear()
+    pids = []
+    for _ in range(3):
+        job = process_job(tiny_spec.replace(epochs=1), tiny_data)
+        assert job.wait(timeout=180).status == JobStatus.FINISHED
+        pids.append(job._live.pid)
+    assert pids[0] == pids[1] != pids[2]  # the third job got a fresh worker
+
+
+def test_prestart_never_starts_more_workers_than_slots(tiny_data, tiny_spec):
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+    wait_until(lambda: job.snapshot().batch_history)
+    worker.prestart(slots=1)  # one worker is busy: that is the one slot
+    assert not any(w.alive for w in worker._idle)
+    job.stop()
+    job.wait(timeout=60)

@@ -45,8 +45,9 @@ def warm_up_training() -> None:
     appears without it.
     """
     from mnist_dash import worker
+    from mnist_dash.limiter import default_limiter
 
-    worker.prestart()
+    worker.prestart(slots=default_limiter().max_jobs)
 
 
 def init_design() -> None:
