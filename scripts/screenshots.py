@@ -78,6 +78,11 @@ def shoot(url: str, out: Path, browser) -> None:
     time.sleep(1.5)
     page.screenshot(path=out / "design.png")
     page.locator(".st-key-design_train button").click()
+    # The store already holds this design, seed and data: the Train page offers the finished run.
+    page.get_by_text("This exact design was trained before").wait_for(timeout=60_000)
+    time.sleep(1.5)
+    page.screenshot(path=out / "train-offer.png")
+    page.locator(".st-key-train_start button").click()  # train it again, to show the live view
     page.get_by_text("Epoch 2 of 3 ·").wait_for(timeout=120_000)
     time.sleep(2.5)
     page.screenshot(path=out / "train-running.png")
