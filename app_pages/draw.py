@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_dash.canvas import BadUpload, EmptyDrawing, read_upload, to_mnist
 from mnist_dash.data import enlarge
+from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.plots_model import probability_bars, probability_history
 from mnist_dash.presets import PRESETS
 from mnist_dash.ui import draw_canvas, runs_view, state
@@ -46,7 +47,7 @@ else:
         st.image(enlarge(np.round(image * 255).astype(np.uint8), 6), width=168)
     model = runs_view.load_or_explain(runs_view.model, run.run_id)
     if model is not None:
-        probabilities = np.asarray(model(image[None] * 255.0, training=False))[0]
+        probabilities = predict_probabilities(model, image[None] * 255.0)[0]
         with answer_col:
             st.markdown(
                 f"<div style='font-size:6rem;line-height:1;font-weight:700'>{probabilities.argmax()}</div>",

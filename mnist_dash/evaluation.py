@@ -15,8 +15,11 @@ from mnist_dash.spec import NUM_CLASSES
 
 def predict_probabilities(model, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     """Class probabilities (N, 10) for raw-pixel images, calling the model directly per batch."""
+    import keras  # The model exists, so Keras is loaded already; this module stays importable without it.
+
+    # convert_to_numpy, not np.asarray: on PyTorch the output is a tensor that requires grad.
     chunks = [
-        np.asarray(model(images[start : start + batch_size], training=False))
+        keras.ops.convert_to_numpy(model(images[start : start + batch_size], training=False))
         for start in range(0, len(images), batch_size)
     ]
     return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), np.float32)

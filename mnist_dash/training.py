@@ -25,6 +25,7 @@ import keras
 import numpy as np
 
 from mnist_dash.data import Split
+from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.model import build_model, layer_weights
 from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightRecorder
@@ -226,6 +227,6 @@ class EpochPredictions:
         if self._model is None:
             self._model = build_model(self.spec)
         self._model.set_weights(weights)
-        self.probabilities.append(np.asarray(self._model(image[None] * 255.0, training=False))[0])
+        self.probabilities.append(predict_probabilities(self._model, image[None] * 255.0)[0])
         self.epochs.append(epoch)
         return True

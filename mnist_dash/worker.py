@@ -208,7 +208,7 @@ def _serve(conn) -> None:
         def on_train_batch_end(self, batch, logs=None):
             super().on_train_batch_end(batch, logs)
             now = time.perf_counter()
-            if now - self._last_sent >= PROGRESS_INTERVAL or batch + 1 == self.steps:
+            if now - self._last_sent >= PROGRESS_INTERVAL or self.batch == self.steps:  # batch: see LiveHistory
                 self._last_sent = now
                 with self.lock:
                     points, self._sent_points = self.batches[self._sent_points :], len(self.batches)

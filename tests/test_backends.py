@@ -35,7 +35,7 @@ spec = ModelSpec(layers=(LayerSpec(32, dropout=0.1), LayerSpec(16, batch_norm="a
 data = validate_arrays(*make_digits(1280, seed=1), *make_digits(320, seed=2), source="synthetic")
 done = TrainingJob(spec, data, store=store, limiter=JobLimiter(1)).start().wait(timeout=300)
 model = store.load_model(done.run_id)
-predicted = np.argmax(np.asarray(model(data.x_test, training=False)), axis=1)
+predicted = np.argmax(keras.ops.convert_to_numpy(model(data.x_test, training=False)), axis=1)
 
 # Stopped once a point of its second epoch is out, as the Stop button does.
 long_data = validate_arrays(*make_digits(12800, seed=4), *make_digits(320, seed=5), source="synthetic")
