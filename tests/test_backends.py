@@ -58,10 +58,12 @@ print(json.dumps({
 """
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
+# JAX is in requirements-dev.txt, so CI runs this on it. PyTorch passes the same script too
+# (checked in a separate environment with torch's CPU build, see the README's Backends), but it
+# is not installed here: a 192 MB wheel for a backend that is slower on a CPU.
+@pytest.mark.parametrize("backend", ["jax"])
 def test_quick_training_on_another_backend(backend, tmp_path):
-    if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed" + (" (requirements-dev.txt installs it)" if backend == "jax" else ""))
+    assert importlib.util.find_spec(backend) is not None, f"{backend} is missing: pip install -r requirements-dev.txt"
     env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(tmp_path / "home")],
