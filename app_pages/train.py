@@ -13,10 +13,11 @@ try:
 except SpecError:
     spec = None
 job = state.current_job()
-active = state.job_active()
+snap = job.snapshot() if job is not None else None  # one consistent look at the job for this run of the page
+active = snap is not None and not snap.done
 blockers = state.start_blockers(spec) if spec is not None and not active else []
 twin = state.finished_twin(spec, state.dataset()) if spec is not None and not active else None
-if twin is not None and job is not None and job.snapshot().run_id == twin.run_id:
+if twin is not None and snap is not None and snap.run_id == twin.run_id:
     twin = None  # it is already the run on show
 
 start, stop, about = st.columns([1, 1, 4], vertical_alignment="center")
@@ -49,17 +50,17 @@ if twin is not None:
     use.button("Use the finished run", type="primary", key="train_reuse", on_click=lambda: state.reuse_run(twin))
 
 
-queued = job is not None and job.snapshot().status == JobStatus.QUEUED
+queued = snap is not None and snap.status == JobStatus.QUEUED
 
 
 # Once a second while training; every 2 s while in line (a class queues behind one job, and
 # every redraw costs the shared server), redrawn whole when the job starts or ends.
 @st.fragment(run_every=2.0 if queued else 1.0)
 def live_view() -> None:
-    snap = job.snapshot()
-    if snap.done or queued != (snap.status == JobStatus.QUEUED):
+    now = job.snapshot()
+    if now.done or queued != (now.status == JobStatus.QUEUED):
         st.rerun()  # the whole page again: the right pace, buttons enabled, results shown once
-    train_view.render(snap)
+    train_view.render(now)
 
 
 if job is None:
@@ -67,6 +68,6 @@ if job is None:
 elif active:
     live_view()
 else:
-    train_view.render(job.snapshot())
+    train_view.render(snap)
 
 state.warm_up_training()

@@ -224,9 +224,10 @@ class TrainingJob:
 
     def _release_model(self) -> None:
         """Let the trained model go: it is saved, and a session may keep its job (history, weights) for hours."""
-        for callback in (self._live, *self.callbacks):
-            if callback is not None and hasattr(callback, "set_model"):  # a worker's mirror holds no model
-                callback.set_model(None)
+        if self.runner == "thread":  # a worker's model stays in the worker, which starts each job afresh
+            for callback in (self._live, *self.callbacks):
+                if callback is not None:
+                    callback.set_model(None)
 
     def _set(self, status: JobStatus | None = None, **result) -> None:
         with self._lock:
