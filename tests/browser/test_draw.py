@@ -44,7 +44,8 @@ def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, serv
 
 
 def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, server):
-    page.goto(f"{server.url}/train?layers=64:relu:0:none&epochs=3&name=live")
+    # Long enough (batches of 32, ten epochs) that the drawing is read after at least two more epochs.
+    page.goto(f"{server.url}/train?layers=64:relu:0:none&epochs=10&batch_size=32&name=live")
     page.locator(".st-key-train_start button").click()
     # Training has begun (Stop is enabled) before we leave: the job then goes on in this session.
     page.locator(".st-key-train_stop button:enabled").wait_for(timeout=60_000)
