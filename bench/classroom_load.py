@@ -30,17 +30,10 @@ import urllib.request
 from pathlib import Path
 
 from bench.st_session import Session
-from bench.streamlit_server import streamlit_process
+from bench.streamlit_server import rss_mb, streamlit_process
 from mnist_dash.runs import RunStore
 
 ENDED = ("finished", "stopped", "failed", "diverged")
-
-
-def rss_mb(pid: int, field: str = "VmRSS") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def children(pid: int) -> list[int]:

@@ -15,18 +15,10 @@ import statistics
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from bench.streamlit_server import ROOT, free_port, launch_chromium, run_command, wait_healthy
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+from bench.streamlit_server import ROOT, free_port, launch_chromium, rss_mb, run_command, wait_healthy
 
 
 def one_launch(browser, home: str) -> dict:

@@ -69,6 +69,14 @@ def streamlit_server(env: dict[str, str], timeout: float = 60.0, log_path: Path 
         yield url
 
 
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory (or another /proc status field, e.g. VmHWM for its peak) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float, log=None) -> float:
     """Seconds until /_stcore/health answers ok; RuntimeError with the server's output if it dies."""
     started = time.perf_counter()

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,13 @@ from mnist_dash.jobs import JobStatus, TrainingJob
 from mnist_dash.limiter import JobLimiter
 from mnist_dash.runs import RunStore
 
+from .test_jobs import wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def process_job(spec, data, **options) -> TrainingJob:
     return TrainingJob(spec, data, limiter=JobLimiter(1), runner="process", **options).start()
-
-
-def wait_until(condition, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_job_trains_in_a_worker_and_its_progress_and_run_come_back(tiny_data, tiny_spec, tmp_path):
