@@ -209,15 +209,18 @@ class RunStore:
         Same design means every field but `name` equal, seed and epochs included, so
         training it again would give the same run: show the stored one instead.
         """
-        wanted, data_key = spec.to_dict() | {"name": ""}, fingerprint(data)
-        for run in self._complete_and_damaged()[0]:
-            if (
-                run.status == "finished"
-                and run.data_fingerprint == data_key
-                and run.spec.to_dict() | {"name": ""} == wanted
-            ):
-                return run
-        return None
+        return self.find_each([spec], data)[0]
+
+    def find_each(self, specs: list[ModelSpec], data: Mnist) -> list[RunInfo | None]:
+        """`find_same` for several specs, reading the store once."""
+        data_key = fingerprint(data)
+        finished = [
+            (run.spec.to_dict() | {"name": ""}, run)
+            for run in self._complete_and_damaged()[0]
+            if run.status == "finished" and run.data_fingerprint == data_key
+        ]
+        wanted = [spec.to_dict() | {"name": ""} for spec in specs]
+        return [next((run for design, run in finished if design == want), None) for want in wanted]
 
     def history(self, run_id: str) -> dict:
         """`{"epochs": [...], "batches": [...]}` as saved."""

@@ -161,3 +161,6 @@ def test_find_same_finds_a_finished_run_of_the_same_design_and_data(tmp_path, tr
     assert [store.find_same(other, tiny_data) for other in others] == [None] * len(others)
     fewer_tests = Mnist(tiny_data.x_train, tiny_data.y_train, tiny_data.x_test[:-1], tiny_data.y_test[:-1])
     assert store.find_same(spec, fewer_tests) is None
+    # Several designs at once, in one reading of the store: answers in the order asked.
+    found = store.find_each([others[0], spec.replace(name="again"), others[1]], tiny_data)
+    assert [run.run_id if run else None for run in found] == [None, run_id, None]

@@ -137,9 +137,15 @@ def experiment_jobs() -> list[TrainingJob]:
     return st.session_state.get(EXPERIMENT_KEY, [])
 
 
+def _experiment(epochs: int, data: Mnist) -> list[tuple[ModelSpec, object]]:
+    """The notebook's presets for `epochs`, each with its finished twin in the store (or None)."""
+    specs = [PRESETS[name].replace(epochs=epochs) for name in NOTEBOOK_PRESETS]
+    return list(zip(specs, store().find_each(specs, data), strict=True))
+
+
 def experiment_needs(epochs: int, data: Mnist | None) -> int:
     """How many of the notebook's presets the experiment would train (the others are in the store)."""
-    return sum(finished_twin(PRESETS[name].replace(epochs=epochs), data) is None for name in NOTEBOOK_PRESETS)
+    return len(NOTEBOOK_PRESETS) if data is None else sum(twin is None for _, twin in _experiment(epochs, data))
 
 
 def start_experiment(epochs: int, data: Mnist) -> list[TrainingJob | ReusedRun]:
@@ -148,11 +154,9 @@ def start_experiment(epochs: int, data: Mnist) -> list[TrainingJob | ReusedRun]:
     A preset already trained for these epochs on this data is taken from the store, not
     trained again: after the first student, the experiment is near-instant for a class.
     """
-    jobs = []
-    for name in NOTEBOOK_PRESETS:
-        spec = PRESETS[name].replace(epochs=epochs)
-        twin = finished_twin(spec, data)
-        jobs.append(ReusedRun.from_store(store(), twin) if twin else _job(spec, data))
+    jobs = [
+        ReusedRun.from_store(store(), twin) if twin else _job(spec, data) for spec, twin in _experiment(epochs, data)
+    ]
     st.session_state[EXPERIMENT_KEY] = jobs
     return jobs
 
