@@ -1,4 +1,4 @@
-"""Entry point: `streamlit run streamlit_app.py`. Page config, navigation over pages/, the shared sidebar."""
+"""Entry point: `streamlit run streamlit_app.py`. Page config, navigation over app_pages/, the shared sidebar."""
 
 import streamlit as st
 
@@ -17,6 +17,7 @@ navigation = st.navigation(
     ]
 )
 state.init_design()
+state.keep_draft()  # the owner's design, for their next reload or tab
 if state.dataset() is None:
     st.info("Every page needs MNIST. Fix the above, then reload the page.", icon=":material/build:")
     st.stop()

@@ -5,37 +5,45 @@ import streamlit as st
 from mnist_dash.observations import observe, summarise, table_row
 from mnist_dash.plan import describe
 from mnist_dash.plots import compare_curves
+from mnist_dash.text import md
 from mnist_dash.ui import runs_view, state
 
 st.title("Compare runs")
 with st.container(border=True):
     st.markdown("**The notebook's experiment**: train its three models one after another and compare them here.")
     epochs_col, button_col, status_col = st.columns([1, 2, 3], vertical_alignment="bottom")
-    epochs = epochs_col.number_input("Epochs each", 1, 20, 20, key="compare_epochs")
-    busy = any(not job.done for job in state.experiment_jobs())
-    blockers = [] if busy else state.start_blockers(None, count=state.experiment_needs(int(epochs), state.dataset()))
+    cap = state.limits().max_epochs  # the server's cap holds here too
+    epochs = epochs_col.number_input("Epochs each", 1, cap, min(20, cap), key="compare_epochs")
+    state.advance_experiment(state.dataset())  # presets the owner's job limit held back start as jobs end
+    busy = any(not job.done for job in state.experiment_jobs()) or bool(state.experiment_waiting())
+    needs = state.experiment_needs(int(epochs), state.dataset())
+    blockers = [] if busy or not needs else state.start_blockers(None)
     if button_col.button(
         "Run the notebook's experiment", type="primary", disabled=busy or bool(blockers), key="compare_start"
     ):
         state.start_experiment(int(epochs), state.dataset())
         st.rerun()
+    state.show_refusal()
     for reason in blockers:
-        st.warning(reason, icon=":material/block:")
+        st.warning(md(reason), icon=":material/block:")
 
 
 @st.fragment(run_every=2.0 if busy else None)
 def comparison() -> None:
     snapshots = [job.snapshot() for job in state.experiment_jobs()]
-    if snapshots:
-        status_col.caption(" · ".join(f"{snap.spec.name}: {snap.status_line}" for snap in snapshots))
+    lines = [f"{snap.spec.name}: {snap.status_line}" for snap in snapshots]
+    lines += [f"{spec.name}: waits for one of your jobs to end" for spec in state.experiment_waiting()]
+    if lines:
+        status_col.caption(md(" · ".join(lines)))
     runs = {run.run_id: run for run in runs_view.stored_runs()}
     # Runs of the experiment join the selection as they finish (once each, so they can be removed).
     added = st.session_state.setdefault("compare_added", [])
     fresh = [snap.run_id for snap in snapshots if snap.run_id in runs and snap.run_id not in added]
-    if fresh:
+    if "compare_runs" in st.session_state or fresh:  # deleted runs leave the selection
         st.session_state["compare_runs"] = [i for i in st.session_state.get("compare_runs", []) if i in runs] + fresh
         added.extend(fresh)
-    default = None if "compare_runs" in st.session_state else list(runs)[:3]
+    me = state.owner().key
+    default = None if "compare_runs" in st.session_state else [i for i, run in runs.items() if run.owner == me][:3]
     chosen_ids = st.multiselect(
         "Runs to compare",
         list(runs),

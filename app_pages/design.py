@@ -8,15 +8,17 @@ from mnist_dash.plots import width_diagram
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import parse_spec_json, to_json, to_query
 from mnist_dash.spec import SpecError, from_dict
+from mnist_dash.text import md
 from mnist_dash.ui import design_form, state
+from mnist_dash.ui import owner as owner_ui
 
 st.title("Design a network")
 if notice := st.session_state.pop("design_notice", None):
-    st.warning(notice, icon=":material/link:")
+    st.warning(md(notice), icon=":material/link:")
 
 try:
     spec = from_dict(state.design())
-    problems = state.caps().problems(spec)  # valid, but maybe too much for a shared server
+    problems = state.limits().problems(spec)  # valid, but maybe too much for a shared server
 except SpecError as error:
     spec, problems = None, error.problems
 
@@ -67,21 +69,25 @@ if spec is not None:
 
 st.divider()
 if spec is not None:
-    st.query_params.from_dict(to_query(spec))
+    st.query_params.from_dict(owner_ui.keep_in_link(to_query(spec)))
 busy = state.job_active()
+blockers = state.start_blockers(spec) if spec is not None and not busy and not problems else []
 train_col, download_col, upload_col = st.columns([1, 1, 2])
 if train_col.button(
     "Train this design",
     type="primary",
-    disabled=spec is None or busy or bool(problems),
+    disabled=spec is None or busy or bool(problems) or bool(blockers),
     key="design_train",
     help="Fix the problems above first" if problems else None,
 ):
-    if state.finished_twin(spec, state.dataset()) is None:  # else the Train page offers the finished run
+    # A design trained before: the Train page offers the finished run. Refused: the Train page says why.
+    if state.finished_twin(spec, state.dataset()) is None:
         state.start_job(spec, state.dataset())
     st.switch_page("app_pages/train.py")
 if busy:
     train_col.caption("A job is already training: see the Train page.")
+for reason in blockers:
+    st.warning(md(reason), icon=":material/block:")
 if spec is not None:
     download_col.download_button(
         "Download design (JSON)", to_json(spec), file_name="design.json", mime="application/json", key="design_download"
@@ -94,7 +100,7 @@ if uploaded is not None:
         st.rerun()
     except SpecError as error:
         upload_col.error(
-            "This file is not a usable design: " + "; ".join(str(p) for p in error.problems),
+            "This file is not a usable design: " + md("; ".join(str(p) for p in error.problems)),
             icon=":material/description:",
         )
 

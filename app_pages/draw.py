@@ -8,6 +8,7 @@ from mnist_dash.data import enlarge
 from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.plots_model import probability_bars, probability_history
 from mnist_dash.presets import PRESETS
+from mnist_dash.text import md
 from mnist_dash.ui import draw_canvas, runs_view, state
 
 st.title("Draw a digit")
@@ -18,15 +19,16 @@ if not runs:
     busy = state.job_active()
     quick = PRESETS["notebook-2-hidden"].replace(epochs=2, name="quick-model")
     blockers = [] if busy else state.start_blockers(quick)
-    if st.button("Train a quick model", type="primary", disabled=busy or bool(blockers), key="draw_quick"):
-        state.start_job(quick, state.dataset())
+    pressed = st.button("Train a quick model", type="primary", disabled=busy or bool(blockers), key="draw_quick")
+    if pressed and state.start_job(quick, state.dataset()) is not None:
         st.rerun()
+    state.show_refusal()
     for reason in blockers:
-        st.warning(reason, icon=":material/block:")
+        st.warning(md(reason), icon=":material/block:")
     if busy:
-        st.fragment(run_every=2.0)(lambda: st.caption(f"Training: {job.snapshot().status_line}"))()
+        st.fragment(run_every=2.0)(lambda: st.caption(md(f"Training: {job.snapshot().status_line}")))()
     st.stop()
-run = st.selectbox("Model", runs, key="draw_run", format_func=runs_view.label)
+run = st.selectbox("Model", runs, index=runs_view.default_index(runs), key="draw_run", format_func=runs_view.label)
 
 canvas_col, seen_col, answer_col = st.columns([3, 2, 3], gap="large")
 with canvas_col:
@@ -38,7 +40,7 @@ try:
     source = read_upload(uploaded.getvalue(), uploaded.name) if uploaded is not None else drawing
     image = to_mnist(source) if source is not None else None
 except (BadUpload, EmptyDrawing) as problem:
-    canvas_col.info(str(problem), icon=":material/draw:")
+    canvas_col.info(md(str(problem)), icon=":material/draw:")
 if image is None:
     answer_col.markdown("Draw a digit and the model's answer appears here.")
 else:
@@ -66,11 +68,13 @@ if image is not None and job is not None:
 
         latest = job.latest_weights()
         if latest is None:
-            st.caption(f"{job.spec.name or 'Your design'} is training: its answer appears here after each epoch.")
+            st.caption(f"{md(job.spec.name or 'Your design')} is training: its answer appears here after each epoch.")
             return
         tracker = st.session_state.setdefault(f"draw_live_{job.job_id}", EpochPredictions(job.spec))
         tracker.update(image, latest)
-        st.markdown(f"**{job.spec.name or 'Your design'}, {job.snapshot().status_line}: its answer after each epoch**")
+        st.markdown(
+            f"**{md(job.spec.name or 'Your design')}, {job.snapshot().status_line}: its answer after each epoch**"
+        )
         st.plotly_chart(probability_history(tracker.epochs, tracker.probabilities), key="draw_live_chart")
 
     while_training()

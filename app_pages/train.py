@@ -5,14 +5,15 @@ import streamlit as st
 from mnist_dash.jobs import JobStatus
 from mnist_dash.plan import describe
 from mnist_dash.spec import SpecError, from_dict
-from mnist_dash.ui import state, train_view
+from mnist_dash.text import md
+from mnist_dash.ui import runs_view, state, train_view
 
 st.title("Train")
 try:
     spec = from_dict(state.design())
 except SpecError:
     spec = None
-job = state.current_job()
+job = state.current_job()  # after a reload, the owner's running job
 snap = job.snapshot() if job is not None else None  # one consistent look at the job for this run of the page
 active = snap is not None and not snap.done
 blockers = state.start_blockers(spec) if spec is not None and not active else []
@@ -29,15 +30,19 @@ start.button(
     on_click=lambda: state.start_job(spec, state.dataset()),
 )
 stop.button("Stop", key="train_stop", disabled=not active, on_click=lambda: job.stop())
-if spec is None:
+shown = snap.spec if active else spec  # while a job trains, the header is about that job
+if shown is None:
     about.warning("The design has problems: fix them on the Design page first.", icon=":material/construction:")
     st.page_link("app_pages/design.py", label="Go to Design", icon=":material/edit:")
 else:
     about.markdown(
-        f"**{spec.name or 'Your design'}**: {describe(spec)} · {spec.epochs} epochs, batch {spec.batch_size}"
+        f"**{md(shown.name or 'Your design')}**: {describe(shown)} · {shown.epochs} epochs, batch {shown.batch_size}"
     )
+state.show_refusal()
 for reason in blockers:
-    st.warning(reason, icon=":material/block:")
+    st.warning(md(reason), icon=":material/block:")
+if any("stored runs" in reason for reason in blockers):
+    runs_view.manage_own_runs(expanded=True)
 if twin is not None:
     offer, use = st.columns([4, 1], vertical_alignment="center")
     accuracy = f"test accuracy {twin.test_accuracy:.2%}, " if twin.test_accuracy is not None else ""

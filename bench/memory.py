@@ -36,13 +36,12 @@ def peak_rss_mb() -> float:
 
 def engine_train() -> None:
     from mnist_dash.data import load_mnist
-    from mnist_dash.jobs import JobStatus, TrainingJob
-    from mnist_dash.limiter import JobLimiter
+    from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
     from mnist_dash.runs import RunStore
 
     with tempfile.TemporaryDirectory() as home:
         job = TrainingJob(
-            get_preset(PRESET).replace(epochs=EPOCHS), load_mnist(), store=RunStore(home), limiter=JobLimiter(1)
+            get_preset(PRESET).replace(epochs=EPOCHS), load_mnist(), store=RunStore(home), queue=JobQueue(1)
         )
         snap = job.start().wait()
     if snap.status != JobStatus.FINISHED:

@@ -72,8 +72,7 @@ def _epoch_line(record: dict, epochs: int) -> str:
 
 def cmd_train(args) -> int:
     from mnist_dash.data import MnistDataError, load_mnist
-    from mnist_dash.jobs import JobStatus, TrainingJob
-    from mnist_dash.limiter import JobLimiter
+    from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
     from mnist_dash.runs import RunStore
 
     try:
@@ -88,7 +87,7 @@ def cmd_train(args) -> int:
         print(f"error: {error.args[0]}", file=sys.stderr)
         return EXIT_INVALID
     print(f"Training {spec.name or 'custom'}: {describe(spec)}, {count_params(spec).total:,} params", flush=True)
-    job = TrainingJob(spec, data, store=RunStore(), limiter=JobLimiter(1)).start()
+    job = TrainingJob(spec, data, store=RunStore(), queue=JobQueue(1)).start()
     printed = 0
     try:
         while not (snap := job.wait(timeout=0.2)).done or printed < len(snap.history):
@@ -102,7 +101,7 @@ def cmd_train(args) -> int:
         print(f"error: training {snap.status}: {snap.error}", file=sys.stderr)
         return 1
     print(f"Test score: {snap.test_loss}\nTest accuracy: {snap.test_accuracy}")
-    print(f"Saved run {snap.run_id} ({snap.status})")
+    print(f"Saved run {snap.run_id} ({snap.status})" if snap.run_id else f"Not saved: {snap.reason}")
     if args.json:
         summary = {
             "run_id": snap.run_id,

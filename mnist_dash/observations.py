@@ -3,11 +3,17 @@
 In the spirit of the notebook's "Observations" section, but from rules that any
 history can be checked against. Each rule is a small function of the histories;
 the Compare page only displays the sentences.
+
+An observation's text is markdown-safe: the run names in it (a student's text) are
+escaped with `text.md`, so a page passes it to st.markdown as it is. RunSummary.name
+and `table_row` stay plain text, for plain-text places such as a dataframe.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from mnist_dash.text import md
 
 # A rise of the validation loss by more than this share of its minimum counts as overfitting.
 RISE = 0.05
@@ -61,6 +67,8 @@ def summarise(name: str, spec, history, params: int, test_accuracy: float | None
 
 @dataclass(frozen=True)
 class Observation:
+    """One finding; `text` is markdown, with every run name in it escaped."""
+
     kind: str  # overfitting, still-improving, plateau, gap, underfitting, smallest-gap, best-accuracy, regularisation
     text: str
 
@@ -75,19 +83,19 @@ def best_epoch(run: RunSummary) -> Observation | None:
         rise = last["val_loss"] / best["val_loss"] - 1
         return Observation(
             "overfitting",
-            f"{run.name}: validation loss was lowest at epoch {best['epoch']} ({best['val_loss']:.4f}) and rose "
+            f"{md(run.name)}: validation loss was lowest at epoch {best['epoch']} ({best['val_loss']:.4f}) and rose "
             f"{rise:.0%} to {last['val_loss']:.4f} by epoch {last['epoch']}: it began to overfit after epoch "
             f"{best['epoch']}.",
         )
     if best["epoch"] == last["epoch"]:
         return Observation(
             "still-improving",
-            f"{run.name}: validation loss was still falling at the last epoch ({last['val_loss']:.4f}): "
+            f"{md(run.name)}: validation loss was still falling at the last epoch ({last['val_loss']:.4f}): "
             "more epochs would probably help.",
         )
     return Observation(
         "plateau",
-        f"{run.name}: validation loss was lowest at epoch {best['epoch']} ({best['val_loss']:.4f}) and stayed "
+        f"{md(run.name)}: validation loss was lowest at epoch {best['epoch']} ({best['val_loss']:.4f}) and stayed "
         f"within {RISE:.0%} of it afterwards: no clear overfitting.",
     )
 
@@ -100,7 +108,7 @@ def gap(run: RunSummary) -> Observation | None:
     if value > LARGE_GAP:
         return Observation(
             "gap",
-            f"{run.name}: validation loss ended {value:.4f} above training loss, a large gap: the network fits "
+            f"{md(run.name)}: validation loss ended {value:.4f} above training loss, a large gap: the network fits "
             "the training images better than new ones (overfitting).",
         )
     if value < 0:
@@ -108,9 +116,9 @@ def gap(run: RunSummary) -> Observation | None:
         if run.regularised:
             reason += ", and dropout makes training harder than evaluation, where it is switched off"
         return Observation(
-            "gap", f"{run.name}: validation loss ended below training loss ({-value:.4f} lower): {reason}."
+            "gap", f"{md(run.name)}: validation loss ended below training loss ({-value:.4f} lower): {reason}."
         )
-    return Observation("gap", f"{run.name}: train and validation loss ended close together (gap {value:.4f}).")
+    return Observation("gap", f"{md(run.name)}: train and validation loss ended close together (gap {value:.4f}).")
 
 
 def underfitting(run: RunSummary) -> Observation | None:
@@ -119,7 +127,7 @@ def underfitting(run: RunSummary) -> Observation | None:
         accuracy = run.history[-1]["accuracy"]
         return Observation(
             "underfitting",
-            f"{run.name}: training accuracy ended at {accuracy:.2%}: it underfits; more units, more epochs or "
+            f"{md(run.name)}: training accuracy ended at {accuracy:.2%}: it underfits; more units, more epochs or "
             "a higher learning rate may help.",
         )
     return None
@@ -130,9 +138,10 @@ def smallest_gap(runs: list[RunSummary]) -> Observation | None:
     if len(runs) < 2:
         return None
     best = min(runs, key=lambda run: abs(run.final_gap))
-    others = ", ".join(f"{run.name} {run.final_gap:+.4f}" for run in runs if run is not best)
+    others = ", ".join(f"{md(run.name)} {run.final_gap:+.4f}" for run in runs if run is not best)
     return Observation(
-        "smallest-gap", f"{best.name} ended with the smallest train/validation gap ({best.final_gap:+.4f}; {others})."
+        "smallest-gap",
+        f"{md(best.name)} ended with the smallest train/validation gap ({best.final_gap:+.4f}; {others}).",
     )
 
 
@@ -145,8 +154,8 @@ def best_accuracy(runs: list[RunSummary]) -> Observation | None:
     best, runner_up = ranked[0], ranked[1]
     return Observation(
         "best-accuracy",
-        f"{best.name} reached the best test accuracy, {best.test_accuracy:.2%}, with {best.params:,} parameters "
-        f"in {best.seconds:.0f} s; next was {runner_up.name} at {runner_up.test_accuracy:.2%} with "
+        f"{md(best.name)} reached the best test accuracy, {best.test_accuracy:.2%}, with {best.params:,} parameters "
+        f"in {best.seconds:.0f} s; next was {md(runner_up.name)} at {runner_up.test_accuracy:.2%} with "
         f"{runner_up.params:,} parameters in {runner_up.seconds:.0f} s.",
     )
 

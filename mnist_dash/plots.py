@@ -2,7 +2,8 @@
 
 Colours and sizes are chosen for a projector: thick lines, large fonts, and the
 same colour for a metric's train and validation curves (train dashed, as in the
-Compare page's convention; validation solid).
+Compare page's convention; validation solid). A user's text (a run's name) goes into a
+figure through `text.plotly`, never as it is: Plotly reads HTML in names and titles.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_dash.spec import INPUT_SIZE, NUM_CLASSES, ModelSpec
+from mnist_dash.text import plotly
 
 TRAIN_COLOUR = "#d62728"  # the notebook drew train loss in red
 VALIDATION_COLOUR = "#1f77b4"  # and validation loss in blue
@@ -140,7 +142,10 @@ RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 
 
 def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = "loss") -> go.Figure:
-    """Train (dashed) and validation (solid) `metric` per epoch for several runs, one colour per run."""
+    """Train (dashed) and validation (solid) `metric` per epoch for several runs, one colour per run.
+
+    The names are plain text (a student's run names); they are escaped here for Plotly.
+    """
     figure = go.Figure()
     for number, (name, history) in enumerate(named_histories):
         colour = RUN_COLOURS[number % len(RUN_COLOURS)]
@@ -151,7 +156,7 @@ def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = 
                     x=epochs,
                     y=[h[prefix + metric] for h in history],
                     mode="lines+markers",
-                    name=f"{name} · {label}",
+                    name=f"{plotly(name)} · {label}",
                     line={"color": colour, "dash": dash, "width": 3},
                     marker={"size": 6},
                     hovertemplate="%{y:.4f}",

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from mnist_dash.plots import FONT_SIZE, TRAIN_COLOUR, VALIDATION_COLOUR
 from mnist_dash.spec import NUM_CLASSES
+from mnist_dash.text import plotly
 
 
 def _probability_layout(figure: go.Figure, x_title: str, height: int, **layout) -> go.Figure:
@@ -25,7 +26,7 @@ def _violins(series: list[tuple[str, np.ndarray]]) -> list[go.Violin]:
     return [
         go.Violin(
             y=values,
-            name=label,
+            name=plotly(label),  # a label read back from a run's stored weights: text, not markup
             box_visible=True,
             meanline_visible=True,
             points=False,

@@ -4,6 +4,10 @@ A teacher hands out a link such as
 `/design?layers=512:relu:0.4:none,128:relu:0:none&optimizer=adam&epochs=20`; every
 field of the spec has a parameter of its own name, and layers are
 `units:activation:dropout:batch_norm` separated by commas.
+
+A link or an upload can hold anything, and a class shares what it shows: a bad value is
+echoed as a short excerpt, a SpecError from here lists at most ten problems, and
+`problem_text` is what a page puts in a warning (escaped for markdown).
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from mnist_dash.spec import ModelSpec, Problem, SpecError, brief, from_dict
+from mnist_dash.spec import MAX_NAME, ModelSpec, Problem, SpecError, from_dict
+from mnist_dash.text import excerpt, md
 
 MAX_JSON_BYTES = 100_000
+MAX_PROBLEMS = 10  # a warning longer than this is not read, and a 10 kB link could make thousands
 _INT_FIELDS = ("batch_size", "epochs", "seed")
 _FLOAT_FIELDS = ("learning_rate", "momentum")
 _TEXT_FIELDS = ("optimizer", "lr_schedule", "initializer", "validation", "name")
@@ -43,7 +49,7 @@ def _number(problems: list[Problem], field: str, text: str, kind: type):
         return kind(text)
     except ValueError:
         expected = "a whole number" if kind is int else "a number"
-        problems.append(Problem(field, f"must be {expected}, got {brief(text)}"))
+        problems.append(Problem(field, f'must be {expected}, got "{excerpt(text)}"'))
         return None
 
 
@@ -52,11 +58,31 @@ def has_spec(query: Mapping[str, str]) -> bool:
     return any(key in query for key in QUERY_KEYS)
 
 
-def from_query(query: Mapping[str, str], base: ModelSpec) -> ModelSpec:
-    """The design in `query`, missing fields taken from `base`; SpecError lists every problem.
+def _at_most_ten(problems: list[Problem], source: str) -> SpecError:
+    if len(problems) <= MAX_PROBLEMS:
+        return SpecError(problems)
+    more = Problem(source, f"and {len(problems) - MAX_PROBLEMS:,} more problems")
+    return SpecError([*problems[:MAX_PROBLEMS], more])
 
-    Parameters that are not spec fields (the page's own) are ignored.
+
+def problem_text(problems: list[Problem]) -> str:
+    """The problems as one line for a page's warning, escaped for markdown (each a user's value may echo)."""
+    return md("; ".join(str(problem) for problem in problems))
+
+
+def from_query(query: Mapping[str, str], base: ModelSpec, source: str = "the link") -> ModelSpec:
+    """The design in `query`, missing fields taken from `base`.
+
+    Parameters that are not spec fields (the page's own) are ignored. A SpecError lists
+    the first ten problems and then how many more there are, under `source`.
     """
+    try:
+        return _from_query(query, base)
+    except SpecError as error:
+        raise _at_most_ten(error.problems, source) from None
+
+
+def _from_query(query: Mapping[str, str], base: ModelSpec) -> ModelSpec:
     problems: list[Problem] = []
     data = base.to_dict()
     if "layers" in query:
@@ -64,7 +90,7 @@ def from_query(query: Mapping[str, str], base: ModelSpec) -> ModelSpec:
         for i, part in enumerate(str(query["layers"]).split(",")):
             pieces = part.split(":")
             if not 1 <= len(pieces) <= 4 or not pieces[0]:
-                hint = f"write a layer as units:activation:dropout:batch_norm, got {brief(part)}"
+                hint = f'write a layer as units:activation:dropout:batch_norm, got "{excerpt(part)}"'
                 problems.append(Problem(f"layers[{i}]", hint))
                 continue
             layer = dict(NEW_LAYER, units=_number(problems, f"layers[{i}].units", pieces[0], int))
@@ -87,7 +113,12 @@ def from_query(query: Mapping[str, str], base: ModelSpec) -> ModelSpec:
 
 
 def parse_spec_json(raw: bytes | str, source: str = "the file") -> ModelSpec:
-    """A spec from JSON text or bytes (an upload, a file); SpecError says what is wrong."""
+    """A spec from JSON text or bytes (an upload, a file) named `source`.
+
+    A SpecError says what is wrong: the first ten problems, then how many more there are.
+    `source` is cut to 80 characters there (an upload's name is the student's text).
+    """
+    source = excerpt(source, 80)
     if len(raw) > MAX_JSON_BYTES:
         raise SpecError([Problem(source, f"is {len(raw):,} bytes; a design is at most {MAX_JSON_BYTES:,}")])
     try:
@@ -101,7 +132,10 @@ def parse_spec_json(raw: bytes | str, source: str = "the file") -> ModelSpec:
         raise SpecError([Problem(source, "holds a number with too many digits to be a design")]) from None
     except RecursionError:
         raise SpecError([Problem(source, "nests lists or objects too deeply to be a design")]) from None
-    return from_dict(data)
+    try:
+        return from_dict(data)
+    except SpecError as error:
+        raise _at_most_ten(error.problems, source) from None
 
 
 def to_json(spec: ModelSpec) -> str:
@@ -113,7 +147,7 @@ def edited_name(name: str) -> str:
     """The name of a design after an edit: a preset's name marked as edited, once."""
     if not name or name.endswith(EDITED):
         return name
-    return name[: 80 - len(EDITED)] + EDITED
+    return name[: MAX_NAME - len(EDITED)] + EDITED
 
 
 def _cell(value):

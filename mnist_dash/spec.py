@@ -28,6 +28,7 @@ MAX_DROPOUT = 0.9
 BATCH_SIZE_RANGE = (8, 8192)
 EPOCHS_RANGE = (1, 200)
 SEED_RANGE = (0, 2**31 - 1)
+MAX_NAME = 80  # characters: a name is a label on a chart's legend, not a description
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,11 @@ def validate(spec: ModelSpec) -> list[Problem]:
     _check_int(problems, "seed", spec.seed, *SEED_RANGE)
     _check_choice(problems, "initializer", spec.initializer, INITIALIZERS)
     _check_choice(problems, "validation", spec.validation, VALIDATION_SOURCES)
-    if not isinstance(spec.name, str) or len(spec.name) > 80:
-        problems.append(Problem("name", "must be text of at most 80 characters"))
+    if not isinstance(spec.name, str) or len(spec.name) > MAX_NAME:
+        got = f"{len(spec.name):,} characters" if isinstance(spec.name, str) else brief(spec.name)
+        problems.append(Problem("name", f"must be text of at most {MAX_NAME} characters, got {got}"))
+    elif not spec.name.isprintable():  # the whole class sees it: one line, nothing invisible or reversed
+        problems.append(Problem("name", "must be printable text: no line breaks, tabs or other control characters"))
     return problems
 
 

@@ -6,6 +6,9 @@ It records, thread-safely:
   at a fractional epoch position so they share the epoch axis;
 - per epoch: loss, accuracy, val_loss, val_accuracy and seconds;
 - per epoch, a compact snapshot of every layer's weights (see `mnist_dash.weights`).
+Each change is also reported, as one typed `Progress` (`mnist_dash.jobs.progress`), to
+`report` when one is given: batch progress at most every `report_interval` seconds,
+every finished epoch at once; that is how the server hears of a job in any runner.
 It also turns a stop request (a threading.Event) into `model.stop_training` before
 the next batch (the next call into the backend: see `train`'s steps_per_execution),
 and cuts short the validation pass of an epoch that was stopped.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -26,6 +30,7 @@ import numpy as np
 
 from mnist_dash.data import Split
 from mnist_dash.evaluation import predict_probabilities
+from mnist_dash.jobs.progress import Progress
 from mnist_dash.model import build_model, layer_weights
 from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightRecorder
@@ -81,8 +86,21 @@ class LiveHistory(keras.callbacks.Callback):
     # either way). Every write still takes the lock: the page reads from another thread.
     async_safe = False
 
-    def __init__(self, stop_event: threading.Event | None = None, batch_interval: float = 0.25, seed: int = 0):
+    def __init__(
+        self,
+        stop_event: threading.Event | None = None,
+        batch_interval: float = 0.25,
+        seed: int = 0,
+        report: Callable[[Progress], None] | None = None,
+        job: int = 0,
+        report_interval: float = 0.1,
+    ):
         super().__init__()
+        self.report = report
+        self.job = job  # the runner's number for this job, on every Progress
+        self.report_interval = report_interval
+        self._reported_points = 0
+        self._last_report = -float("inf")
         self.stop_event = stop_event or threading.Event()
         self.batch_interval = batch_interval
         self.weights = WeightRecorder(seed=seed)
@@ -102,6 +120,21 @@ class LiveHistory(keras.callbacks.Callback):
         self.steps = self.params.get("steps") or 0
         with self.lock:
             self.weights.record(layer_weights(self.model))
+            news = Progress(self.job, steps=self.steps, epoch=0, batch=0, weights=self.weights.history.copy())
+        self._send(news)
+
+    def _send(self, news: Progress) -> None:
+        if self.report is not None:
+            self.report(news)
+
+    def _report_batches(self) -> None:
+        now = time.perf_counter()
+        if now - self._last_report < self.report_interval and self.batch < self.steps:
+            return  # the last batch of an epoch always goes: the page shows the epoch complete
+        self._last_report = now
+        with self.lock:
+            points, self._reported_points = tuple(self.batches[self._reported_points :]), len(self.batches)
+        self._send(Progress(self.job, epoch=self.epoch, batch=self.batch, points=points))
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.batch = epoch, 0
@@ -118,6 +151,10 @@ class LiveHistory(keras.callbacks.Callback):
         self.batch = min(batch + 1, self.steps or batch + 1)
         if self.stop_event.is_set():
             self.model.stop_training = True
+        self._record_point(logs)
+        self._report_batches()
+
+    def _record_point(self, logs: dict) -> None:
         if "loss" not in logs or self.diverged:
             return
         loss = float(logs["loss"])
@@ -158,6 +195,8 @@ class LiveHistory(keras.callbacks.Callback):
             self.epochs.append(record)
             self.weights.record(snapshot)
             self.latest_weights = latest
+            news = Progress(self.job, epochs=(record,), weights=self.weights.history.copy(), latest_weights=latest)
+        self._send(news)
 
 
 def learning_rate_at(spec: ModelSpec, epoch: int) -> float:

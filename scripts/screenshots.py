@@ -15,8 +15,7 @@ from playwright.sync_api import sync_playwright
 
 from bench.streamlit_server import draw_a_seven, launch_chromium, streamlit_server
 from mnist_dash.data import load_mnist
-from mnist_dash.jobs import TrainingJob
-from mnist_dash.limiter import JobLimiter
+from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.presets import NOTEBOOK_PRESETS, PRESETS
 from mnist_dash.runs import RunStore
 
@@ -41,9 +40,7 @@ def main():
 def train_presets(home: str, epochs: int) -> None:
     data, store = load_mnist(), RunStore(home)
     for name in NOTEBOOK_PRESETS:
-        snap = (
-            TrainingJob(PRESETS[name].replace(epochs=epochs), data, store=store, limiter=JobLimiter(1)).start().wait()
-        )
+        snap = TrainingJob(PRESETS[name].replace(epochs=epochs), data, store=store, queue=JobQueue(1)).start().wait()
         print(f"trained {name}: {snap.status}, test accuracy {snap.test_accuracy:.4f}", flush=True)
 
 

@@ -14,8 +14,7 @@ import time
 import numpy as np
 
 from mnist_dash.data import validate_arrays
-from mnist_dash.jobs import TrainingJob
-from mnist_dash.limiter import JobLimiter
+from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.conftest import make_digits
@@ -38,7 +37,7 @@ def main(mode: str) -> None:
     spec = ModelSpec(layers=(LayerSpec(16),), batch_size=64, epochs=epochs, name=f"killed while {mode}")
     if mode == "saving":
         _hang_after_the_weights()
-    job = TrainingJob(spec, data, store=RunStore(), limiter=JobLimiter(1)).start()
+    job = TrainingJob(spec, data, store=RunStore(), queue=JobQueue(1)).start()
     if mode == "training":
         while not job.snapshot().history:
             time.sleep(0.01)

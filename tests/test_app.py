@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_dash import limiter as limiter_module
 from mnist_dash.jobs import JobStatus
+from mnist_dash.jobs import queue as limiter_module
+from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.presets import PRESETS
-from mnist_dash.reuse import ReusedRun
 from mnist_dash.share import to_query
 from mnist_dash.ui import state
 
@@ -162,7 +162,7 @@ def test_a_queued_job_shows_its_position():
 
 
 def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
-    from mnist_dash import worker
+    from mnist_dash.jobs import workers as worker
 
     def broken_train(*args, **kwargs):
         raise RuntimeError("the kernel ran out of patience")
@@ -186,7 +186,7 @@ def store_a_run(name="tiny", bn="after", dropout=0.1):
     from mnist_dash.spec import LayerSpec, ModelSpec
 
     spec = ModelSpec(layers=(LayerSpec(16, dropout=dropout, batch_norm=bn),), epochs=2, batch_size=64, name=name)
-    snap = TrainingJob(spec, state._dataset(), store=RunStore(), limiter=limiter_module.JobLimiter(1)).start().wait()
+    snap = TrainingJob(spec, state._dataset(), store=RunStore(), queue=limiter_module.JobQueue(1)).start().wait()
     assert snap.status == JobStatus.FINISHED, snap.error
     return snap.run_id
 
@@ -231,7 +231,7 @@ def test_a_run_stopped_in_its_first_epoch_can_be_inspected(page):
 
     store_a_run()  # a finished run beside it: Compare judges both
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=2, batch_size=64, name="stopped early")
-    job = TrainingJob(spec, state._dataset(), store=RunStore(), limiter=limiter_module.JobLimiter(1))
+    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=limiter_module.JobQueue(1))
     job.callbacks = (StopAtFirstBatch(),)
     snap = job.start().wait()
     assert snap.status == JobStatus.STOPPED and snap.epoch == 0 and snap.run_id

@@ -2,9 +2,9 @@
 
 import threading
 
-from mnist_dash import limiter as limiter_module
 from mnist_dash.jobs import JobStatus
-from mnist_dash.reuse import ReusedRun
+from mnist_dash.jobs import queue as limiter_module
+from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.ui import state
 
 from .test_app import TINY_QUERY, open_page, texts, tiny_mnist  # noqa: F401  (the autouse dataset fixture)

@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from mnist_dash.data import validate_arrays
 from mnist_dash.jobs import TrainingJob
-from mnist_dash.limiter import JobLimiter
+from mnist_dash.jobs import JobQueue
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.conftest import make_digits
@@ -33,13 +33,13 @@ store = RunStore(sys.argv[1])
 spec = ModelSpec(layers=(LayerSpec(32, dropout=0.1), LayerSpec(16, batch_norm="after")), batch_size=64, epochs=3)
 # Whole batches only: on JAX every new batch shape costs a compilation of seconds.
 data = validate_arrays(*make_digits(1280, seed=1), *make_digits(320, seed=2), source="synthetic")
-done = TrainingJob(spec, data, store=store, limiter=JobLimiter(1)).start().wait(timeout=300)
+done = TrainingJob(spec, data, store=store, queue=JobQueue(1)).start().wait(timeout=300)
 model = store.load_model(done.run_id)
 predicted = np.argmax(keras.ops.convert_to_numpy(model(data.x_test, training=False)), axis=1)
 
 # Stopped once a point of its second epoch is out, as the Stop button does.
 long_data = validate_arrays(*make_digits(12800, seed=4), *make_digits(320, seed=5), source="synthetic")
-job = TrainingJob(spec.replace(epochs=20), long_data, store=store, limiter=JobLimiter(1)).start()
+job = TrainingJob(spec.replace(epochs=20), long_data, store=store, queue=JobQueue(1)).start()
 while not any(point["epoch"] > 1.0 for point in job.snapshot().batch_history) and not job.done:
     time.sleep(0.01)
 job.stop()

@@ -1,12 +1,23 @@
 """to_mnist against real MNIST: enlarged, moved and re-coloured digits must read as well as the originals."""
 
 import io
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFile
 
-from mnist_dash.canvas import BadUpload, EmptyDrawing, ink, read_upload, to_mnist
+from mnist_dash.canvas import (
+    MAX_DECODE_BYTES,
+    MAX_UPLOAD_BYTES,
+    UPLOAD_SIDE,
+    BadUpload,
+    EmptyDrawing,
+    ink,
+    read_upload,
+    to_mnist,
+)
 
 SAMPLE = 400
 
@@ -97,15 +108,116 @@ def test_ink_reads_alpha_for_transparent_canvases_and_inverts_light_backgrounds(
         ink(np.zeros((10, 10), np.float32))
 
 
-def png(image: Image.Image, **options) -> bytes:
+def encode(image: Image.Image, format: str = "PNG", **options) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format=options.pop("format", "PNG"), **options)
+    image.save(buffer, format=format, **options)
     return buffer.getvalue()
+
+
+def png(image: Image.Image, **options) -> bytes:
+    return encode(image, "PNG", **options)
+
+
+def seven(width: int, height: int, mode: str = "RGB", paper="white", pen="black") -> Image.Image:
+    """A dark 7 on light paper, strokes a twentieth of the height thick."""
+    image = Image.new(mode, (width, height), paper)
+    points = [(0.35 * width, 0.25 * height), (0.65 * width, 0.25 * height), (0.45 * width, 0.8 * height)]
+    ImageDraw.Draw(image).line(points, fill=pen, width=max(2, height // 20))
+    return image
+
+
+@pytest.fixture
+def decoded(monkeypatch) -> list[tuple[str, tuple[int, int]]]:
+    """(format, size) of every image Pillow decodes during the test: what really reached memory."""
+    seen, load = [], ImageFile.ImageFile.load
+
+    def recording_load(image):
+        if image.tile:  # still to decode (load is called again on loaded images)
+            seen.append((image.format, image.size))
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    return seen
 
 
 def test_a_good_png_and_jpeg_are_read_as_rgba():
     assert read_upload(png(Image.new("L", (50, 40), 200))).shape == (40, 50, 4)
-    assert read_upload(png(Image.new("RGB", (30, 30), "white"), format="JPEG")).shape == (30, 30, 4)
+    assert read_upload(encode(Image.new("RGB", (30, 30), "white"), "JPEG")).shape == (30, 30, 4)
+
+
+def test_a_12_megapixel_photo_is_decoded_small_and_still_reads(decoded):
+    photo = encode(seven(4000, 3000), "JPEG", quality=90)
+    image = read_upload(photo, "phone.jpg")
+    assert image.shape == (420, 560, 4) and image.dtype == np.uint8
+    # libjpeg decoded it at 1/4 scale: no full-size raster (48 MB in Pillow) was ever made.
+    assert decoded == [("JPEG", (1000, 750))]
+    reference = to_mnist(np.asarray(seven(560, 420).convert("RGBA")))
+    assert np.abs(to_mnist(image) - reference).mean() < 0.03
+
+
+def test_a_progressive_jpeg_counts_the_coefficients_libjpeg_keeps(decoded):
+    # Progressive JPEG keeps every DCT coefficient of the full image, whatever the draft scale.
+    full_colour = seven(3000, 2500)
+    assert read_upload(encode(full_colour, "JPEG", quality=80)).shape == (467, 560, 4)
+    with pytest.raises(BadUpload, match="3000 x 2500 pixels"):
+        read_upload(encode(full_colour, "JPEG", quality=80, progressive=True, subsampling=0))
+    assert read_upload(encode(full_colour, "JPEG", quality=80, progressive=True, subsampling=2)).shape == (467, 560, 4)
+    assert [size for _, size in decoded] == [(750, 625), (750, 625)]  # the refused one was never decoded
+
+
+def test_a_4096_square_grey_png_is_read_and_a_colour_one_refused(decoded):
+    grey = read_upload(png(seven(4096, 4096, "L")), "scan.png")
+    assert grey.shape == (UPLOAD_SIDE, UPLOAD_SIDE, 4)
+    assert to_mnist(grey).max() == 1
+    # Pillow keeps RGB at 4 bytes a pixel: 67 MB decoded is over the limit, refused from the header.
+    with pytest.raises(BadUpload, match=r"4096 x 4096 pixels .* 67 MB .* limit is 40 MB"):
+        read_upload(png(seven(4096, 4096)), "screenshot.png")
+    assert decoded == [("PNG", (4096, 4096))]
+    assert MAX_DECODE_BYTES < 4096 * 4096 * 4
+
+
+def test_thin_one_bit_strokes_are_shrunk_smoothly_not_dropped():
+    # Pillow shrinks 1-bit and palette images by picking pixels, which loses thin strokes.
+    lines = Image.new("1", (2000, 2000))
+    for x in range(0, 2000, 40):
+        ImageDraw.Draw(lines).line([(x, 0), (x, 1999)], fill=1, width=2)
+    lit = read_upload(png(lines))[0, :, 0] > 0  # the top row, left to right
+    assert np.count_nonzero(lit[1:] & ~lit[:-1]) + lit[0] == 50  # every one of the 50 lines is still there
+
+
+def test_transparency_is_kept_for_ink():
+    strokes = seven(200, 150, "RGBA", paper=(0, 0, 0, 0), pen=(0, 0, 0, 255))
+    image = read_upload(png(strokes))
+    assert image[0, 0, 3] == 0 and image[..., 3].max() == 255
+    palette = png(strokes.convert("P"), transparency=0)
+    assert np.array_equal(read_upload(palette)[..., 3] > 0, image[..., 3] > 0)
+
+
+def test_a_photo_taken_sideways_is_turned_upright():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    image = read_upload(encode(Image.new("RGB", (60, 40), "white"), "JPEG", exif=exif))
+    assert image.shape == (60, 40, 4)
+
+
+def test_a_phone_photo_with_an_extra_picture_is_read_from_its_first():
+    photo, extra = seven(80, 60), Image.new("RGB", (80, 60), "black")
+    mpo = encode(photo, "MPO", save_all=True, append_images=[extra])
+    assert read_upload(mpo).shape == (60, 80, 4) and read_upload(mpo)[0, 0, 0] > 200
+
+
+@pytest.mark.parametrize(
+    ("format", "options"),
+    [("BMP", {}), ("TIFF", {}), ("GIF", {}), ("ICO", {"sizes": [(32, 32)]}), ("WEBP", {})],
+)
+def test_other_formats_are_refused_by_name(format, options):
+    with pytest.raises(BadUpload, match=rf"digit\.{format.lower()} is a {format} image; upload a PNG or JPEG"):
+        read_upload(encode(Image.new("RGB", (32, 32), "white"), format, **options), f"digit.{format.lower()}")
+
+
+def test_a_bmp_named_png_is_refused_for_what_it_is():
+    with pytest.raises(BadUpload, match=r"digit\.png is a BMP image"):
+        read_upload(encode(Image.new("RGB", (32, 32)), "BMP"), "digit.png")
 
 
 @pytest.mark.parametrize(
@@ -113,9 +225,9 @@ def test_a_good_png_and_jpeg_are_read_as_rgba():
     [
         (lambda: b"this is not an image at all", "not an image"),
         (lambda: png(Image.new("RGB", (200, 200), "white"))[:300], "damaged or truncated"),
-        (lambda: png(Image.new("L", (5000, 4000))), "5000x4000"),
+        (lambda: png(Image.new("RGB", (5000, 4000))), r"5000 x 4000 pixels .* 80 MB to decode; the limit is 40 MB"),
         (lambda: png(Image.new("I;16", (50, 50))), "16-bit"),
-        (lambda: b"\0" * 5_000_001, "at most 5 MB"),
+        (lambda: b"\0" * (10 * 2**20 + 1), "at most 10 MB"),
     ],
 )
 def test_bad_uploads_are_clear_errors(make, words):
@@ -123,17 +235,33 @@ def test_bad_uploads_are_clear_errors(make, words):
         read_upload(make(), name="upload.png")
 
 
-def test_an_animated_image_is_refused():
+def test_an_animated_png_is_refused():
     frames = [Image.new("L", (20, 20), shade) for shade in (0, 128, 255)]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
     with pytest.raises(BadUpload, match="animated"):
-        read_upload(buffer.getvalue())
+        read_upload(png(frames[0], save_all=True, append_images=frames[1:]))
 
 
-def test_a_decompression_bomb_is_refused_before_decoding():
-    # A tiny file that claims a huge image: refused from its header, never decoded.
+def test_a_decompression_bomb_is_refused_before_decoding(decoded):
+    # Tiny files that claim huge images: refused from their headers, never decoded.
     bomb = png(Image.new("1", (20000, 20000)))
     assert len(bomb) < 200_000
-    with pytest.raises(BadUpload, match="too large to decode safely"):
+    with pytest.raises(BadUpload, match="more than 179 megapixels, too large to decode safely"):
         read_upload(bomb)
+    with pytest.raises(BadUpload, match="9000 x 9000 pixels"):
+        read_upload(png(Image.new("1", (9000, 9000))))
+    assert decoded == []
+
+
+def test_uploaded_image_decodes_each_content_once(monkeypatch):
+    from mnist_dash.ui import draw_canvas
+
+    calls = []
+    monkeypatch.setattr(draw_canvas, "read_upload", lambda data, name: calls.append(name) or read_upload(data, name))
+    data = png(seven(64, 48, "L", paper=int(np.random.default_rng().integers(256))))  # new to the cache
+    first, again = draw_canvas.uploaded_image(data, "a.png"), draw_canvas.uploaded_image(data, "a.png")
+    assert np.array_equal(first, again) and calls == ["a.png"]
+
+
+def test_the_servers_upload_limit_is_the_one_read_upload_explains():
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 2**20 == MAX_UPLOAD_BYTES

@@ -18,6 +18,9 @@ BASE = PRESETS["notebook-2-hidden"]
 SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(ModelSpec))
 LAYER_FIELDS = tuple(f.name for f in dataclasses.fields(LayerSpec))
 SOURCE = "upload.json"
+LINK = "the link"  # where from_query files the "and N more problems" line
+# What str.isprintable() accepts: no control, format, private or unassigned characters, no separator but " ".
+printable_names = st.text(st.characters(exclude_categories=("C", "Zl", "Zp", "Zs")) | st.just(" "), max_size=80)
 
 scalars = (
     st.none()
@@ -67,6 +70,8 @@ def ends_well(parse, *args, source="spec") -> ModelSpec | None:
             root = problem.field.split("[")[0].split(".")[0]
             assert problem.field in ("spec", source) or root in SPEC_FIELDS or "unknown key" in problem.message, problem
             assert problem.message and len(str(problem)) < 400, problem  # readable, whatever was sent
+        if source in (SOURCE, LINK):  # an upload or a link lists ten problems, then how many more
+            assert len(error.problems) <= 11, error.problems
         return None
     assert isinstance(result, ModelSpec) and validate(result) == []
     return result
@@ -121,8 +126,14 @@ layer_texts = st.lists(
 @FUZZ
 @given(st.dictionaries(st.sampled_from(QUERY_KEYS) | st.text(max_size=8), texts, max_size=6), layer_texts)
 def test_links_with_any_parameters(query, layers):
-    ends_well(from_query, query, BASE)
-    ends_well(from_query, query | {"layers": layers}, BASE)
+    ends_well(from_query, query, BASE, source=LINK)
+    ends_well(from_query, query | {"layers": layers}, BASE, source=LINK)
+
+
+@FUZZ
+@given(st.lists(texts, min_size=8, max_size=60).map(",".join), st.dictionaries(st.sampled_from(QUERY_KEYS), texts))
+def test_long_links_list_ten_problems_at_most(layers, query):
+    ends_well(from_query, query | {"layers": layers}, BASE, source=LINK)
 
 
 valid_layers = st.builds(
@@ -144,7 +155,7 @@ valid_specs = st.builds(
     seed=st.integers(*spec_module.SEED_RANGE),
     initializer=st.sampled_from(spec_module.INITIALIZERS),
     validation=st.sampled_from(spec_module.VALIDATION_SOURCES),
-    name=st.text(max_size=80),
+    name=printable_names,
 )
 
 

@@ -1,5 +1,4 @@
 import errno
-import threading
 import time
 
 import numpy as np
@@ -7,10 +6,11 @@ import pytest
 
 from mnist_dash.data import Mnist
 from mnist_dash.jobs import JobStatus, TrainingJob
-from mnist_dash.limiter import JobLimiter, max_jobs_from_env
+from mnist_dash.jobs.queue import JobQueue, max_jobs_from_env
 from mnist_dash.runs import RunStore
 
 from .conftest import make_digits
+from .queue_support import Stand
 
 
 def wait_until(predicate, timeout=60.0):
@@ -32,7 +32,7 @@ def slow_data():
 
 def test_job_runs_to_finished_with_test_metrics_and_a_saved_run(tiny_data, tiny_spec, tmp_path):
     store = RunStore(tmp_path)
-    job = TrainingJob(tiny_spec, tiny_data, store=store, limiter=JobLimiter(1)).start()
+    job = TrainingJob(tiny_spec, tiny_data, store=store, queue=JobQueue(1)).start()
     snap = job.wait(timeout=120)
     assert snap.status == JobStatus.FINISHED, snap.error
     assert job.done and snap.done
@@ -48,7 +48,7 @@ def test_job_runs_to_finished_with_test_metrics_and_a_saved_run(tiny_data, tiny_
 def test_stop_mid_epoch_ends_stopped_with_partial_history(slow_data, tiny_spec, tmp_path):
     store = RunStore(tmp_path)
     spec = tiny_spec.replace(batch_size=8, epochs=20)
-    job = TrainingJob(spec, slow_data, store=store, limiter=JobLimiter(1)).start()
+    job = TrainingJob(spec, slow_data, store=store, queue=JobQueue(1)).start()
     # Wait for a live point inside epoch 2, then press Stop.
     wait_until(lambda: any(p["epoch"] > 1.0 for p in job.snapshot().batch_history))
     running = job.snapshot()
@@ -65,7 +65,7 @@ def test_stop_mid_epoch_ends_stopped_with_partial_history(slow_data, tiny_spec, 
 
 def test_a_failure_inside_fit_ends_failed_with_the_message(tiny_data, tiny_spec):
     broken = Mnist(np.zeros((64, 27, 27), np.uint8), tiny_data.y_train[:64], tiny_data.x_test, tiny_data.y_test)
-    job = TrainingJob(tiny_spec, broken, limiter=JobLimiter(1)).start()
+    job = TrainingJob(tiny_spec, broken, queue=JobQueue(1)).start()
     snap = job.wait(timeout=60)
     assert snap.status == JobStatus.FAILED
     assert "27" in snap.error and snap.error.split(":")[0].endswith("Error")
@@ -83,15 +83,15 @@ def test_a_failed_save_ends_failed_with_the_reason_and_leaves_earlier_runs(
     tiny_data, tiny_spec, tmp_path, monkeypatch, error, words, fix
 ):
     store = RunStore(tmp_path)
-    limiter = JobLimiter(1)
-    first = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, limiter=limiter).start().wait(60)
+    limiter = JobQueue(1)
+    first = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=limiter).start().wait(60)
     before = sorted(p.name for p in store.runs_dir.rglob("*"))
 
     def full_disk(*args, **kwargs):  # Where the run's weights are written: halfway through the save.
         raise error
 
     monkeypatch.setattr(np, "savez", full_disk)
-    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, limiter=limiter).start().wait(60)
+    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=limiter).start().wait(60)
     assert snap.status == JobStatus.FAILED and snap.run_id is None
     assert snap.error.startswith(f"could not save the run: {words} (in {store.runs_dir}). {fix}")
     assert "MNIST_DASH_HOME" in snap.error and snap.error.endswith("then train again.")
@@ -104,16 +104,16 @@ def test_a_failed_save_ends_failed_with_the_reason_and_leaves_earlier_runs(
 
 def test_a_store_that_cannot_be_written_fails_before_training(tiny_data, tiny_spec, tmp_path):
     (tmp_path / "in_progress").write_text("a file where the folder should be")
-    snap = TrainingJob(tiny_spec, tiny_data, store=RunStore(tmp_path), limiter=JobLimiter(1)).start().wait(60)
+    snap = TrainingJob(tiny_spec, tiny_data, store=RunStore(tmp_path), queue=JobQueue(1)).start().wait(60)
     assert snap.status == JobStatus.FAILED and snap.history == ()
     assert snap.error.startswith("could not write to the run store: ")
 
 
 def test_a_training_job_is_marked_in_progress_until_it_is_saved(slow_data, tiny_spec, tmp_path):
     store = RunStore(tmp_path)
-    job = TrainingJob(tiny_spec.replace(batch_size=8, epochs=20), slow_data, store=store, limiter=JobLimiter(1))
+    job = TrainingJob(tiny_spec.replace(batch_size=8, epochs=20), slow_data, store=store, queue=JobQueue(1))
     job.start()
-    wait_until(lambda: job.snapshot().batch_history)
+    wait_until(lambda: job.snapshot().history)  # one epoch done: a run stopped now is saved
     assert len(store.markers.ids()) == 1 and store.list().interrupted == []  # this process still trains it
     job.stop()
     snap = job.wait(60)
@@ -121,10 +121,10 @@ def test_a_training_job_is_marked_in_progress_until_it_is_saved(slow_data, tiny_
 
 
 def test_two_jobs_with_a_limit_of_one_queue(slow_data, tiny_data, tiny_spec):
-    limiter = JobLimiter(1)
-    first = TrainingJob(tiny_spec.replace(batch_size=8, epochs=20), slow_data, limiter=limiter).start()
+    limiter = JobQueue(1)
+    first = TrainingJob(tiny_spec.replace(batch_size=8, epochs=20), slow_data, queue=limiter).start()
     wait_until(lambda: first.snapshot().status == JobStatus.RUNNING)
-    second = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, limiter=limiter).start()
+    second = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, queue=limiter).start()
     wait_until(lambda: second.snapshot().queue_position == 1)
     assert second.snapshot().status == JobStatus.QUEUED and limiter.running == 1
     first.stop()
@@ -133,32 +133,16 @@ def test_two_jobs_with_a_limit_of_one_queue(slow_data, tiny_data, tiny_spec):
 
 
 def test_stopping_a_queued_job_leaves_the_queue(tiny_data, tiny_spec):
-    limiter = JobLimiter(1)
-    holder = threading.Event()
-    assert limiter.acquire("someone-else", holder)
-    queued = TrainingJob(tiny_spec, tiny_data, limiter=limiter).start()
+    queue = JobQueue(1)
+    holder = Stand(queue, "someone-else")
+    assert holder.started.wait(5)
+    queued = TrainingJob(tiny_spec, tiny_data, queue=queue).start()
     wait_until(lambda: queued.snapshot().queue_position == 1)
     queued.stop()
     snap = queued.wait(timeout=10)
     assert snap.status == JobStatus.STOPPED and snap.history == () and snap.run_id is None
-    assert limiter.queued == 0
-
-
-def test_queue_positions_are_first_come_first_served():
-    limiter = JobLimiter(2)
-    never = threading.Event()
-    assert limiter.acquire("a", never) and limiter.acquire("b", never)
-    waiters = [threading.Thread(target=limiter.acquire, args=(name, never)) for name in ("c", "d")]
-    for thread in waiters:
-        thread.start()
-        wait_until(lambda t=thread: limiter.queued == waiters.index(t) + 1)
-    assert (limiter.position("c"), limiter.position("d"), limiter.position("a")) == (1, 2, 0)
-    limiter.release("a")
-    wait_until(lambda: limiter.position("d") == 1)
-    limiter.release("b")
-    for thread in waiters:
-        thread.join(5)
-    assert limiter.running == 2 and limiter.queued == 0
+    assert snap.status_line == "left the queue" and queue.queued == 0
+    holder.finish()
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", 1), (" 4 ", 4)])
@@ -202,7 +186,7 @@ def test_status_lines(tiny_spec):
 
 
 def test_latest_weights_follow_the_epochs(tiny_data, tiny_spec):
-    job = TrainingJob(tiny_spec, tiny_data, limiter=JobLimiter(1))
+    job = TrainingJob(tiny_spec, tiny_data, queue=JobQueue(1))
     assert job.latest_weights() is None
     job.start().wait(timeout=120)
     epoch, weights = job.latest_weights()
@@ -219,7 +203,7 @@ def test_a_diverging_job_ends_diverged_with_advice_and_saves_nothing(tiny_data, 
 
     store = RunStore(tmp_path)
     spec = tiny_spec.replace(layers=(LayerSpec(32, "linear"),) * 4, optimizer="sgd", learning_rate=1.0, epochs=3)
-    job = TrainingJob(spec, tiny_data, store=store, limiter=JobLimiter(1)).start()
+    job = TrainingJob(spec, tiny_data, store=store, queue=JobQueue(1)).start()
     snap = job.wait(timeout=120)
     assert snap.status == JobStatus.DIVERGED and snap.done and job.done
     assert snap.status_line == "diverged in epoch 1 of 3"
@@ -228,3 +212,28 @@ def test_a_diverging_job_ends_diverged_with_advice_and_saves_nothing(tiny_data, 
     assert snap.history == () and all(np.isfinite(p["loss"]) for p in snap.batch_history)
     assert snap.run_id is None and snap.test_accuracy is None
     assert store.list().runs == []
+
+
+def test_a_job_stopped_before_its_first_epoch_ended_is_not_stored(slow_data, tiny_spec, tmp_path):
+    store = RunStore(tmp_path)
+    job = TrainingJob(tiny_spec.replace(batch_size=8, epochs=5), slow_data, store=store, queue=JobQueue(1)).start()
+    wait_until(lambda: job.snapshot().batch_history)
+    job.stop()
+    snap = job.wait(60)
+    assert snap.status == JobStatus.STOPPED and snap.run_id is None and snap.history == ()
+    assert "before its first epoch ended" in snap.reason
+    assert store.list().runs == [] and store.markers.ids() == []
+
+
+def test_a_job_past_the_time_limit_is_stopped_saved_and_says_why(tiny_data, tiny_spec, tmp_path):
+    from mnist_dash.jobs import Limits
+
+    store = RunStore(tmp_path)
+    limits = Limits(job_seconds=4, max_epochs=200, min_batch_size=16)
+    spec = tiny_spec.replace(epochs=200, batch_size=16)  # far more than 4 s of training
+    job = TrainingJob(spec, tiny_data, store=store, queue=JobQueue(1), limits=limits).start()
+    snap = job.wait(120)
+    assert snap.status == JobStatus.STOPPED and 0 < snap.epoch < 200, snap
+    assert "the longest a job may train on this server (MNIST_DASH_JOB_SECONDS)" in snap.reason
+    [run] = store.list().runs
+    assert run.run_id == snap.run_id and run.status == "stopped" and run.epochs_run == snap.epoch

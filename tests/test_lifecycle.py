@@ -5,8 +5,7 @@ import weakref
 
 import keras
 
-from mnist_dash.jobs import JobStatus, TrainingJob
-from mnist_dash.limiter import JobLimiter
+from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 
 
 class KeepAWeakReference(keras.callbacks.Callback):
@@ -18,7 +17,7 @@ def test_a_finished_job_lets_its_model_go_and_keeps_its_history(tiny_data, tiny_
     from mnist_dash.runs import RunStore
 
     spy = KeepAWeakReference()
-    job = TrainingJob(tiny_spec, tiny_data, store=RunStore(tmp_path), limiter=JobLimiter(1), callbacks=[spy]).start()
+    job = TrainingJob(tiny_spec, tiny_data, store=RunStore(tmp_path), queue=JobQueue(1), callbacks=[spy]).start()
     snap = job.wait(timeout=120)
     assert snap.status == JobStatus.FINISHED and len(snap.history) == tiny_spec.epochs
     gc.collect()
@@ -28,7 +27,7 @@ def test_a_finished_job_lets_its_model_go_and_keeps_its_history(tiny_data, tiny_
 
 def test_a_stopped_job_lets_its_model_go_too(tiny_data, tiny_spec):
     spy = KeepAWeakReference()
-    job = TrainingJob(tiny_spec.replace(epochs=50), tiny_data, limiter=JobLimiter(1), callbacks=[spy]).start()
+    job = TrainingJob(tiny_spec.replace(epochs=50), tiny_data, queue=JobQueue(1), callbacks=[spy]).start()
     while not job.snapshot().batch_history:
         job.wait(timeout=0.05)
     job.stop()

@@ -131,3 +131,36 @@ def test_a_run_stopped_before_its_first_epoch_is_left_out():
     assert judged == observe([run("a", (0.1, 0.05, 0.09)), run("b", (0.1, 0.08, 0.07), reg=True)])
     assert all("stopped" not in observation.text for observation in judged)
     assert observe([stopped]) == []
+
+
+def test_run_names_in_observations_are_escaped_markdown():
+    from mnist_dash.text import md
+
+    names = ["![](https://example.invalid/t.png)", "[Log in again](https://example.invalid)", ":red[x] $y$"]
+    runs = [
+        run(names[0], (0.1, 0.05, 0.09), test=0.99),
+        run(names[1], (0.1, 0.08, 0.07), reg=True, accuracy=0.9),
+        run(names[2], (0.06,), (0.05,), test=0.97),
+    ]
+    found = observe(runs)
+    assert {o.kind for o in found} >= {
+        "overfitting",
+        "still-improving",
+        "underfitting",
+        "smallest-gap",
+        "best-accuracy",
+    }
+    for observation in found:
+        text = observation.text
+        for name in names:
+            assert name not in text  # never raw
+        assert "](" not in text and ":red[" not in text and " $y" not in text
+    assert found[0].text.startswith(md(names[0]) + ": validation loss")
+    best = next(o for o in found if o.kind == "best-accuracy").text
+    assert best.startswith(md(names[0]) + " reached") and f"next was {md(names[1])} at" in best
+
+
+def test_table_rows_keep_the_plain_name_for_a_dataframe():
+    from mnist_dash.observations import table_row
+
+    assert table_row(run("[a](b)"), "784 → 8 → 10")["run"] == "[a](b)"

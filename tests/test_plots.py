@@ -71,3 +71,24 @@ def test_probability_history_has_a_line_per_digit():
 
     figure = probability_history([1, 2], [np.full(10, 0.1), np.eye(10)[7]])
     assert len(figure.data) == 10 and list(figure.data[7].y) == [0.1, 1.0]
+
+
+LINK = '<a href="https://example.invalid">x</a>'
+ESCAPED = '&lt;a href="https://example.invalid"&gt;x&lt;/a&gt;'
+
+
+def test_a_run_name_reaches_the_legend_as_text_not_html():
+    from mnist_dash.plots import compare_curves
+
+    figure = compare_curves([(LINK, HISTORY), ("<b>$x$</b>\nnext", HISTORY)], "accuracy")
+    names = [trace.name for trace in figure.data]
+    assert names[:2] == [f"{ESCAPED} · train", f"{ESCAPED} · validation"]
+    assert names[2] == "&lt;b&gt;&#36;x&#36;&lt;/b&gt; next · train"
+    assert not any("<" in name for name in names)
+
+
+def test_violin_labels_are_text():
+    from mnist_dash.plots_model import weight_violins
+
+    figure = weight_violins([(LINK, np.zeros(3)), ("hidden_1 kernel", np.ones(3))], epoch=1)
+    assert [trace.name for trace in figure.data] == [ESCAPED, "hidden_1 kernel"]

@@ -5,6 +5,7 @@ import pytest
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import (
     MAX_JSON_BYTES,
+    MAX_PROBLEMS,
     NEW_LAYER,
     apply_table_edits,
     edited_name,
@@ -12,10 +13,12 @@ from mnist_dash.share import (
     has_spec,
     layer_rows,
     parse_spec_json,
+    problem_text,
     to_json,
     to_query,
 )
 from mnist_dash.spec import LayerSpec, SpecError, from_dict
+from mnist_dash.text import md
 
 DEFAULT = PRESETS["notebook-2-hidden"]
 
@@ -120,3 +123,59 @@ def test_query_keeps_every_digit_a_number_needs():
     query = to_query(spec)
     assert query["learning_rate"] == "0.00012345678" and query["momentum"] == "0.95"
     assert from_query(query, base=DEFAULT) == spec
+
+
+def test_a_link_with_fifty_bad_fields_lists_ten_and_says_how_many_more():
+    query = {"layers": ",".join(f"bad{i}:relu" for i in range(50))}
+    with pytest.raises(SpecError) as caught:
+        from_query(query, base=DEFAULT)
+    problems = caught.value.problems
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert [p.field for p in problems[:3]] == ["layers[0].units", "layers[1].units", "layers[2].units"]
+    assert str(problems[-1]) == "the link: and 40 more problems"
+    assert problem_text(problems).endswith(r"the link\: and 40 more problems")
+
+
+def test_ten_problems_are_all_listed():
+    with pytest.raises(SpecError) as caught:
+        from_query({"layers": ",".join(f"bad{i}" for i in range(10))}, base=DEFAULT)
+    assert len(caught.value.problems) == 10 and "more" not in str(caught.value)
+
+
+def test_a_10_kb_value_is_echoed_as_a_short_excerpt():
+    huge = "<b>" + "9" * 10_000
+    for query in (
+        {"epochs": huge},
+        {"layers": f"{huge}:relu"},
+        {"layers": f"8:relu:{huge}"},
+        {"layers": f"{huge}:a:b:c:d"},
+    ):
+        with pytest.raises(SpecError) as caught:
+            from_query(query, base=DEFAULT)
+        assert len(str(caught.value)) < 200, query
+        assert '"<b>99999' in str(caught.value) and "…" in str(caught.value)
+
+
+def test_an_upload_with_many_problems_lists_ten_under_its_short_name():
+    data = {"layers": [{"units": 0}] * 30, **{f"extra{i}": 1 for i in range(30)}}
+    name = "[Log in again](https://example.invalid)" + "x" * 200 + ".json"
+    with pytest.raises(SpecError) as caught:
+        parse_spec_json(json.dumps(data), source=name)
+    problems = caught.value.problems
+    assert len(problems) == MAX_PROBLEMS + 1 and problems[-1].message.startswith("and ")
+    assert problems[-1].field == name[:79] + "…"
+    assert len(str(caught.value)) < 2_000
+
+
+def test_problem_text_is_markdown_safe():
+    with pytest.raises(SpecError) as caught:
+        from_query({"epochs": "[Log in again](https://example.invalid)"}, base=DEFAULT)
+    plain = 'epochs: must be a whole number, got "[Log in again](https://example.invalid)"'
+    assert problem_text(caught.value.problems) == md(plain)
+    assert "](" not in md(plain) and "https://" not in md(plain)
+
+
+def test_a_link_name_with_a_line_break_is_a_problem_on_the_name():
+    with pytest.raises(SpecError) as caught:
+        from_query({"name": "two\nlines"}, base=DEFAULT)
+    assert [p.field for p in caught.value.problems] == ["name"]

@@ -120,3 +120,25 @@ def test_messages_stay_short_whatever_the_value():
         from_dict({"layers": [{"units": list(range(1000))}], "name": 3, "x" * 500: 1, "epochs": 10**5000})
     assert all(len(str(problem)) < 200 for problem in caught.value.problems)
     assert "got a value too large to show" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("x" * 81, "at most 80 characters, got 81"),
+        ("a\nb", "printable"),
+        ("tab\there", "printable"),
+        ("bell\x07", "printable"),
+        ("\u202eevil", "printable"),  # a right-to-left override would turn the rest of a line around
+        (["a list"], "text"),
+    ],
+)
+def test_a_name_is_short_printable_text(name, words):
+    problems = validate(ModelSpec(layers=(LayerSpec(8),), name=name))
+    assert [p.field for p in problems] == ["name"]
+    assert words in problems[0].message
+
+
+@pytest.mark.parametrize("name", ["", "x" * 80, "notebook-2-hidden (edited)", "Zoë's net 🔢", "[Log in](x) $y$"])
+def test_printable_names_of_up_to_80_characters_are_fine(name):
+    assert validate(ModelSpec(layers=(LayerSpec(8),), name=name)) == []

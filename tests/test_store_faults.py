@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_dash.jobs import JobStatus, TrainingJob
-from mnist_dash.limiter import JobLimiter
+from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.runs import DamagedRunError, RunNotFound, RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 
@@ -24,7 +23,7 @@ def store_with_a_run(tiny_data, tmp_path_factory) -> Path:
     """A store home holding one finished run; tests copy it."""
     home = tmp_path_factory.mktemp("template")
     spec = ModelSpec(layers=(LayerSpec(16),), batch_size=64, epochs=1, name="completed")
-    snap = TrainingJob(spec, tiny_data, store=RunStore(home), limiter=JobLimiter(1)).start().wait(120)
+    snap = TrainingJob(spec, tiny_data, store=RunStore(home), queue=JobQueue(1)).start().wait(120)
     assert snap.status == JobStatus.FINISHED, snap.error
     return home
 

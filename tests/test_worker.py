@@ -4,13 +4,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from mnist_dash import worker
-from mnist_dash.jobs import JobStatus, TrainingJob
-from mnist_dash.limiter import JobLimiter
+from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
+from mnist_dash.jobs import workers as worker
 from mnist_dash.runs import RunStore
 
 from .test_jobs import wait_until
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def process_job(spec, data, **options) -> TrainingJob:
-    return TrainingJob(spec, data, limiter=JobLimiter(1), runner="process", **options).start()
+    return TrainingJob(spec, data, queue=JobQueue(1), runner="process", **options).start()
 
 
 def test_a_job_trains_in_a_worker_and_its_progress_and_run_come_back(tiny_data, tiny_spec, tmp_path):
@@ -84,7 +84,7 @@ def test_prestart_keeps_one_idle_worker_ready():
 
 def test_a_worker_retires_after_its_share_of_jobs(tiny_data, tiny_spec, monkeypatch):
     monkeypatch.setattr(worker, "RETIRE_AFTER", 2)
-    with worker._idle_lock:  # start from a fresh worker, not one earlier tests used
+    with worker._pool_lock:  # start from a fresh worker, not one earlier tests used
         for idle in worker._idle:
             idle.close()
         worker._idle.clear()
@@ -103,3 +103,49 @@ def test_prestart_never_starts_more_workers_than_slots(tiny_data, tiny_spec):
     assert not any(w.alive for w in worker._idle)
     job.stop()
     job.wait(timeout=60)
+
+
+def _gone(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split()[2] in ("Z", "X")
+
+
+def test_a_worker_that_stops_answering_is_killed_and_replaced(tiny_data, tiny_spec, monkeypatch):
+    monkeypatch.setattr(worker, "HEARTBEAT_TIMEOUT", 3.0)
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+    wait_until(lambda: job.snapshot().batch_history)
+    hung = job._live.pid
+    os.kill(hung, signal.SIGSTOP)  # alive, but silent: as a worker stuck in a deadlock
+    snap = job.wait(timeout=60)
+    assert snap.status == JobStatus.FAILED and "stopped answering for 3 s" in snap.error
+    wait_until(lambda: _gone(hung), 10)  # the server killed it: the slot is free again
+    nxt = process_job(tiny_spec.replace(epochs=1), tiny_data)
+    assert nxt.wait(timeout=180).status == JobStatus.FINISHED and nxt._live.pid != hung
+
+
+def test_a_worker_that_does_not_stop_after_stop_is_ended_and_the_job_stopped(tiny_data, tiny_spec, monkeypatch):
+    monkeypatch.setattr(worker, "STOP_GRACE", 2.0)
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+    wait_until(lambda: job.snapshot().batch_history)
+    hung = job._live.pid
+    os.kill(hung, signal.SIGSTOP)
+    job.stop()
+    snap = job.wait(timeout=30)
+    assert snap.status == JobStatus.STOPPED and "did not stop within 2 s of Stop" in snap.reason
+    wait_until(lambda: _gone(hung), 10)
+
+
+def test_the_worker_checks_the_limits_again_where_it_trains(tiny_data, tiny_spec):
+    from types import SimpleNamespace
+
+    from mnist_dash.jobs.limits import Limits
+    from mnist_dash.jobs.progress import LiveMirror
+    from mnist_dash.owners import LOCAL
+
+    server_side = worker.Worker()
+    try:
+        job = SimpleNamespace(store=None, marker=None, owner=LOCAL, limits=Limits(max_epochs=1))
+        with pytest.raises(worker.JobFailed, match="at most 1 epochs"):
+            server_side.run(tiny_spec, tiny_data, LiveMirror(), threading.Event(), job)
+    finally:
+        server_side.close()

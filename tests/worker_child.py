@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import time
 
-from mnist_dash import worker
 from mnist_dash.data import validate_arrays
-from mnist_dash.jobs import TrainingJob
-from mnist_dash.limiter import JobLimiter
+from mnist_dash.jobs import JobQueue, TrainingJob
+from mnist_dash.jobs import workers as worker
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.conftest import make_digits
 
@@ -19,7 +18,7 @@ if __name__ == "__main__":
     worker.prestart()
     print("WORKER", worker._idle[0].process.pid, flush=True)
     spec = ModelSpec(layers=(LayerSpec(16),), batch_size=64, epochs=200, name="orphaned")
-    job = TrainingJob(spec, data, limiter=JobLimiter(1), runner="process").start()
+    job = TrainingJob(spec, data, queue=JobQueue(1), runner="process").start()
     while not job.snapshot().history:
         time.sleep(0.01)
     print("EPOCH", flush=True)

@@ -21,6 +21,7 @@ from mnist_dash.spec import (
     Problem,
     field_label,
 )
+from mnist_dash.text import md
 from mnist_dash.ui import state
 
 LAYER_COLUMNS = {
@@ -58,7 +59,7 @@ def show_problems(problems: list[Problem], prefix: str) -> None:
     """Show the problems whose field starts with `prefix`, under the input they concern."""
     for problem in problems:
         if problem.field == prefix or problem.field.startswith(prefix + "[") or problem.field.startswith(prefix + "."):
-            st.error(f"{field_label(problem.field)}: {problem.message}", icon=":material/warning:")
+            st.error(md(f"{field_label(problem.field)}: {problem.message}"), icon=":material/warning:")
 
 
 def layer_table(problems: list[Problem]) -> None:

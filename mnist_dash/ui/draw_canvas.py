@@ -1,4 +1,4 @@
-"""The drawing canvas, behind one function so the component can be swapped.
+"""The drawing canvas, behind one function so the component can be swapped, and uploads.
 
 streamlit-drawable-canvas 0.13 (a Components v2 component) draws in the page itself,
 not in an iframe. Strokes are white on black, thick like MNIST's pen.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+
+from mnist_dash.canvas import read_upload
 
 SIZE = 280
 STROKE = 18
@@ -33,3 +35,17 @@ def draw(key: str) -> np.ndarray | None:
     if result is None or not result.json_data or not result.json_data.get("objects"):
         return None
     return result.image_data
+
+
+# Keyed by the file's content (Streamlit hashes bytes arguments), so the page's reruns (every
+# widget change, every fragment tick) reuse the decoded image instead of decoding it again.
+# 64 small images (at most 560 x 560 RGBA, about 1 MB each) serve a class of thirty; BadUpload
+# is not cached, but most refusals cost only a header read.
+@st.cache_data(max_entries=64, ttl="2h", show_spinner=False)
+def uploaded_image(data: bytes, name: str) -> np.ndarray:
+    """read_upload(data, name), decoded once per content: a uint8 RGBA array for to_mnist.
+
+    Raises:
+        BadUpload: as read_upload does, its message ready to show.
+    """
+    return read_upload(data, name)

@@ -6,8 +6,10 @@ import numpy as np
 import streamlit as st
 
 from mnist_dash.evaluation import predict_probabilities
+from mnist_dash.owners import may_delete
 from mnist_dash.plan import describe
 from mnist_dash.runs import DamagedRunError, RunInfo
+from mnist_dash.text import md
 from mnist_dash.ui import state
 from mnist_dash.weights import WeightHistory
 
@@ -21,7 +23,7 @@ def stored_runs() -> list[RunInfo]:
     """Every complete run, newest first; damaged ones are reported on the page and left out."""
     listing = state.store().list()
     for damaged in listing.damaged:
-        st.warning(f"Skipped a damaged run, `{damaged.run_id}`: {damaged.reason}", icon=":material/warning:")
+        st.warning(f"Skipped a damaged run, {md(damaged.run_id)}: {md(damaged.reason)}", icon=":material/warning:")
     for lost in listing.interrupted:
         _interrupted(lost)
     return listing.runs
@@ -31,7 +33,7 @@ def _interrupted(lost) -> None:
     name = (lost.spec.name or "a custom design") if lost.spec is not None else "a run"
     text, dismiss = st.columns([5, 1], vertical_alignment="center")
     text.warning(
-        f"**Interrupted:** {name}, started {lost.started[:16].replace('T', ' ')} UTC: {lost.reason}. "
+        f"**Interrupted:** {md(name)}, started {lost.started[:16].replace('T', ' ')} UTC: {md(lost.reason)}. "
         "It was not saved; train it again to get it back.",
         icon=":material/power_off:",
     )
@@ -40,19 +42,45 @@ def _interrupted(lost) -> None:
         st.rerun()
 
 
-def pick_run(runs: list[RunInfo], key: str) -> RunInfo | None:
-    """A select box of runs, defaulting to this session's latest run; None (with a hint) when there are none."""
+def default_index(runs: list[RunInfo]) -> int:
+    """Which run a page shows first: this session's job's run, else the owner's newest finished, else the newest."""
+    job = state.current_job()
+    current = job.snapshot().run_id if job is not None else None
+    me = state.owner().key
+    ids = [run.run_id for run in runs]
+    if current in ids:
+        return ids.index(current)
+    return next((i for i, run in enumerate(runs) if run.owner == me and run.status == "finished"), 0)
+
+
+def pick_run(runs: list[RunInfo], key: str, label_text: str = "Run") -> RunInfo | None:
+    """A select box of runs (see `default_index` for the first shown); None (with a hint) when there are none."""
     if not runs:
         st.info("No stored runs yet. Train one on the Train page and it will appear here.", icon=":material/info:")
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
         return None
-    job = state.current_job()
-    current = job.snapshot().run_id if job is not None else None
-    ids = [run.run_id for run in runs]
-    index = ids.index(current) if current in ids else 0
-    run = st.selectbox("Run", runs, index=index, key=key, format_func=label)
+    run = st.selectbox(label_text, runs, index=default_index(runs), key=key, format_func=label)
     st.caption(describe(run.spec))
     return run
+
+
+def manage_own_runs(expanded: bool = False) -> None:
+    """The owner's stored runs, to delete old ones (only their own: `owners.may_delete`)."""
+    me = state.owner()
+    mine = state.store().owned(me.key)
+    limit = state.limits().owner_runs
+    with st.expander(f"Your stored runs ({len(mine)} of {limit})", expanded=expanded):
+        if not mine:
+            st.caption("You have no stored runs yet.")
+            return
+        doomed = st.multiselect("Runs to delete", mine, key="runs_delete_choice", format_func=label)
+        if st.button("Delete", key="runs_delete", disabled=not doomed, type="primary" if expanded else "secondary"):
+            for run in doomed:
+                if may_delete(me, run.owner):
+                    state.store().delete(run.run_id)
+            st.session_state.pop("runs_delete_choice", None)
+            st.rerun()
+        st.caption("Deleted runs are gone for good: download what you want to keep first (Train page).")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -80,5 +108,5 @@ def load_or_explain(loader, run_id: str):
     try:
         return loader(run_id)
     except DamagedRunError as error:
-        st.error(f"This run cannot be shown: {error}", icon=":material/broken_image:")
+        st.error(f"This run cannot be shown: {md(str(error))}", icon=":material/broken_image:")
         return None

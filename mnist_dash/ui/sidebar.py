@@ -1,4 +1,4 @@
-"""The sidebar every page shares: the current design and the state of this session's job."""
+"""The sidebar every page shares: who you are, the current design and the state of your job."""
 
 from __future__ import annotations
 
@@ -6,27 +6,29 @@ import streamlit as st
 
 from mnist_dash.plan import count_params, describe
 from mnist_dash.spec import SpecError, from_dict
+from mnist_dash.text import md
+from mnist_dash.ui import owner as owner_ui
 from mnist_dash.ui import state
 
 
 def _job_status() -> None:
-    job = state.current_job()
+    job = state.current_job()  # also tells the queue this owner's page is open
     if job is None:
         st.markdown("**Training:** idle")
         return
     snap = job.snapshot()
-    st.markdown(f"**Training:** {snap.status_line}")
+    st.markdown(f"**Training:** {md(snap.status_line)}")
     if snap.status == snap.status.RUNNING:
         st.progress(snap.progress)
 
 
 def render() -> None:
     with st.sidebar:
+        owner_ui.name_field(state.owner())
         try:
             spec = from_dict(state.design())
-            st.markdown(
-                f"**Design:** {spec.name or 'custom'}  \n{describe(spec)}  \n{count_params(spec).total:,} parameters"
-            )
+            params = count_params(spec).total
+            st.markdown(f"**Design:** {md(spec.name or 'custom')}  \n{describe(spec)}  \n{params:,} parameters")
         except SpecError as error:
             st.markdown(f"**Design:** has {len(error.problems)} problem(s) to fix")
         st.fragment(run_every=2.0 if state.job_active() else None)(_job_status)()

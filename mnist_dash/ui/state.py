@@ -1,20 +1,25 @@
-"""Process-wide resources (dataset, run store) and the session's design and job."""
+"""Process-wide resources (dataset, run store, queue) and the session's owner, design and jobs."""
 
 from __future__ import annotations
 
+import copy
+
 import streamlit as st
 
-from mnist_dash.caps import Caps, CapsError
 from mnist_dash.data import Mnist, MnistDataError, load_mnist
-from mnist_dash.jobs import TrainingJob
+from mnist_dash.jobs import JobQueue, JobRefused, Limits, LimitsError, TrainingJob, default_queue
+from mnist_dash.jobs.reuse import ReusedRun
+from mnist_dash.owners import Owner
 from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
-from mnist_dash.reuse import ReusedRun
 from mnist_dash.runs import RunStore
 from mnist_dash.share import from_query, has_spec, layer_rows
-from mnist_dash.spec import ModelSpec, SpecError, field_label
+from mnist_dash.spec import ModelSpec, SpecError
+from mnist_dash.text import md
+from mnist_dash.ui import owner as owner_ui
 
 DESIGN_KEY = "design"  # the design being edited, in its JSON form (may be invalid)
 JOB_KEY = "train_job"
+REFUSED_KEY = "start_refused"  # why the last press of a Train button started nothing
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -27,7 +32,7 @@ def dataset() -> Mnist | None:
     try:
         return _dataset()
     except MnistDataError as error:
-        st.error(f"**MNIST could not be loaded.** {error}", icon=":material/block:")
+        st.error(f"**MNIST could not be loaded.** {md(str(error))}", icon=":material/block:")
         return None
 
 
@@ -37,6 +42,23 @@ def store() -> RunStore:
     return RunStore()
 
 
+def queue() -> JobQueue:
+    return default_queue()
+
+
+@st.cache_resource
+def _drafts() -> dict[str, dict]:
+    """Each owner's design being edited, so a reload or a new tab finds it (process-wide, small)."""
+    return {}
+
+
+def owner() -> Owner:
+    """Who this page belongs to; their pages being drawn keeps their queued jobs in line."""
+    me = owner_ui.current()
+    queue().seen(me.key)
+    return me
+
+
 def warm_up_training() -> None:
     """Have a training worker ready (a process that has loaded Keras), so the first Start is quick.
 
@@ -44,18 +66,18 @@ def warm_up_training() -> None:
     own process, so this process (and every page it draws) never waits for it; Home
     appears without it.
     """
-    from mnist_dash import worker
-    from mnist_dash.limiter import default_limiter
+    from mnist_dash.jobs import workers
 
-    worker.prestart(slots=default_limiter().max_jobs)
+    workers.prestart(slots=queue().slots)
 
 
 def init_design() -> None:
-    """Give the session a design: from the URL's query parameters if it has one, else the default preset."""
+    """Give the session a design: from the link if it has one, else the owner's last one, else the default."""
     if DESIGN_KEY in st.session_state:
         return
-    spec = PRESETS[DEFAULT_PRESET]
     query = st.query_params.to_dict()
+    draft = _drafts().get(owner().key)
+    spec = PRESETS[DEFAULT_PRESET]
     if has_spec(query):
         try:
             spec = from_query(query, base=spec)
@@ -64,6 +86,10 @@ def init_design() -> None:
                 "The link's design has problems, so the default design is shown instead: "
                 + "; ".join(str(p) for p in error.problems)
             )
+    elif draft is not None:
+        st.session_state[DESIGN_KEY] = copy.deepcopy(draft)  # this tab's own, from now on
+        st.session_state["design_version"] = st.session_state.get("design_version", 0) + 1
+        return
     set_design(spec)
 
 
@@ -72,42 +98,78 @@ def set_design(spec: ModelSpec) -> None:
     st.session_state[DESIGN_KEY] = spec.to_dict() | {"layers": layer_rows(spec)}
     # New widget keys make the Design page's table start afresh from these rows.
     st.session_state["design_version"] = st.session_state.get("design_version", 0) + 1
+    keep_draft()
+
+
+def keep_draft() -> None:
+    """Remember the session's design as the owner's, for their next reload or tab."""
+    if DESIGN_KEY in st.session_state:
+        _drafts()[owner().key] = st.session_state[DESIGN_KEY]
 
 
 def design() -> dict:
     return st.session_state[DESIGN_KEY]
 
 
-def caps() -> Caps:
-    """The server's caps (environment variables, or root-level secrets, which Streamlit exports as such)."""
+def limits() -> Limits:
+    """The server's limits (environment variables, or root-level secrets, which Streamlit exports as such)."""
     try:
-        return Caps.from_env()
-    except CapsError as error:
-        st.error(f"**A cap setting is wrong, so the defaults apply.** {error}", icon=":material/tune:")
-        return Caps()
+        return Limits.from_env()
+    except LimitsError as error:
+        st.error(f"**A limit setting is wrong, so the defaults apply.** {md(str(error))}", icon=":material/tune:")
+        return Limits()
 
 
 def current_job() -> TrainingJob | ReusedRun | None:
-    return st.session_state.get(JOB_KEY)
+    """This session's job; after a reload or in a new tab, the owner's latest (a running one first)."""
+    job = st.session_state.get(JOB_KEY)
+    if job is not None and not job.done:
+        return job
+    mine = queue().jobs_of(owner().key)
+    active = next((other for other in mine if not other.done), None)
+    if active is not None or job is None:
+        job = active or (mine[0] if mine else None)
+        if job is not None:
+            st.session_state[JOB_KEY] = job
+    return job
 
 
-def session_jobs() -> list[TrainingJob]:
-    """This session's jobs that are queued or running (its own and the experiment's)."""
-    jobs = [current_job(), *experiment_jobs()]
-    return [job for job in jobs if job is not None and not job.done]
+def job_active() -> bool:
+    """Whether this session's training job is queued or running."""
+    job = current_job()
+    return job is not None and not job.done
 
 
 def start_blockers(spec: ModelSpec | None, count: int = 1) -> list[str]:
-    """Why this session may not start `count` more jobs of `spec` now; empty when it may."""
-    limits = caps()
-    reasons = [f"{field_label(p.field)}: {p.message}." for p in limits.problems(spec)] if spec is not None else []
-    active = len(session_jobs())
-    if active + count > limits.session_jobs:
-        reasons.append(
-            f"This session has {active} job(s) queued or running and the server allows {limits.session_jobs} "
-            "per session (MNIST_DASH_SESSION_JOBS): wait for one to finish, or stop one."
-        )
-    return reasons
+    """Why this owner may not start `count` more jobs of `spec` now (the rule `start` applies); empty if they may."""
+    me = owner()
+    return queue().refusals(spec, me.key, limits(), stored_runs=len(store().owned(me.key)), count=count)
+
+
+def start(spec: ModelSpec, data: Mnist) -> TrainingJob | None:
+    """Start training `spec` for this owner, or None with the reasons kept for `show_refusal`."""
+    job = TrainingJob(spec, data, store=store(), runner="process", owner=owner(), limits=limits())
+    try:
+        job.start()
+    except JobRefused as refused:
+        st.session_state[REFUSED_KEY] = refused.reasons
+        return None
+    st.session_state.pop(REFUSED_KEY, None)
+    return job
+
+
+def start_job(spec: ModelSpec, data: Mnist) -> TrainingJob | None:
+    """Start training `spec` as this session's job; it outlives reruns, page switches and reloads."""
+    job = start(spec, data)
+    if job is not None:
+        st.session_state[JOB_KEY] = job
+    return job
+
+
+def show_refusal() -> None:
+    """Say why the last Train button pressed started nothing (a limit reached between drawing and pressing)."""
+    for reason in st.session_state.pop(REFUSED_KEY, []):
+        st.warning(md(reason), icon=":material/block:")
 
 
 def finished_twin(spec: ModelSpec | None, data: Mnist | None):
@@ -124,17 +186,17 @@ def reuse_run(info) -> ReusedRun:
     return job
 
 
-def job_active() -> bool:
-    """Whether this session's training job is queued or running."""
-    job = current_job()
-    return job is not None and not job.done
-
-
 EXPERIMENT_KEY = "compare_jobs"
 
 
-def experiment_jobs() -> list[TrainingJob]:
-    return st.session_state.get(EXPERIMENT_KEY, [])
+def experiment_jobs() -> list[TrainingJob | ReusedRun]:
+    """The experiment's jobs started so far (see `advance_experiment` for the ones still to start)."""
+    return [job for job in st.session_state.get(EXPERIMENT_KEY, []) if not isinstance(job, ModelSpec)]
+
+
+def experiment_waiting() -> list[ModelSpec]:
+    """The experiment's presets not started yet: the owner's job limit lets them in one by one."""
+    return [item for item in st.session_state.get(EXPERIMENT_KEY, []) if isinstance(item, ModelSpec)]
 
 
 def _experiment(epochs: int, data: Mnist) -> list[tuple[ModelSpec, object]]:
@@ -148,26 +210,23 @@ def experiment_needs(epochs: int, data: Mnist | None) -> int:
     return len(NOTEBOOK_PRESETS) if data is None else sum(twin is None for _, twin in _experiment(epochs, data))
 
 
-def start_experiment(epochs: int, data: Mnist) -> list[TrainingJob | ReusedRun]:
-    """Queue the notebook's three presets (the process-wide limit runs them in turn).
+def start_experiment(epochs: int, data: Mnist) -> None:
+    """The notebook's three presets: stored ones taken from the store, the others queued as the limits allow.
 
-    A preset already trained for these epochs on this data is taken from the store, not
-    trained again: after the first student, the experiment is near-instant for a class.
+    After the first student, the experiment is near-instant for a class. What the owner's
+    job limit does not let in now waits in the session and starts as their jobs end.
     """
-    jobs = [
-        ReusedRun.from_store(store(), twin) if twin else _job(spec, data) for spec, twin in _experiment(epochs, data)
-    ]
-    st.session_state[EXPERIMENT_KEY] = jobs
-    return jobs
+    items = [ReusedRun.from_store(store(), twin) if twin else spec for spec, twin in _experiment(epochs, data)]
+    st.session_state[EXPERIMENT_KEY] = items
+    advance_experiment(data)
 
 
-def start_job(spec: ModelSpec, data: Mnist) -> TrainingJob:
-    """Start training `spec` for this session; the job outlives reruns and page switches."""
-    job = _job(spec, data)
-    st.session_state[JOB_KEY] = job
-    return job
-
-
-def _job(spec: ModelSpec, data: Mnist) -> TrainingJob:
-    # In a worker process: this server's Python stays free to draw every student's pages.
-    return TrainingJob(spec, data, store=store(), runner="process").start()
+def advance_experiment(data: Mnist) -> None:
+    """Start the experiment's waiting presets while the owner's limit allows (called on each redraw)."""
+    items = st.session_state.get(EXPERIMENT_KEY, [])
+    for index, item in enumerate(items):
+        if isinstance(item, ModelSpec) and not start_blockers(item):
+            job = start(item, data)
+            if job is None:
+                break
+            items[index] = job

@@ -9,7 +9,12 @@ from mnist_dash.jobs import JobSnapshot, JobStatus
 from mnist_dash.plots import training_curves
 from mnist_dash.runs import history_csv
 from mnist_dash.share import to_json
+from mnist_dash.text import md
 from mnist_dash.ui import state
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:].rstrip(".") + "."
 
 
 def _seconds(value: float) -> str:
@@ -36,6 +41,8 @@ def progress(snap: JobSnapshot) -> None:
         done = f"{snap.epoch} of {snap.spec.epochs} epochs"
         text = f"{str(snap.status).capitalize()} after {done} in {_seconds(snap.elapsed)}"
     st.progress(snap.progress, text=text)
+    if snap.reason:
+        st.info(md(_sentence(snap.reason)), icon=":material/info:")
 
 
 def curves(snap: JobSnapshot) -> None:
@@ -61,12 +68,12 @@ def epoch_log(snap: JobSnapshot) -> None:
 def results(snap: JobSnapshot) -> None:
     if snap.status == JobStatus.FAILED:
         st.error(
-            f"Training failed: {snap.error.rstrip('.')}. The app is still usable: change the design and try again.",
+            f"Training failed: {md(snap.error.rstrip('.'))}. The app is still usable: change the design and try again.",
             icon=":material/error:",
         )
         return
     if snap.status == JobStatus.DIVERGED:
-        st.warning(f"Training diverged: {snap.error} The run was not saved.", icon=":material/trending_up:")
+        st.warning(f"Training diverged: {md(snap.error)} The run was not saved.", icon=":material/trending_up:")
         return
     if snap.test_accuracy is not None:
         st.subheader("On the test set")
@@ -95,7 +102,20 @@ def results(snap: JobSnapshot) -> None:
     st.caption(f"Saved as run `{snap.run_id}`.")
 
 
+def left_the_queue(snap: JobSnapshot) -> bool:
+    """A job that ended before it began training: say so, instead of empty charts."""
+    if snap.status != JobStatus.STOPPED or snap.epoch or snap.batch_history or snap.elapsed:
+        return False
+    if snap.reason:
+        st.info(f"**Your job left the queue.** {md(_sentence(snap.reason))}", icon=":material/logout:")
+    else:
+        st.info("**You left the queue** before your job began. Press Start to queue again.", icon=":material/logout:")
+    return True
+
+
 def render(snap: JobSnapshot) -> None:
+    if left_the_queue(snap):
+        return
     progress(snap)
     if snap.status == JobStatus.QUEUED:
         return  # nothing to draw yet, and a class's worth of empty charts each second would cost the server

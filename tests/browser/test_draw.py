@@ -9,8 +9,7 @@ import pytest
 
 from bench.streamlit_server import draw_a_seven
 from mnist_dash.data import load_mnist
-from mnist_dash.jobs import TrainingJob
-from mnist_dash.limiter import JobLimiter
+from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.presets import PRESETS
 from mnist_dash.runs import RunStore
 from tests.browser.support import start_server
@@ -20,7 +19,7 @@ from tests.browser.support import start_server
 def server(mnist_path, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     spec = PRESETS["notebook-2-hidden"].replace(epochs=1)
-    job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), limiter=JobLimiter(1)).start()
+    job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), queue=JobQueue(1)).start()
     assert job.wait().test_accuracy > 0.95
     with start_server(home, mnist_path, tmp_path_factory.mktemp("log")) as server:
         yield server

@@ -7,8 +7,8 @@ behaves like a `TrainingJob` that has just finished, so every page shows it as o
 
 from __future__ import annotations
 
-from mnist_dash.jobs import JobSnapshot, JobStatus
-from mnist_dash.run_records import RunInfo
+from mnist_dash.jobs.snapshot import JobSnapshot
+from mnist_dash.runs.records import RunInfo
 
 
 class ReusedRun:
@@ -20,34 +20,19 @@ class ReusedRun:
         self.info = info
         self.spec = info.spec
         self.job_id = f"reused-{info.run_id}"
-        self._history = tuple(history.get("epochs", ()))
-        self._batches = tuple(history.get("batches", ()))
+        self._snapshot = JobSnapshot.of_run(self.job_id, info, history)
 
     @classmethod
     def from_store(cls, store, info: RunInfo) -> ReusedRun:
         return cls(info, store.history(info.run_id))
 
     def snapshot(self) -> JobSnapshot:
-        return JobSnapshot(
-            job_id=self.job_id,
-            spec=self.spec,
-            status=JobStatus(self.info.status),
-            queue_position=0,
-            epoch=len(self._history),
-            batch=0,
-            batches_per_epoch=0,
-            history=self._history,
-            batch_history=self._batches,
-            elapsed=sum(self.info.epoch_seconds),
-            test_loss=self.info.test_loss,
-            test_accuracy=self.info.test_accuracy,
-            run_id=self.info.run_id,
-        )
+        return self._snapshot
 
     def wait(self, timeout: float | None = None) -> JobSnapshot:
-        return self.snapshot()
+        return self._snapshot
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "") -> None:
         """Nothing to stop: it finished long ago."""
 
     def remaining_seconds(self) -> float:

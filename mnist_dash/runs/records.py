@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mnist_dash.plan import count_params
-from mnist_dash.run_markers import InterruptedRun
+from mnist_dash.runs.markers import InterruptedRun
 from mnist_dash.spec import ModelSpec, from_dict
 
 SAVED_STATUSES = ("finished", "stopped")
@@ -31,6 +31,8 @@ class RunInfo:
     test_loss: float | None
     test_accuracy: float | None
     data_fingerprint: str | None = None  # `mnist_dash.data.fingerprint` of its data; None for older runs
+    owner: str | None = None  # the owner's key (`mnist_dash.owners`); None for runs from before owners
+    owner_name: str | None = None  # the owner's name, as shown
 
 
 @dataclass(frozen=True)
@@ -105,4 +107,6 @@ def run_info(run_id: str, record) -> RunInfo:
         test_loss=None if loss is None else float(loss),
         test_accuracy=None if accuracy is None else float(accuracy),
         data_fingerprint=_field(record, "data_fingerprint", (str,), optional=True),
+        owner=_field(record, "owner", (str,), optional=True),
+        owner_name=_field(record, "owner_name", (str,), optional=True),
     )

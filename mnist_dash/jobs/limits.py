@@ -1,11 +1,13 @@
-"""Caps for a shared server: the most one design and one session may ask of it.
+"""Limits for a shared server: the most one design, one owner and the whole class may ask of it.
 
-A class of thirty shares one small container, so a design that would train for an hour
+A class of thirty shares one small container. A design that would train for an hour
 (many epochs, a huge network, tiny batches) is refused with a message that says which
-cap it exceeds and how a teacher raises it. The caps come from environment variables
-(on Streamlit Community Cloud, root-level entries of the app's secrets become
-environment variables, so the same names work there). The CLI is not capped: it runs
-on the user's own machine.
+cap it exceeds and how a teacher raises it; an owner may have only a few jobs in line
+at once and a few dozen runs stored; the line itself is bounded, a job left in line by
+a closed page leaves it, and a job that trains too long is stopped. Every value comes
+from an environment variable (on Streamlit Community Cloud, root-level entries of the
+app's secrets become environment variables, so the same names work there). The CLI is
+not limited: it runs on the user's own machine.
 """
 
 from __future__ import annotations
@@ -21,24 +23,32 @@ ENV_NAMES = {
     "max_epochs": "MNIST_DASH_MAX_EPOCHS",
     "max_params": "MNIST_DASH_MAX_PARAMS",
     "min_batch_size": "MNIST_DASH_MIN_BATCH_SIZE",
-    "session_jobs": "MNIST_DASH_SESSION_JOBS",
+    "owner_jobs": "MNIST_DASH_OWNER_JOBS",
+    "max_queue": "MNIST_DASH_MAX_QUEUE",
+    "orphan_s": "MNIST_DASH_ORPHAN_S",
+    "job_seconds": "MNIST_DASH_JOB_SECONDS",
+    "owner_runs": "MNIST_DASH_OWNER_RUNS",
 }
 
 
-class CapsError(ValueError):
-    """A cap variable that is not a usable number."""
+class LimitsError(ValueError):
+    """A limit variable that is not a usable number."""
 
 
 @dataclass(frozen=True)
-class Caps:
+class Limits:
     max_epochs: int = 30  # the notebook trains for 20
     max_params: int = 2_000_000  # the notebook's largest model has 784,960
     min_batch_size: int = 32  # the notebook uses 128; batch 1 would take 60,000 steps an epoch
-    session_jobs: int = 3  # queued or running jobs per browser session (the notebook's experiment is 3)
+    owner_jobs: int = 2  # queued or running per owner, across all of their tabs and reloads
+    max_queue: int = 40  # queued or running on the whole server: a class of thirty, with room
+    orphan_s: int = 120  # a queued job whose owner's pages were all closed this long leaves the line
+    job_seconds: int = 900  # a job training longer is stopped (and saved as stopped)
+    owner_runs: int = 30  # stored runs per owner: past that, old ones must go first
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Caps:
-        """The caps, each from its environment variable when set (a whole number ≥ 1)."""
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The limits, each from its environment variable when set (a whole number ≥ 1)."""
         environ = os.environ if environ is None else environ
         values = {}
         for field in fields(cls):
@@ -47,7 +57,7 @@ class Caps:
             if not raw:
                 continue
             if not raw.isdigit() or int(raw) < 1:
-                raise CapsError(f"{name} must be a whole number of at least 1, not {raw!r}: fix or unset it.")
+                raise LimitsError(f"{name} must be a whole number of at least 1, not {raw!r:.40}: fix or unset it.")
             values[field.name] = int(raw)
         return cls(**values)
 

@@ -2,7 +2,7 @@
 
 Layout under the store's root (env `MNIST_DASH_HOME`, default `~/.mnist_dash`):
 
-    runs/<run_id>/run.json      spec, status, test metrics, seconds per epoch
+    runs/<run_id>/run.json      spec, status, test metrics, seconds per epoch, owner
     runs/<run_id>/history.json  per-epoch and per-batch history
     runs/<run_id>/weights.npz   per-epoch weight snapshots (mnist_dash.weights)
     runs/<run_id>/model.keras   the trained model
@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from mnist_dash.data import Mnist, fingerprint
-from mnist_dash.run_markers import MARKER_ID, PARTIAL_PREFIX, RUN_ID, InterruptedRun, Markers, new_marker_id
-from mnist_dash.run_records import DamagedRun, DamagedRunError, RunInfo, RunListing, new_record, run_info
+from mnist_dash.owners import Owner
+from mnist_dash.runs.markers import MARKER_ID, PARTIAL_PREFIX, RUN_ID, InterruptedRun, Markers, new_marker_id
+from mnist_dash.runs.records import DamagedRun, DamagedRunError, RunInfo, RunListing, new_record, run_info
 from mnist_dash.spec import ModelSpec, SpecError
 from mnist_dash.weights import WeightHistory
 
@@ -103,12 +104,14 @@ class RunStore:
         test_accuracy: float | None = None,
         marker: str | None = None,
         data_fingerprint: str | None = None,
+        owner: Owner | None = None,
     ) -> str:
         """Write one run atomically and return its id.
 
         Args:
             marker: the id `begin_training` gave this run; removed once the run is in place.
             data_fingerprint: `mnist_dash.data.fingerprint` of the data it trained on (see `find_same`).
+            owner: whose run it is (None: nobody's, as runs from before owners).
 
         Raises:
             StoreWriteError: the disk is full, the folder is not writable, ...; nothing of the run is left.
@@ -127,6 +130,8 @@ class RunStore:
             np.savez(partial / "weights.npz", **weights.to_arrays())
             _write_json(partial / "history.json", {"epochs": history, "batches": batch_history})
             record = new_record(run_id, str(status), now, spec, history, test_loss, test_accuracy, data_fingerprint)
+            if owner is not None:
+                record |= {"owner": owner.key, "owner_name": owner.name}
             _write_json(partial / "run.json", record)  # Last: its presence means the rest is there.
             os.replace(partial, self.runs_dir / run_id)
         except BaseException as error:
@@ -221,6 +226,10 @@ class RunStore:
         ]
         wanted = [spec.to_dict() | {"name": ""} for spec in specs]
         return [next((run for design, run in finished if design == want), None) for want in wanted]
+
+    def owned(self, owner_key: str) -> list[RunInfo]:
+        """The owner's complete runs, newest first (their quota counts these)."""
+        return [run for run in self._complete_and_damaged()[0] if run.owner == owner_key]
 
     def history(self, run_id: str) -> dict:
         """`{"epochs": [...], "batches": [...]}` as saved."""

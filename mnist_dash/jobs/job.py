@@ -1,0 +1,253 @@
+"""A training job: queued, trained by a runner, ended; a consistent snapshot of it at any moment.
+
+A page (or the CLI) starts a `TrainingJob` and polls `snapshot()`; the job's thread
+never touches the page. `start()` enters the job in the class's queue, which refuses it
+(JobRefused, with the reasons) beyond a limit; the thread then waits for its turn and
+trains on a runner: on this thread ("thread": the CLI, tests) or in a worker process
+("process": the app). Either way the runner's news arrives as `Progress` objects in
+one `LiveMirror`, which is all `snapshot()` reads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import statistics
+import threading
+import time
+
+from mnist_dash.data import Mnist
+from mnist_dash.jobs.limits import ENV_NAMES, Limits
+from mnist_dash.jobs.pace import PACE
+from mnist_dash.jobs.progress import JobResult, LiveMirror
+from mnist_dash.jobs.queue import JobQueue, default_queue
+from mnist_dash.jobs.snapshot import JobSnapshot, JobStatus
+from mnist_dash.jobs.workers import JobFailed, WorkerHung
+from mnist_dash.owners import LOCAL, Owner
+from mnist_dash.runs import StoreWriteError
+from mnist_dash.spec import ModelSpec, check
+from mnist_dash.weights import WeightHistory
+
+log = logging.getLogger(__name__)
+RUNNERS = ("thread", "process")
+_job_numbers = itertools.count(1)
+
+
+def time_limit_reason(seconds: int) -> str:
+    minutes = f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+    return (
+        f"it trained for {minutes}, the longest a job may train on this server ({ENV_NAMES['job_seconds']}), "
+        "so it was stopped; the epochs it finished are saved"
+    )
+
+
+class TrainingJob:
+    """Trains `spec` on `data` in the background; call `start()`, then poll `snapshot()`.
+
+    Args:
+        spec: a valid ModelSpec (raises SpecError otherwise).
+        data: the MNIST arrays; split by `spec.validation`.
+        store: a RunStore to save the run to when training ends (finished, or stopped after an epoch).
+        queue: the queue to wait in; the process-wide one by default.
+        callbacks: more Keras callbacks for `fit`, called after the live history's (thread runner only).
+        runner: "thread" trains on the job's thread in this process (the CLI, tests); "process" trains
+            in a worker process (`mnist_dash.jobs.workers`) so this one stays responsive (the app).
+        owner: who the job and its run belong to; limits are counted per owner.
+        limits: the server's limits (the app); None for none (the CLI, on the user's own machine).
+    """
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        data: Mnist,
+        store=None,
+        queue: JobQueue | None = None,
+        callbacks=(),
+        runner: str = "thread",
+        owner: Owner = LOCAL,
+        limits: Limits | None = None,
+    ):
+        if runner not in RUNNERS:
+            raise ValueError(f"runner must be one of {RUNNERS}, got {runner!r}")
+        if runner == "process" and callbacks:
+            raise ValueError("Keras callbacks cannot travel to a worker process: use runner='thread'")
+        self.spec = check(spec)
+        self.runner = runner
+        self.data = data
+        self.store = store
+        self.queue = queue or default_queue()
+        self.callbacks = tuple(callbacks)
+        self.owner = owner
+        self.limits = limits
+        self.job_id = f"job-{next(_job_numbers)}"
+        self.marker: str | None = None  # the store's in-progress marker while it trains
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._status = JobStatus.QUEUED
+        self._live = LiveMirror()
+        self._started_at: float | None = None
+        self._finished_at: float | None = None
+        self._result = JobResult("queued")
+        self._failure = ""
+        self._reason = ""  # why it stopped or left the line, when it was not the owner's Stop
+        self._history = None  # the thread runner's LiveHistory (it holds the model while training)
+        self._thread = threading.Thread(target=self._run, name=f"mnist-dash-{self.job_id}", daemon=True)
+
+    def start(self) -> TrainingJob:
+        """Enter the queue and begin; JobRefused (nothing started) when the limits say no."""
+        stored = len(self.store.owned(self.owner.key)) if self.store is not None and self.limits else 0
+        self.queue.enter(self, self.limits, stored_runs=stored)
+        self._thread.start()
+        return self
+
+    def stop(self, reason: str = "") -> None:
+        """Ask the job to stop before the next batch (or to leave the line); `reason` when it is not the owner."""
+        with self._lock:
+            if reason and not self._stop.is_set():
+                self._reason = reason
+        self._stop.set()
+        self.queue.wake()
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended (see `JobStatus.ended`), without copying its history."""
+        with self._lock:
+            return self._status.ended
+
+    def wait(self, timeout: float | None = None) -> JobSnapshot:
+        """Block until the job ends (or `timeout` passes); returns the latest snapshot."""
+        if self._thread.is_alive() or self._thread.ident is not None:
+            self._thread.join(timeout)
+        return self.snapshot()
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            status, result, failure, reason = self._status, self._result, self._failure, self._reason
+            started, finished = self._started_at, self._finished_at
+        live = self._live
+        with live.lock:
+            history, batches, batch, steps = tuple(live.epochs), tuple(live.batches), live.batch, live.steps
+        queued = status == JobStatus.QUEUED
+        return JobSnapshot(
+            job_id=self.job_id,
+            spec=self.spec,
+            status=status,
+            queue_position=self.queue.position(self.job_id) if queued else 0,
+            wait=self.queue.wait_estimate(self.job_id) if queued else None,
+            epoch=len(history),
+            batch=batch if status == JobStatus.RUNNING else 0,
+            batches_per_epoch=steps,
+            history=history,
+            batch_history=batches,
+            elapsed=((finished or time.perf_counter()) - started) if started else 0.0,
+            error=failure or result.error,
+            reason=reason or result.reason,
+            test_loss=result.test_loss,
+            test_accuracy=result.test_accuracy,
+            run_id=result.run_id,
+            owner=self.owner.name,
+        )
+
+    def remaining_seconds(self) -> float:
+        """About how long the job still needs: its pace so far while it trains, else the estimate."""
+        with self._lock:
+            status, started = self._status, self._started_at
+        if status.ended:
+            return 0.0
+        expected = PACE.job_seconds(self.spec)
+        live = self._live
+        if status != JobStatus.RUNNING or not live.steps:
+            return expected
+        done = (len(live.epochs) + live.batch / live.steps) / self.spec.epochs
+        elapsed = time.perf_counter() - started
+        return elapsed * (1 - done) / done if done > 0.05 else max(0.0, expected - elapsed)
+
+    def weight_history(self) -> WeightHistory | None:
+        """A copy of the weight snapshots so far; None before training starts."""
+        with self._live.lock:
+            return self._live.weights.copy() if self._live.weights.epochs else None
+
+    def latest_weights(self) -> tuple[int, list] | None:
+        """(epoch, the model's weights after it) for the newest finished epoch; None before the first."""
+        with self._live.lock:
+            return self._live.latest_weights
+
+    def _set(self, status: JobStatus, result: JobResult | None = None, failure: str = "", reason: str = "") -> None:
+        with self._lock:
+            self._status = status
+            self._result = result or self._result
+            self._failure = failure or self._failure
+            self._reason = reason or self._reason
+
+    def _run(self) -> None:
+        orphan_s = self.limits.orphan_s if self.limits is not None else None
+        left = self.queue.wait_turn(self, self._stop, orphan_s)
+        if left is not None:  # stopped in line, or its pages were closed
+            self._set(JobStatus.STOPPED, reason=left)
+            self._end()
+            return
+        timer = None
+        if self.limits is not None:
+            timer = threading.Timer(self.limits.job_seconds, self.stop, [time_limit_reason(self.limits.job_seconds)])
+            timer.daemon = True
+        try:
+            if self.store is not None:  # Before training: a full disk is better said now than after it.
+                self.marker = self.store.begin_training(self.spec)
+            with self._lock:
+                self._status, self._started_at = JobStatus.RUNNING, time.perf_counter()
+            if timer is not None:
+                timer.start()
+            self._train()
+        except WorkerHung as hung:  # killed and replaced; a Stop that hung is still a stop
+            if hung.after_stop:
+                self._set(JobStatus.STOPPED, reason=str(hung))
+            else:
+                self._set(JobStatus.FAILED, failure=str(hung))
+        except (StoreWriteError, JobFailed) as error:  # Its message says what happened and how to fix it.
+            log.warning("job %s (%s): %s", self.job_id, self.spec.name or "unnamed", error)
+            self._set(JobStatus.FAILED, failure=str(error))
+        except Exception as error:  # A failure ends as `failed` with its message, never a dead thread.
+            log.exception("job %s (%s) failed", self.job_id, self.spec.name or "unnamed")  # the server log keeps why
+            self._set(JobStatus.FAILED, failure=f"{type(error).__name__}: {error}")
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if self.marker is not None:
+                self.store.end_training(self.marker)
+            self._release_model()
+            self._end()
+
+    def _end(self) -> None:
+        with self._lock:
+            self._finished_at = time.perf_counter()
+        self.queue.leave(self.job_id)
+
+    def _train(self) -> None:
+        if self.runner == "process":
+            from mnist_dash.jobs import workers
+
+            result = workers.run_job(self.spec, self.data, self._live, self._stop, self)
+        else:
+            from mnist_dash import training  # Keras loads here, on the job's thread.
+            from mnist_dash.jobs import train_run
+
+            self._history = training.LiveHistory(self._stop, seed=self.spec.seed, report=self._live.apply)
+            result = train_run.train_and_save(
+                self.spec,
+                self.data,
+                self._history,
+                self.store,
+                self.marker,
+                self.callbacks,
+                owner=self.owner,
+                limits=self.limits,
+            )
+        if result.epoch_seconds:  # what an epoch of this design really took here: better waits for the next
+            PACE.record(self.spec, statistics.median(result.epoch_seconds))
+        self._set(JobStatus(result.status), result)
+
+    def _release_model(self) -> None:
+        """Let the trained model go: it is saved, and a session may keep its job (history, weights) for hours."""
+        for callback in (self._history, *self.callbacks):  # a worker's model stays in the worker
+            if callback is not None:
+                callback.set_model(None)

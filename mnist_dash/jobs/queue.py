@@ -1,0 +1,204 @@
+"""The class's queue: who may enter it, whose turn it is, who left it, and where each job stands.
+
+At most `slots` jobs (`MNIST_DASH_MAX_JOBS`, default 1) train at once. The rest wait in
+a fair turn order, not first come first served: each owner's jobs get start tags
+(start-time fair queuing with one unit per job), so an owner's second job never starts
+before another owner's first job that was queued while it waited, however fast one
+student presses Start. A queued job whose owner's pages have not been seen for the
+orphan time leaves the line. The queue also remembers each owner's latest jobs, so a
+reload or a new tab finds them again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+
+from mnist_dash.jobs.admission import JobRefused, refusals
+from mnist_dash.jobs.limits import Limits
+
+MAX_JOBS_ENV = "MNIST_DASH_MAX_JOBS"
+RECENT_JOBS = 3  # per owner: what a reload shows
+RECENT_OWNERS = 500  # owners whose latest jobs are remembered (each holds its histories)
+
+
+@dataclass
+class _Place:
+    job: object  # a TrainingJob: job_id, owner, remaining_seconds()
+    tag: int  # start tag: the owner's turn number
+    seq: int  # arrival order, between equal tags
+    running: bool = False
+
+
+def orphan_reason(seconds: int) -> str:
+    return (
+        f"it left the line because none of your pages was open for {seconds} s (MNIST_DASH_ORPHAN_S); "
+        "press Start to queue again"
+    )
+
+
+class JobQueue:
+    """Admission, turn order, orphans and queue positions for the jobs of one server."""
+
+    def __init__(self, slots: int = 1, clock=time.monotonic):
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1, got {slots}")
+        self.slots = slots
+        self._clock = clock
+        self._condition = threading.Condition()
+        self._places: dict[str, _Place] = {}  # queued or running, by job id
+        self._virtual = 0  # the start tag of the newest job to start
+        self._next_tag: dict[str, int] = {}  # per owner: the tag its next job gets at the earliest
+        self._arrivals = itertools.count()
+        self._seen: dict[str, float] = {}  # per owner: when one of their pages was last drawn
+        self._recent: OrderedDict[str, deque] = OrderedDict()
+
+    # ---- entering and leaving ----
+
+    def refusals(self, spec, owner_key: str, limits: Limits, stored_runs: int = 0, count: int = 1) -> list[str]:
+        """What `enter` would say to `count` more jobs of this owner now (the buttons mirror it)."""
+        with self._condition:
+            return self._refusals(spec, owner_key, limits, stored_runs, count)
+
+    def _refusals(self, spec, owner_key, limits, stored_runs, count) -> list[str]:
+        active = sum(place.job.owner.key == owner_key for place in self._places.values())
+        return refusals(
+            spec, limits, owner_active=active, queue_length=len(self._places), stored_runs=stored_runs, count=count
+        )
+
+    def enter(self, job, limits: Limits | None = None, stored_runs: int = 0) -> None:
+        """Put `job` in line, or raise JobRefused with the reasons (no limits: the CLI's own machine)."""
+        owner = job.owner.key
+        with self._condition:
+            if limits is not None and (reasons := self._refusals(job.spec, owner, limits, stored_runs, 1)):
+                raise JobRefused(reasons)
+            tag = max(self._virtual, self._next_tag.get(owner, 0))
+            self._next_tag[owner] = tag + 1
+            self._places[job.job_id] = _Place(job, tag, next(self._arrivals))
+            self._seen[owner] = self._clock()
+            self._remember(owner, job)
+            self._condition.notify_all()
+
+    def wait_turn(self, job, cancelled: threading.Event, orphan_s: int | None = None) -> str | None:
+        """Block until `job` may train (None), or it leaves the line: "" when cancelled, else the reason."""
+        owner = job.owner.key
+        with self._condition:
+            place = self._places[job.job_id]
+            while True:
+                if cancelled.is_set():
+                    self._drop(place)
+                    return ""
+                if orphan_s is not None and self._clock() - self._seen.get(owner, 0.0) > orphan_s:
+                    self._drop(place)
+                    return orphan_reason(orphan_s)
+                if self._next_up() is place and self._running() < self.slots:
+                    place.running = True
+                    self._virtual = max(self._virtual, place.tag)
+                    self._condition.notify_all()
+                    return None
+                self._condition.wait(timeout=0.5)
+
+    def leave(self, job_id: str) -> None:
+        """A job is over (trained, stopped or failed): its place goes to the next in turn."""
+        with self._condition:
+            place = self._places.get(job_id)
+            if place is not None:
+                self._drop(place)
+
+    def _drop(self, place: _Place) -> None:
+        del self._places[place.job.job_id]
+        owner = place.job.owner.key
+        if not place.running and self._next_tag.get(owner) == place.tag + 1:
+            self._next_tag[owner] = place.tag  # a turn never taken is given back
+        self._condition.notify_all()
+
+    def wake(self) -> None:
+        """Make waiters look again (after a cancellation)."""
+        with self._condition:
+            self._condition.notify_all()
+
+    def seen(self, owner_key: str) -> None:
+        """One of the owner's pages was just drawn: their queued jobs are not orphans."""
+        with self._condition:
+            self._seen[owner_key] = self._clock()
+
+    # ---- where things stand ----
+
+    def _waiting(self) -> list[_Place]:
+        return sorted((p for p in self._places.values() if not p.running), key=lambda p: (p.tag, p.seq))
+
+    def _next_up(self) -> _Place | None:
+        waiting = self._waiting()
+        return waiting[0] if waiting else None
+
+    def _running(self) -> int:
+        return sum(place.running for place in self._places.values())
+
+    def position(self, job_id: str) -> int:
+        """1 for the next job to start, 2 after it, ...; 0 when not waiting."""
+        with self._condition:
+            order = [place.job.job_id for place in self._waiting()]
+        return order.index(job_id) + 1 if job_id in order else 0
+
+    def wait_estimate(self, job_id: str) -> float | None:
+        """Seconds until `job_id` should start: the work ahead of it in turn order shared over the slots."""
+        with self._condition:
+            waiting = self._waiting()
+            ids = [place.job.job_id for place in waiting]
+            if job_id not in ids:
+                return None
+            ahead = [p.job for p in self._places.values() if p.running] + [p.job for p in waiting[: ids.index(job_id)]]
+        return sum(max(0.0, job.remaining_seconds()) for job in ahead) / self.slots
+
+    @property
+    def running(self) -> int:
+        with self._condition:
+            return self._running()
+
+    @property
+    def queued(self) -> int:
+        with self._condition:
+            return len(self._places) - self._running()
+
+    def active_of(self, owner_key: str) -> list:
+        """The owner's jobs queued or running, in arrival order."""
+        with self._condition:
+            places = sorted(self._places.values(), key=lambda p: p.seq)
+            return [p.job for p in places if p.job.owner.key == owner_key]
+
+    def jobs_of(self, owner_key: str) -> list:
+        """The owner's latest jobs, newest first, ended ones too: what a reload shows them."""
+        with self._condition:
+            return list(reversed(self._recent.get(owner_key, ())))
+
+    def _remember(self, owner: str, job) -> None:
+        jobs = self._recent.pop(owner, None) or deque(maxlen=RECENT_JOBS)
+        jobs.append(job)
+        self._recent[owner] = jobs
+        while len(self._recent) > RECENT_OWNERS:
+            self._recent.popitem(last=False)
+
+
+def max_jobs_from_env() -> int:
+    """`MNIST_DASH_MAX_JOBS` as a whole number ≥ 1 (default 1)."""
+    raw = os.environ.get(MAX_JOBS_ENV, "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{MAX_JOBS_ENV} must be a whole number of at least 1, got {raw!r:.40}")
+    return int(raw)
+
+
+_default_queue: JobQueue | None = None
+_default_lock = threading.Lock()
+
+
+def default_queue() -> JobQueue:
+    """The process-wide queue, with `MNIST_DASH_MAX_JOBS` slots from its first use."""
+    global _default_queue
+    with _default_lock:
+        if _default_queue is None:
+            _default_queue = JobQueue(max_jobs_from_env())
+        return _default_queue

@@ -1,0 +1,100 @@
+"""The worker process's side (see `mnist_dash.jobs.workers`): receive data and jobs, train, report.
+
+Runs in a spawned process: it imports Keras once, then trains one job after another,
+sending every `Progress` of the job's LiveHistory over the pipe, a heartbeat every
+second while a job trains, and the job's `JobResult` (or the reason it failed) last.
+It exits when the server's end of the pipe closes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from mnist_dash.jobs.progress import Progress
+from mnist_dash.jobs.workers import LoadData, StopOrder, TrainOrder
+
+HEARTBEAT_INTERVAL = 1.0  # seconds between beats while a job trains
+
+
+class _Pipe:
+    """The worker's end of the pipe, safe to send on from the training and the heartbeat threads."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.lock = threading.Lock()
+        self.job: int | None = None  # the job in training, for the heartbeat
+
+    def send(self, message) -> None:
+        try:
+            with self.lock:
+                self.conn.send(message)
+        except OSError:
+            os._exit(0)  # the server is gone: nobody to train for (its marker says interrupted)
+
+    def beat_forever(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT_INTERVAL)
+            job = self.job
+            if job is not None:
+                self.send(Progress(job))
+
+
+def serve(conn) -> None:
+    """The worker's loop. The heartbeat starts before Keras loads, so a slow import is not a hang."""
+    pipe = _Pipe(conn)
+    threading.Thread(target=pipe.beat_forever, name="mnist-dash-heartbeat", daemon=True).start()
+    import gc
+
+    import keras
+
+    from mnist_dash import training
+    from mnist_dash.data import Mnist
+    from mnist_dash.jobs import train_run
+    from mnist_dash.runs import RunStore, StoreWriteError
+    from mnist_dash.spec import from_dict
+
+    class PipeHistory(training.LiveHistory):
+        """A LiveHistory that takes stop orders from the server before each batch."""
+
+        def _listen(self) -> None:
+            try:
+                while conn.poll():
+                    if conn.recv() == StopOrder(self.job):
+                        self.stop_event.set()
+            except (EOFError, OSError):
+                os._exit(0)
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._listen()
+            super().on_train_batch_begin(batch, logs)
+
+    datasets: dict[str, Mnist] = {}
+    while True:
+        try:
+            order = conn.recv()
+        except (EOFError, OSError):
+            return
+        if isinstance(order, LoadData):
+            datasets.clear()  # one dataset at a time: the server has one
+            datasets[order.key] = order.data
+        elif isinstance(order, TrainOrder):
+            pipe.job = order.job
+            try:
+                spec = from_dict(order.spec)
+                live = PipeHistory(threading.Event(), seed=spec.seed, report=pipe.send, job=order.job)
+                store = RunStore(order.store_root) if order.store_root is not None else None
+                result = train_run.train_and_save(
+                    spec, datasets[order.data_key], live, store, order.marker, owner=order.owner, limits=order.limits
+                )
+            except (StoreWriteError, train_run.NotAllowed) as error:  # the message says what happened and what to do
+                pipe.send(Progress(order.job, error=str(error)))
+            except Exception as error:  # reported as the job's failure; the worker lives on
+                pipe.send(Progress(order.job, error=f"{type(error).__name__}: {error}"))
+            else:
+                pipe.send(Progress(order.job, result=result))
+            finally:
+                pipe.job = None
+                keras.backend.clear_session()  # this job's model and graphs: the next job starts clean
+                gc.collect()

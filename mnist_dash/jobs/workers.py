@@ -1,0 +1,205 @@
+"""Training in a process of its own, so the web server's Python stays free for the pages.
+
+On a thread of the Streamlit server, a training job shares one interpreter lock with
+every page the server draws: while a class watched its curves, epochs took two to ten
+times longer and the server answered slowly. A worker is a separate Python process
+(started with `spawn`, never `fork`: TensorFlow's threads do not survive a fork) that
+imports Keras once and then trains one job at a time (`mnist_dash.jobs.worker_loop`).
+Its news comes back over a pipe as `Progress` objects, which the job's `LiveMirror`
+keeps for `TrainingJob.snapshot()`; a stop order travels the other way and takes
+effect before the next batch. The worker saves the run itself (it holds the model).
+
+The worker beats (an empty `Progress`) every second while it trains. A worker that
+dies fails its job with the reason; one that stops answering (no beat for
+`HEARTBEAT_TIMEOUT` seconds), or that has not ended its job `STOP_GRACE` seconds after
+a stop order, is killed, its job ended with the reason, and the next job gets a fresh
+worker. If the server dies, the worker finds its pipe closed and exits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from dataclasses import dataclass
+
+from mnist_dash.data import Mnist, fingerprint
+from mnist_dash.jobs.progress import JobResult, LiveMirror
+from mnist_dash.spec import ModelSpec
+
+_CONTEXT = multiprocessing.get_context("spawn")
+# A worker's memory creeps up by about 15 MB a job (TensorFlow's caches), so after this
+# many jobs it retires and the next job starts a fresh one (a few seconds to load Keras).
+RETIRE_AFTER = 20
+HEARTBEAT_TIMEOUT = 60.0  # seconds without a word from a training worker before it counts as hung
+STOP_GRACE = 30.0  # seconds a worker has, after a stop order, to end its job (16 batches, then saving)
+
+
+class JobFailed(RuntimeError):
+    """Training could not complete; the message is for people (what happened, what to do)."""
+
+
+class WorkerDied(JobFailed):
+    """The training process ended without finishing its job."""
+
+
+class WorkerHung(JobFailed):
+    """The training process stopped answering and was ended; `after_stop` when it was asked to stop."""
+
+    def __init__(self, message: str, after_stop: bool):
+        super().__init__(message)
+        self.after_stop = after_stop
+
+
+# Orders from the server to a worker.
+@dataclass(frozen=True)
+class LoadData:
+    key: str
+    data: Mnist
+
+
+@dataclass(frozen=True)
+class TrainOrder:
+    job: int
+    spec: dict
+    data_key: str
+    store_root: str | None
+    marker: str | None
+    owner: object | None  # the Owner, whose run it will be
+    limits: object | None  # the Limits the job was admitted under: checked again where it trains
+
+
+@dataclass(frozen=True)
+class StopOrder:
+    job: int
+
+
+class Worker:
+    """One training process and the server's end of its pipe."""
+
+    def __init__(self):
+        from mnist_dash.jobs.worker_loop import serve
+
+        self.conn, child = _CONTEXT.Pipe()
+        self.process = _CONTEXT.Process(target=serve, args=(child,), name="mnist-dash-worker", daemon=True)
+        self.process.start()
+        child.close()
+        self.data_key: str | None = None
+        self.jobs = 0  # numbers the jobs, so a late stop order never reaches the next one
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def close(self) -> None:
+        self.conn.close()
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def run(self, spec: ModelSpec, data: Mnist, mirror: LiveMirror, stop: threading.Event, job) -> JobResult:
+        """Train `spec` in the worker, mirroring its progress; `job` is the TrainingJob (store, marker, limits)."""
+        try:
+            key = fingerprint(data)
+            if key != self.data_key:  # the arrays cross once per worker, not once per job
+                self.conn.send(LoadData(key, data))
+                self.data_key = key
+            self.jobs += 1
+            root = str(job.store.root) if job.store is not None else None
+            self.conn.send(TrainOrder(self.jobs, spec.to_dict(), key, root, job.marker, job.owner, job.limits))
+            return self._follow(mirror, stop)
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            raise WorkerDied(self._death()) from None
+
+    def _follow(self, mirror: LiveMirror, stop: threading.Event) -> JobResult:
+        heard = time.monotonic()
+        stop_sent: float | None = None
+        while True:
+            now = time.monotonic()
+            if stop.is_set() and stop_sent is None:
+                self.conn.send(StopOrder(self.jobs))
+                stop_sent = now
+            if self.conn.poll(0.05):
+                news = self.conn.recv()
+                heard = time.monotonic()
+                if news.job != self.jobs:
+                    continue  # a late word about an earlier job
+                if news.error:
+                    raise JobFailed(news.error)
+                mirror.apply(news)
+                if news.result is not None:
+                    return news.result
+            elif not self.alive:
+                raise WorkerDied(self._death())
+            elif stop_sent is not None and now - stop_sent > STOP_GRACE:
+                self.kill()
+                raise WorkerHung(
+                    f"the training process did not stop within {STOP_GRACE:.0f} s of Stop, so it was ended "
+                    "(the run was not saved)",
+                    after_stop=True,
+                )
+            elif now - heard > HEARTBEAT_TIMEOUT:
+                self.kill()
+                raise WorkerHung(
+                    f"the training process stopped answering for {HEARTBEAT_TIMEOUT:.0f} s, so it was ended and "
+                    "a fresh one takes the next job. The app is fine: train again",
+                    after_stop=False,
+                )
+
+    def _death(self) -> str:
+        self.process.join(1)
+        return (
+            f"the training process stopped unexpectedly (exit code {self.process.exitcode}; out of memory?). "
+            "The app is fine: train again, or try a smaller design"
+        )
+
+
+_idle: list[Worker] = []
+_busy: list[Worker] = []
+_pool_lock = threading.Lock()
+
+
+def run_job(spec: ModelSpec, data: Mnist, mirror: LiveMirror, stop: threading.Event, job) -> JobResult:
+    """Train one job in an idle worker (a new one if none), returning the worker afterwards.
+
+    The job queue decides how many jobs train at once, so there are never more workers
+    than its slots; a worker that died or hung is dropped, not reused.
+    """
+    with _pool_lock:
+        worker = next((w for w in _idle if w.alive), None)
+        _idle[:] = [w for w in _idle if w is not worker and w.alive]
+        worker = worker or Worker()
+        _busy.append(worker)
+    mirror.pid = worker.process.pid
+    try:
+        result = worker.run(spec, data, mirror, stop, job)
+    except BaseException:
+        worker.close()
+        raise
+    else:
+        if worker.jobs >= RETIRE_AFTER:
+            worker.close()
+        else:
+            with _pool_lock:
+                _idle.append(worker)
+    finally:
+        with _pool_lock:
+            _busy.remove(worker)
+    return result
+
+
+def prestart(slots: int = 1) -> None:
+    """Start a worker now if none is idle and fewer than `slots` exist, so a job need not wait for Keras.
+
+    Never more workers than slots: each holds Keras and a copy of MNIST (about 850 MB).
+    """
+    with _pool_lock:
+        alive = [w for w in (*_idle, *_busy) if w.alive]
+        if len(alive) < slots and not any(w.alive for w in _idle):
+            _idle.append(Worker())

@@ -1,0 +1,89 @@
+"""Who is using this page: the owner of its jobs and runs (see `mnist_dash.owners`), and the name field.
+
+Asked in that order: the signed-in user (`st.user`, on a private Community Cloud app or
+with `st.login`), the name in the link (`me=<name>`, which every page keeps in the
+address bar so a reload or a new tab keeps it), the browser (a hash of the XSRF cookie
+Streamlit sets once per browser), and the browser session alone.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_dash import owners
+from mnist_dash.text import md
+
+NAME_PARAM = "me"
+BROWSER_COOKIE = "_streamlit_xsrf"  # set by Streamlit's server once per browser; kept across reloads
+
+
+def _signed_in() -> owners.Owner | None:
+    try:
+        email = st.user.get("email") if st.user.get("is_logged_in", True) else None
+    except Exception:  # no authentication configured: nobody is signed in
+        return None
+    return owners.signed_in(email) if email else None
+
+
+def _named() -> owners.Owner | None:
+    raw = st.query_params.get(NAME_PARAM)
+    if not raw:
+        return None
+    try:
+        return owners.named(raw)
+    except owners.OwnerNameError as error:
+        st.session_state["owner_name_problem"] = f"The name in the link is not usable: {error}."
+        return None
+
+
+def _anonymous() -> owners.Owner:
+    cookie = st.context.cookies.get(BROWSER_COOKIE)
+    if cookie:
+        return owners.browser(cookie)
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return owners.session(ctx.session_id if ctx is not None else "no-session")
+
+
+def current() -> owners.Owner:
+    """The owner of this page's jobs and runs (see the module docstring for the order)."""
+    owner = _signed_in() or _named() or _anonymous()
+    if owner.kind == "name" and st.query_params.get(NAME_PARAM) != owner.name:
+        st.query_params[NAME_PARAM] = owner.name  # pages lose the link's parameters when they change
+    return owner
+
+
+def keep_in_link(params: dict) -> dict:
+    """`params` plus the owner's name, for a page that rewrites its link (Design)."""
+    name = st.query_params.get(NAME_PARAM)
+    return params | ({NAME_PARAM: name} if name else {})
+
+
+def _set_name() -> None:
+    raw = st.session_state.get("owner_name", "")
+    try:
+        st.query_params[NAME_PARAM] = owners.clean_name(raw)
+        st.session_state.pop("owner_name_problem", None)
+    except owners.OwnerNameError as error:
+        st.session_state["owner_name_problem"] = f"That name is not usable: {error}."
+
+
+def name_field(owner: owners.Owner) -> None:
+    """The sidebar's "who you are": the signed-in user, or a name to give (kept in the link)."""
+    if owner.kind == "user":
+        st.markdown(f"**You:** {md(owner.name)} (signed in)")
+        return
+    st.text_input(
+        "Your name",
+        value=owner.name if owner.kind == "name" else "",
+        key="owner_name",
+        max_chars=owners.NAME_MAX,
+        placeholder="a first name or nickname",
+        on_change=_set_name,
+        help="Your jobs and runs go under this name; it stays in the page's link, so a reload keeps it.",
+    )
+    if problem := st.session_state.get("owner_name_problem"):
+        st.warning(problem, icon=":material/badge:")
+    if owner.anonymous:
+        st.caption(f"You are **{md(owner.name)}** until you give a name.")
