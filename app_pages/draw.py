@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from mnist_dash.canvas import BadUpload, EmptyDrawing, read_upload, to_mnist
+from mnist_dash.canvas import BadUpload, EmptyDrawing, to_mnist
 from mnist_dash.data import enlarge
 from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.plots_model import probability_bars, probability_history
@@ -37,7 +37,7 @@ with canvas_col:
     uploaded = st.file_uploader("…or upload a photo of a digit", type=["png", "jpg", "jpeg"], key="draw_upload")
 image = None
 try:
-    source = read_upload(uploaded.getvalue(), uploaded.name) if uploaded is not None else drawing
+    source = draw_canvas.uploaded_image(uploaded.getvalue(), uploaded.name) if uploaded is not None else drawing
     image = to_mnist(source) if source is not None else None
 except (BadUpload, EmptyDrawing) as problem:
     canvas_col.info(md(str(problem)), icon=":material/draw:")

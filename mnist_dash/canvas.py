@@ -3,6 +3,9 @@
 MNIST's own recipe: white ink on black, cropped to the ink, scaled to fit a 20x20
 box keeping the aspect ratio (anti-aliased), then placed in 28x28 with its centre
 of mass at the centre. An MLP is not shift-invariant, so every step matters.
+
+Uploads come first through read_upload, which shrinks them while decoding: a class of thirty
+shares one server, so an upload must cost it a few MB, not hundreds.
 """
 
 from __future__ import annotations

@@ -4,21 +4,23 @@ Fragments that refresh themselves (`run_every`) do not fire under AppTest, so th
 training tests wait on the job directly and then rerun the page, as the fragment would.
 """
 
-import threading
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_dash.jobs import JobStatus
-from mnist_dash.jobs import queue as limiter_module
+from mnist_dash import owners
+from mnist_dash.jobs import JobQueue, JobStatus
+from mnist_dash.jobs import queue as queue_module
 from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import to_query
 from mnist_dash.ui import state
 
 from .conftest import make_digits
+from .queue_support import Stand
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TINY_QUERY = {"layers": "16:relu:0.1:after", "epochs": "2", "batch_size": "64", "name": "tiny"}
@@ -31,15 +33,32 @@ def tiny_mnist(tmp_path, monkeypatch):
     path = tmp_path / "digits.npz"
     np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     monkeypatch.setenv("MNIST_DASH_DATA", str(path))
-    state._dataset.clear()
-    state.store.clear()
+    fresh_server(monkeypatch)
     yield path
     state._dataset.clear()
     state.store.clear()
 
 
-def open_page(page: str, query: dict | None = None) -> AppTest:
+def fresh_server(monkeypatch) -> None:
+    """A server as just started: no cached dataset or store, an empty queue, no owner's drafts.
+
+    Every AppTest session has the same id, so without this one test's jobs and design
+    would be the next test's (they are one anonymous owner).
+    """
+    state._dataset.clear()
+    state.store.clear()
+    state._drafts.clear()
+    monkeypatch.setattr(queue_module, "_default_queue", None)
+
+
+# The owner every AppTest session is when it gives no name (they share one session id).
+TEST_OWNER = owners.session("test session id")
+
+
+def open_page(page: str, query: dict | None = None, user: dict | None = None) -> AppTest:
+    """The app at `page`; anonymous (a public app) unless `user` is given, as `st.user` would have it."""
     app = AppTest.from_file(APP, default_timeout=60)
+    app.user = user or {}
     for key, value in (query or {}).items():
         app.query_params[key] = value
     app.run()
@@ -49,8 +68,14 @@ def open_page(page: str, query: dict | None = None) -> AppTest:
     return app
 
 
+def read(markdown: str) -> str:
+    """What a reader sees of text escaped by `mnist_dash.text.md` (backslashes and word joiners gone)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
+    """The elements' text as read on the page."""
+    return " ".join(read(str(element.value)) for element in elements)
 
 
 @pytest.mark.parametrize("page", ["home", "design", "train"])
@@ -68,8 +93,8 @@ def test_missing_mnist_is_one_clear_message_on_every_page(page, monkeypatch, tmp
     if page != "home":
         app.switch_page(f"app_pages/{page}.py").run()
     assert not app.exception
-    assert len(app.error) == 1 and "MNIST could not be loaded" in app.error[0].value
-    assert "MNIST_DASH_DATA" in app.error[0].value
+    assert len(app.error) == 1 and "MNIST could not be loaded" in texts(app.error)
+    assert "MNIST_DASH_DATA" in texts(app.error)
 
 
 def test_choosing_a_preset_fills_the_table_and_the_total():
@@ -147,16 +172,15 @@ def test_training_runs_to_finished_and_shows_test_metrics():
 
 
 def test_a_queued_job_shows_its_position():
-    limiter = limiter_module.default_limiter()
-    holder = threading.Event()
-    assert limiter.acquire("another-session", holder)
+    holder = Stand(queue_module.default_queue(), "another-students-job")
+    assert holder.started.wait(5)
     try:
         app = open_page("design", TINY_QUERY)
         app.switch_page("app_pages/train.py").run()
         app.button(key="train_start").click().run()
-        assert "Queued: **#1** in line" in texts(app.info)
+        assert "Queued: #1 in line" in texts(app.info).replace("**", "")
     finally:
-        limiter.release("another-session")
+        holder.finish()
     snap = app.session_state[state.JOB_KEY].wait(timeout=120)
     assert snap.status == JobStatus.FINISHED
 
@@ -179,14 +203,15 @@ def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
     assert not app.exception
 
 
-def store_a_run(name="tiny", bn="after", dropout=0.1):
-    """Train a tiny run on the synthetic digits into this test's store; returns its id."""
+def store_a_run(name="tiny", bn="after", dropout=0.1, owner=None):
+    """Train a tiny run on the synthetic digits into this test's store (the test session's, by default); its id."""
     from mnist_dash.jobs import TrainingJob
     from mnist_dash.runs import RunStore
     from mnist_dash.spec import LayerSpec, ModelSpec
 
     spec = ModelSpec(layers=(LayerSpec(16, dropout=dropout, batch_norm=bn),), epochs=2, batch_size=64, name=name)
-    snap = TrainingJob(spec, state._dataset(), store=RunStore(), queue=limiter_module.JobQueue(1)).start().wait()
+    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=owner or TEST_OWNER)
+    snap = job.start().wait()
     assert snap.status == JobStatus.FINISHED, snap.error
     return snap.run_id
 
@@ -218,28 +243,32 @@ def test_weights_page_shows_violins_by_layer_and_statistics():
 
 
 @pytest.mark.parametrize("page", ["weights", "evaluate", "compare", "draw"])
-def test_a_run_stopped_in_its_first_epoch_can_be_inspected(page):
+def test_a_run_stopped_after_its_first_epoch_can_be_inspected(page):
     import keras
 
     from mnist_dash.jobs import TrainingJob
     from mnist_dash.runs import RunStore
     from mnist_dash.spec import LayerSpec, ModelSpec
 
-    class StopAtFirstBatch(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            job.stop()
+    class StopInSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                job.stop()
 
     store_a_run()  # a finished run beside it: Compare judges both
-    spec = ModelSpec(layers=(LayerSpec(16),), epochs=2, batch_size=64, name="stopped early")
-    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=limiter_module.JobQueue(1))
-    job.callbacks = (StopAtFirstBatch(),)
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=3, batch_size=64, name="stopped early")
+    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
+    job.callbacks = (StopInSecondEpoch(),)
     snap = job.start().wait()
-    assert snap.status == JobStatus.STOPPED and snap.epoch == 0 and snap.run_id
+    assert snap.status == JobStatus.STOPPED and snap.epoch == 1 and snap.run_id
     app = open_page(page)
-    assert not app.exception
     if page == "weights":
-        assert "initial weights" in texts(app.caption)
+        options = app.selectbox(key="weights_run").options
+        [index] = [i for i, label in enumerate(options) if label.startswith("stopped early")]
+        app.selectbox(key="weights_run").select_index(index).run()
+        assert app.slider(key=f"weights_epoch_{snap.run_id}").value == 1
         assert '"name":"hidden_1 kernel"' in app.get("plotly_chart")[0].proto.spec
+    assert not app.exception
 
 
 @pytest.mark.parametrize("page", ["weights", "evaluate", "compare"])
@@ -300,20 +329,33 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     app = open_page("compare")
     app.number_input(key="compare_epochs").set_value(1).run()
     app.button(key="compare_start").click().run()
+    items = app.session_state[state.EXPERIMENT_KEY]
+    # Two jobs at a time per student (MNIST_DASH_OWNER_JOBS): the third waits in the session.
+    assert [item.spec.name for item in items[:2]] == ["notebook-2-hidden", "notebook-3-hidden-bn"]
+    assert items[2].name == "notebook-5-hidden-bn" and "waits for one of your jobs to end" in texts(app.caption)
+    assert all(job.wait(timeout=120).status == JobStatus.FINISHED for job in items[:2])
+    app.run()  # the page's redraw starts the third
     jobs = app.session_state[state.EXPERIMENT_KEY]
-    assert [job.spec.name for job in jobs] == ["notebook-2-hidden", "notebook-3-hidden-bn", "notebook-5-hidden-bn"]
-    assert all(job.wait(timeout=120).status == JobStatus.FINISHED for job in jobs)
+    assert jobs[2].spec.name == "notebook-5-hidden-bn" and jobs[2].wait(timeout=120).status == JobStatus.FINISHED
     app.run()
     assert app.multiselect(key="compare_runs").value == [job.snapshot().run_id for job in jobs]
     assert "notebook-5-hidden-bn" in texts(app.markdown)
+    assert not app.button(key="compare_start").disabled
     # The next student's experiment takes the stored runs at once: nothing trains again.
-    student = open_page("compare")
+    student = open_page("compare", {"me": "another student"})
     student.number_input(key="compare_epochs").set_value(1).run()
     student.button(key="compare_start").click().run()
     again = student.session_state[state.EXPERIMENT_KEY]
     assert all(isinstance(job, ReusedRun) and job.done for job in again)
     assert [job.snapshot().run_id for job in again] == [job.snapshot().run_id for job in jobs]
     assert set(student.multiselect(key="compare_runs").value) == {job.snapshot().run_id for job in jobs}
+
+
+def test_the_experiments_epochs_are_bounded_by_the_cap(monkeypatch):
+    monkeypatch.setenv("MNIST_DASH_MAX_EPOCHS", "5")
+    app = open_page("compare")
+    epochs = app.number_input(key="compare_epochs")
+    assert (epochs.value, epochs.max) == (5, 5)
 
 
 def test_draw_page_without_a_model_offers_a_quick_one():

@@ -1,13 +1,17 @@
-"""AppTest tests of what a shared classroom server needs: the result cache, caps, fair queues."""
+"""AppTest tests of what a shared classroom server needs: owners, their limits, the result cache, names as text."""
 
-import threading
+import pytest
 
+from mnist_dash import owners
 from mnist_dash.jobs import JobStatus
-from mnist_dash.jobs import queue as limiter_module
+from mnist_dash.jobs import queue as queue_module
 from mnist_dash.jobs.reuse import ReusedRun
+from mnist_dash.runs import RunStore
 from mnist_dash.ui import state
 
-from .test_app import TINY_QUERY, open_page, texts, tiny_mnist  # noqa: F401  (the autouse dataset fixture)
+from .queue_support import Stand
+from .test_app import TEST_OWNER, TINY_QUERY, open_page, read, store_a_run, texts, tiny_mnist  # noqa: F401
+from .test_jobs import wait_until
 
 
 def train_on_the_train_page(query=TINY_QUERY):
@@ -18,9 +22,16 @@ def train_on_the_train_page(query=TINY_QUERY):
     return snap
 
 
+def hold_the_slot():
+    """Another student's job trains: whatever this test starts waits in line."""
+    holder = Stand(queue_module.default_queue(), "another-students-job", owner="someone else")
+    assert holder.started.wait(5)
+    return holder
+
+
 def test_the_same_design_seed_and_data_offers_the_finished_run():
     first = train_on_the_train_page()
-    student = open_page("train", TINY_QUERY | {"name": "another name"})  # the name does not matter
+    student = open_page("train", TINY_QUERY | {"name": "another name", "me": "bea"})  # the name does not matter
     assert "This exact design was trained before" in texts(student.info)
     assert not student.button(key="train_start").disabled  # training again stays possible
     student.button(key="train_reuse").click().run()
@@ -50,45 +61,146 @@ def test_design_beyond_the_servers_caps_is_explained_and_cannot_train(monkeypatc
     assert "at most 5 epochs" in texts(app.warning) and app.button(key="train_start").disabled
 
 
-def test_a_bad_cap_setting_is_reported_and_the_defaults_apply(monkeypatch):
+def test_a_bad_limit_setting_is_reported_and_the_defaults_apply(monkeypatch):
     monkeypatch.setenv("MNIST_DASH_MAX_EPOCHS", "lots")
     app = open_page("design", TINY_QUERY)
     assert "MNIST_DASH_MAX_EPOCHS must be a whole number" in texts(app.error)
     assert not app.button(key="design_train").disabled
 
 
-def test_a_session_cannot_queue_more_than_its_share(monkeypatch):
-    monkeypatch.setenv("MNIST_DASH_SESSION_JOBS", "3")
-    limiter = limiter_module.default_limiter()
-    holder = threading.Event()
-    assert limiter.acquire("another-session", holder, remaining=lambda: 90.0)
+def test_the_name_in_the_link_is_the_owner_and_the_sidebar_says_so():
+    app = open_page("train", {"me": "  Ada  Lovelace "})
+    assert app.text_input(key="owner_name").value == "Ada Lovelace"
+    assert (state.owner is not None and app.query_params["me"] == ["Ada Lovelace"]) or app.query_params["me"] == (
+        "Ada Lovelace"
+    )
+    anonymous = open_page("train")
+    assert "You are anonymous" in texts(anonymous.caption).replace("**", "")
+    anonymous.text_input(key="owner_name").input("Bea").run()
+    assert anonymous.query_params["me"] in ("Bea", ["Bea"])
+    too_long = open_page("train", {"me": "x" * 30})  # the field allows 24 characters; a link can say more
+    assert "The name in the link is not usable" in texts(too_long.warning) and "use at most 24" in texts(
+        too_long.warning
+    )
+
+
+def test_a_reload_finds_the_running_job_its_curves_its_stop_and_the_design():
+    holder = hold_the_slot()
+    try:
+        long = TINY_QUERY | {"epochs": "30", "batch_size": "32", "me": "ada"}  # still training when we look
+        first_tab = open_page("design", long)
+        first_tab.switch_page("app_pages/train.py").run()
+        first_tab.button(key="train_start").click().run()
+        job = first_tab.session_state[state.JOB_KEY]
+        reloaded = open_page("train", {"me": "ada"})  # a new session: nothing in its own state
+        assert reloaded.session_state[state.JOB_KEY] is job
+        assert "Queued: **#1** in line" in texts(reloaded.info)
+        assert not reloaded.button(key="train_stop").disabled and reloaded.button(key="train_start").disabled
+        assert reloaded.session_state[state.DESIGN_KEY]["name"] == "tiny"  # the design came back too
+    finally:
+        holder.finish()
+    wait_until(lambda: job.snapshot().history)
+    reloaded = open_page("train", {"me": "ada"})
+    assert reloaded.get("plotly_chart") and "Epoch" in reloaded.get("progress")[0].proto.text
+    reloaded.button(key="train_stop").click().run()
+    assert job.wait(timeout=60).status == JobStatus.STOPPED
+
+
+def test_an_owners_job_limit_holds_across_tabs_and_every_start_path(monkeypatch):
+    from mnist_dash.jobs import JobRefused, Limits, TrainingJob
+    from mnist_dash.presets import PRESETS
+
+    monkeypatch.setenv("MNIST_DASH_OWNER_JOBS", "2")
+    mallory = owners.named("mallory")
+    holder = hold_the_slot()
+    try:
+        tab1 = open_page("compare", {"me": "mallory"})
+        tab1.number_input(key="compare_epochs").set_value(1).run()
+        tab1.button(key="compare_start").click().run()  # three presets: two in line, the third held back
+        assert len(queue_module.default_queue().active_of(mallory.key)) == 2
+        tab2 = open_page("compare", {"me": "Mallory"})  # another tab: the same owner
+        assert tab2.button(key="compare_start").disabled
+        warning = texts(tab2.warning)
+        assert "You have 2 job(s) queued or running" in warning and "MNIST_DASH_OWNER_JOBS" in warning
+        for page in ("train", "design", "draw"):  # the owner's job is found: every Train button waits for it
+            tab2.switch_page(f"app_pages/{page}.py").run()
+            button = {"train": "train_start", "design": "design_train", "draw": "draw_quick"}[page]
+            assert tab2.button(key=button).disabled, page
+        with pytest.raises(JobRefused, match="You have 2 job"):  # and the engine refuses, whatever the buttons say
+            TrainingJob(PRESETS["notebook-2-hidden"], state._dataset(), owner=mallory, limits=Limits()).start()
+        classmate = open_page("draw", {"me": "bea"})  # limits are per owner: a classmate is not held back
+        assert not classmate.button(key="draw_quick").disabled
+    finally:
+        for job in queue_module.default_queue().active_of(mallory.key):
+            job.stop()
+        holder.finish()
+
+
+def test_the_class_queue_is_bounded(monkeypatch):
+    monkeypatch.setenv("MNIST_DASH_MAX_QUEUE", "1")
+    holder = hold_the_slot()
+    try:
+        app = open_page("train", TINY_QUERY | {"me": "cy"})
+        assert "The class queue is full" in texts(app.warning) and app.button(key="train_start").disabled
+    finally:
+        holder.finish()
+
+
+def test_stopping_a_queued_job_says_you_left_the_queue():
+    holder = hold_the_slot()
     try:
         app = open_page("train", TINY_QUERY)
         app.button(key="train_start").click().run()
-        assert "Queued: **#1** in line, about 1 min 30 s to wait" in texts(app.info)
-        app.switch_page("app_pages/compare.py").run()
-        warning = texts(app.warning)
-        assert "has 1 job(s) queued or running" in warning and "allows 3 per session" in warning
-        assert app.button(key="compare_start").disabled
-        app.session_state[state.JOB_KEY].stop()  # cancelling leaves the line
+        app.button(key="train_stop").click().run()
         assert app.session_state[state.JOB_KEY].wait(timeout=10).status == JobStatus.STOPPED
         app.run()
-        assert not app.button(key="compare_start").disabled
+        assert "You left the queue" in texts(app.info) and not app.get("plotly_chart")
     finally:
-        limiter.release("another-session")
+        holder.finish()
+
+
+def test_past_the_run_quota_train_says_so_and_old_runs_can_be_deleted(monkeypatch):
+    monkeypatch.setenv("MNIST_DASH_OWNER_RUNS", "2")
+    mine = [store_a_run("mine one"), store_a_run("mine two")]
+    theirs = store_a_run("theirs", owner=owners.named("bea"))
+    app = open_page("train", TINY_QUERY)
+    assert "You have 2 stored runs" in texts(app.warning) and "MNIST_DASH_OWNER_RUNS" in texts(app.warning)
+    assert app.button(key="train_start").disabled
+    choice = app.multiselect(key="runs_delete_choice")
+    assert len(choice.options) == 2 and not any(label.startswith("theirs") for label in choice.options)
+    choice.select(next(run for run in RunStore().owned(TEST_OWNER.key) if run.run_id == mine[0])).run()
+    app.button(key="runs_delete").click().run()
+    assert {run.run_id for run in RunStore().list().runs} == {mine[1], theirs}
+    assert not app.button(key="train_start").disabled
+
+
+EVIL = "[Log in](https://e.invalid) ![](https://e.invalid/t.png) <b>x</b> :red[y]"
+
+
+@pytest.mark.parametrize("page", ["train", "compare", "weights", "draw"])
+def test_a_design_name_with_markup_is_shown_as_text(page):
+    store_a_run(EVIL)
+    app = open_page(page, TINY_QUERY | {"name": EVIL})
+    shown = [str(e.value) for kind in ("markdown", "caption", "warning", "info", "error") for e in app.get(kind)]
+    for raw in shown:  # what Streamlit renders as markdown: no link, image, HTML or colour can form
+        assert "](https://e.invalid" not in raw and "<b>" not in raw and ":red[" not in raw
+    assert any(EVIL in read(raw) for raw in shown) or page in ("weights",)
+    figures = " ".join(chart.proto.spec for chart in app.get("plotly_chart"))
+    assert "<b>x</b>" not in figures
+    assert not app.exception
 
 
 def test_a_run_interrupted_by_a_restart_is_reported_and_can_be_dismissed():
-    from mnist_dash.runs import RunStore
     from mnist_dash.spec import LayerSpec, ModelSpec
 
     from .test_store_faults import orphan
 
     store = RunStore()
-    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),), name="cut short"))
+    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),), name="cut short [see](https://example.invalid)"))
     orphan(store, marker)  # its server was killed
     app = open_page("weights")
-    assert "**Interrupted:** cut short" in texts(app.warning) and "not saved" in texts(app.warning)
+    assert "Interrupted: cut short [see](https://example.invalid)" in texts(app.warning).replace("**", "")
+    assert "](https" not in " ".join(str(w.value) for w in app.warning)
     app.button(key=f"dismiss_{marker}").click().run()
     assert "Interrupted" not in texts(app.warning) and store.list().interrupted == []
     assert not app.exception

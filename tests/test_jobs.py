@@ -229,8 +229,8 @@ def test_a_job_past_the_time_limit_is_stopped_saved_and_says_why(tiny_data, tiny
     from mnist_dash.jobs import Limits
 
     store = RunStore(tmp_path)
-    limits = Limits(job_seconds=4, max_epochs=200, min_batch_size=16)
-    spec = tiny_spec.replace(epochs=200, batch_size=16)  # far more than 4 s of training
+    limits = Limits(job_seconds=10, max_epochs=200, min_batch_size=8)
+    spec = tiny_spec.replace(epochs=200, batch_size=8)  # far more than 10 s of training
     job = TrainingJob(spec, tiny_data, store=store, queue=JobQueue(1), limits=limits).start()
     snap = job.wait(120)
     assert snap.status == JobStatus.STOPPED and 0 < snap.epoch < 200, snap

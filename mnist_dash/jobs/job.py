@@ -37,7 +37,7 @@ def time_limit_reason(seconds: int) -> str:
     minutes = f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
     return (
         f"it trained for {minutes}, the longest a job may train on this server ({ENV_NAMES['job_seconds']}), "
-        "so it was stopped; the epochs it finished are saved"
+        "so it was stopped"
     )
 
 

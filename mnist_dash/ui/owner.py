@@ -18,11 +18,9 @@ BROWSER_COOKIE = "_streamlit_xsrf"  # set by Streamlit's server once per browser
 
 
 def _signed_in() -> owners.Owner | None:
-    try:
-        email = st.user.get("email") if st.user.get("is_logged_in", True) else None
-    except Exception:  # no authentication configured: nobody is signed in
-        return None
-    return owners.signed_in(email) if email else None
+    # `st.login` sets is_logged_in; Community Cloud's private apps pass the viewer's email without it.
+    email = st.user.get("email")
+    return owners.signed_in(email) if email and st.user.get("is_logged_in", True) else None
 
 
 def _named() -> owners.Owner | None:
@@ -38,7 +36,7 @@ def _named() -> owners.Owner | None:
 
 def _anonymous() -> owners.Owner:
     cookie = st.context.cookies.get(BROWSER_COOKIE)
-    if cookie:
+    if isinstance(cookie, str) and cookie:
         return owners.browser(cookie)
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
