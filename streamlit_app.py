@@ -1,8 +1,15 @@
 """Entry point: `streamlit run streamlit_app.py`. Page config, navigation over app_pages/, the shared sidebar."""
 
+import logging
+import os
+
 import streamlit as st
 
 from mnist_dash.ui import sidebar, state
+
+if level := os.environ.get("MNIST_DASH_LOG_LEVEL"):  # e.g. INFO: the queue's entries, starts and exits
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("mnist_dash").setLevel(level.upper())
 
 st.set_page_config(page_title="mnist_dash: how MLPs learn", page_icon="🔢", layout="wide")
 navigation = st.navigation(

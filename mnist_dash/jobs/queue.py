@@ -12,6 +12,7 @@ reload or a new tab finds them again.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 import time
@@ -24,6 +25,8 @@ from mnist_dash.jobs.limits import Limits
 MAX_JOBS_ENV = "MNIST_DASH_MAX_JOBS"
 RECENT_JOBS = 3  # per owner: what a reload shows
 RECENT_OWNERS = 500  # owners whose latest jobs are remembered (each holds its histories)
+# One line per entry, start and exit (owner keys, never names): what a host reads to see the class's queue.
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -82,6 +85,7 @@ class JobQueue:
             self._seen[owner] = self._clock()
             self._remember(owner, job)
             self._condition.notify_all()
+            self._log("entered", job)
 
     def wait_turn(self, job, cancelled: threading.Event, orphan_s: int | None = None) -> str | None:
         """Block until `job` may train (None), or it leaves the line: "" when cancelled, else the reason."""
@@ -99,6 +103,7 @@ class JobQueue:
                     place.running = True
                     self._virtual = max(self._virtual, place.tag)
                     self._condition.notify_all()
+                    self._log("started", job)
                     return None
                 self._condition.wait(timeout=0.5)
 
@@ -111,10 +116,16 @@ class JobQueue:
 
     def _drop(self, place: _Place) -> None:
         del self._places[place.job.job_id]
+        self._log("left", place.job)
         owner = place.job.owner.key
         if not place.running and self._next_tag.get(owner) == place.tag + 1:
             self._next_tag[owner] = place.tag  # a turn never taken is given back
         self._condition.notify_all()
+
+    def _log(self, event: str, job) -> None:
+        owner = job.owner.key
+        mine = sum(p.job.owner.key == owner for p in self._places.values())
+        log.info("queue %s %s owner=%s owner_active=%d total=%d", event, job.job_id, owner, mine, len(self._places))
 
     def wake(self) -> None:
         """Make waiters look again (after a cancellation)."""
