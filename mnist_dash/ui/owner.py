@@ -23,15 +23,21 @@ def _signed_in() -> owners.Owner | None:
     return owners.signed_in(email) if email and st.user.get("is_logged_in", True) else None
 
 
+NAME_KEY = "owner_given_name"  # the session keeps the name: switching pages drops the link's parameters
+
+
 def _named() -> owners.Owner | None:
     raw = st.query_params.get(NAME_PARAM)
-    if not raw:
-        return None
-    try:
-        return owners.named(raw)
-    except owners.OwnerNameError as error:
-        st.session_state["owner_name_problem"] = f"The name in the link is not usable: {error}."
-        return None
+    if raw:
+        try:
+            owner = owners.named(raw)
+        except owners.OwnerNameError as error:
+            st.session_state["owner_name_problem"] = f"The name in the link is not usable: {error}."
+        else:
+            st.session_state[NAME_KEY] = owner.name
+            return owner
+    kept = st.session_state.get(NAME_KEY)
+    return owners.named(kept) if kept else None
 
 
 def _anonymous() -> owners.Owner:
@@ -61,7 +67,7 @@ def keep_in_link(params: dict) -> dict:
 def _set_name() -> None:
     raw = st.session_state.get("owner_name", "")
     try:
-        st.query_params[NAME_PARAM] = owners.clean_name(raw)
+        st.session_state[NAME_KEY] = st.query_params[NAME_PARAM] = owners.clean_name(raw)
         st.session_state.pop("owner_name_problem", None)
     except owners.OwnerNameError as error:
         st.session_state["owner_name_problem"] = f"That name is not usable: {error}."

@@ -123,6 +123,7 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     page.locator(".st-key-train_stop button:enabled").wait_for(timeout=90_000)
     page.locator(".st-key-train_stop button").click()
     page.get_by_text(re.compile(r"^Stopped after 0 of 1 epochs")).wait_for(timeout=60_000)
+    page.get_by_text("nothing to save").wait_for()  # a run with no finished epoch is not stored
     page.locator(".st-key-train_start button:enabled").wait_for()
 
     # Weights: the finished run, a violin per kernel and bias, labelled by layer.
