@@ -9,6 +9,7 @@ The charts are read from Plotly's own data in the page, never judged by a sleep.
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
@@ -58,6 +59,25 @@ def edit_first_units_cell(page, value: str) -> None:
     editor.press("Enter")
 
 
+def set_number(page, label: str, value: str, in_url: str) -> None:
+    """Type `value` into the number input `label` until the page's link shows `in_url`.
+
+    A table edit redraws every input under new keys; for a moment the old and the new
+    one are both on the page, so a value typed into the old one is tried again.
+    """
+    for _attempt in range(5):
+        field = page.get_by_role("spinbutton", name=label)
+        try:
+            expect(field).to_have_count(1)
+            field.fill(value)
+            field.press("Enter")
+            page.wait_for_url(f"**{in_url}**", timeout=5_000)
+            return
+        except (PlaywrightTimeout, PlaywrightError, AssertionError):
+            continue
+    raise AssertionError(f"{label} never took {value}")
+
+
 def go_to(page, link: str, heading: str) -> None:
     page.get_by_role("link", name=link, exact=True).click()
     page.get_by_role("heading", name=heading).wait_for()
@@ -92,16 +112,9 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     page.get_by_text("468,874").first.wait_for()  # the notebook's count
     edit_first_units_cell(page, "256")
     page.get_by_text("235,146").first.wait_for()  # 784·256+256 + 256·128+128 + 128·10+10
-    epochs = page.get_by_role("spinbutton", name="Epochs")
-    expect(epochs).to_have_count(1)  # the table edit redraws the inputs: wait for the old ones to go
-    epochs.fill("1")
-    epochs.press("Enter")
-    page.wait_for_url("**epochs=1**")
+    set_number(page, "Epochs", "1", "epochs=1")
     # Batches of 32: the epoch takes seconds, long enough to watch the chart grow (a Train page redraw a second).
-    batch = page.get_by_role("spinbutton", name="Batch size")
-    batch.fill("32")
-    batch.press("Enter")
-    page.wait_for_url("**batch_size=32**")
+    set_number(page, "Batch size", "32", "batch_size=32")
     assert "layers=256" in page.url
     page.locator(".st-key-design_train button").click()
 
