@@ -204,3 +204,32 @@ def test_a_run_interrupted_by_a_restart_is_reported_and_can_be_dismissed():
     app.button(key=f"dismiss_{marker}").click().run()
     assert "Interrupted" not in texts(app.warning) and store.list().interrupted == []
     assert not app.exception
+
+
+def test_a_queued_job_left_by_its_owner_leaves_the_line_and_says_so_when_they_come_back(monkeypatch):
+    from mnist_dash.jobs import JobQueue
+
+    class Clock:
+        now = 1000.0
+
+        def __call__(self):
+            return self.now
+
+    clock = Clock()
+    queue = JobQueue(1, clock=clock)
+    monkeypatch.setattr(queue_module, "_default_queue", queue)
+    holder = Stand(queue, "another-students-job")
+    assert holder.started.wait(5)
+    try:
+        app = open_page("train", TINY_QUERY | {"me": "ada"})
+        app.button(key="train_start").click().run()
+        job = app.session_state[state.JOB_KEY]
+        clock.now += 121  # ada closed her tab two minutes ago
+        queue.wake()
+        assert job.wait(timeout=10).status == JobStatus.STOPPED
+        back = open_page("train", {"me": "ada"})
+        message = texts(back.info).replace("**", "")
+        assert "Your job left the queue" in message and "none of your pages was open for 120 s" in message
+        assert not back.button(key="train_start").disabled
+    finally:
+        holder.finish()

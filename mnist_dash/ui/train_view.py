@@ -81,6 +81,9 @@ def results(snap: JobSnapshot) -> None:
     if snap.run_id is None:
         return
     model_path = state.store().model_path(snap.run_id)
+    if not model_path.is_file():
+        st.caption("This run has since been deleted from the store.")
+        return
     model, history, design = st.columns(3)
     model.download_button(
         "Model (.keras)", lambda: model_path.read_bytes(), file_name=f"{snap.run_id}.keras", key="train_download_model"
