@@ -209,11 +209,7 @@ def test_a_run_interrupted_by_a_restart_is_reported_and_can_be_dismissed():
 def test_a_queued_job_left_by_its_owner_leaves_the_line_and_says_so_when_they_come_back(monkeypatch):
     from mnist_dash.jobs import JobQueue
 
-    class Clock:
-        now = 1000.0
-
-        def __call__(self):
-            return self.now
+    from .test_queue import Clock
 
     clock = Clock()
     queue = JobQueue(1, clock=clock)
