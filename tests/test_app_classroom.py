@@ -229,3 +229,25 @@ def test_a_queued_job_left_by_its_owner_leaves_the_line_and_says_so_when_they_co
         assert not back.button(key="train_start").disabled
     finally:
         holder.finish()
+
+
+@pytest.mark.parametrize("page", ["weights", "evaluate", "draw"])
+def test_pages_open_on_the_owners_newest_finished_run_not_the_classs(page):
+    mine = store_a_run("mine")
+    store_a_run("a classmate's, newer", owner=owners.named("bea"))
+    app = open_page(page)
+    key = {"weights": "weights_run", "evaluate": "evaluate_run", "draw": "draw_run"}[page]
+    assert app.selectbox(key=key).value.run_id == mine
+
+
+def test_the_browsers_token_is_the_same_under_every_mask():
+    from mnist_dash.ui.owner import _browser_secret
+
+    token = bytes.fromhex("00112233445566778899aabbccddeeff")
+
+    def cookie(mask: bytes) -> str:
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
+        return f"2|{mask.hex()}|{masked.hex()}|1795750000"
+
+    assert _browser_secret(cookie(b"\x01\x02\x03\x04")) == _browser_secret(cookie(b"\xa0\xb0\xc0\xd0")) == token.hex()
+    assert _browser_secret("not-tornado") == "not-tornado"

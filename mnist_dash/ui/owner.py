@@ -40,10 +40,27 @@ def _named() -> owners.Owner | None:
     return owners.named(kept) if kept else None
 
 
+def _browser_secret(cookie: str) -> str:
+    """The browser's lasting XSRF token inside the cookie's value.
+
+    The server re-masks the token on every page load ("2|<mask>|<masked token>|<time>",
+    Tornado's format, which Streamlit keeps): unmasked, it is the same across reloads.
+    """
+    parts = cookie.split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            return cookie
+        if mask:
+            return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex()
+    return cookie
+
+
 def _anonymous() -> owners.Owner:
     cookie = st.context.cookies.get(BROWSER_COOKIE)
     if isinstance(cookie, str) and cookie:
-        return owners.browser(cookie)
+        return owners.browser(_browser_secret(cookie))
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()

@@ -65,8 +65,10 @@ def test_names_with_markup_read_as_text_on_train_and_compare(page, server):
     assert_no_markup_from_names(page)
 
 
-def test_a_reload_finds_the_running_job_with_its_curves_and_stop(page, server):
-    query = {"layers": "64:relu:0:none", "epochs": "10", "batch_size": "32", "name": "reload me", "me": "rosa"}
+@pytest.mark.parametrize("me", [{"me": "rosa"}, {}], ids=["named", "anonymous"])
+def test_a_reload_finds_the_running_job_with_its_curves_and_stop(page, server, me):
+    # Anonymous, the browser is the owner: the cookie Streamlit sets once per browser survives the reload.
+    query = {"layers": "64:relu:0:none", "epochs": "10", "batch_size": "32", "name": "reload me"} | me
     page.goto(f"{server.url}/train?{urlencode(query)}")
     page.locator(".st-key-train_start button").click()
     page.locator(".st-key-train_stop button:enabled").wait_for(timeout=60_000)
