@@ -1,4 +1,5 @@
 import errno
+import itertools
 import time
 
 import numpy as np
@@ -237,3 +238,30 @@ def test_a_job_past_the_time_limit_is_stopped_saved_and_says_why(tiny_data, tiny
     assert "the longest a job may train on this server (MNIST_DASH_JOB_SECONDS)" in snap.reason
     [run] = store.list().runs
     assert run.run_id == snap.run_id and run.status == "stopped" and run.epochs_run == snap.epoch
+
+
+def test_progress_only_moves_forward_across_epoch_boundaries(slow_data, tiny_spec):
+    job = TrainingJob(tiny_spec.replace(batch_size=32, epochs=3), slow_data, queue=JobQueue(1)).start()
+    seen = []
+    while not job.done:
+        snap = job.snapshot()
+        seen.append((snap.progress, snap.epoch, snap.batch))
+        time.sleep(0.002)
+    assert job.snapshot().status == JobStatus.FINISHED
+    progress = [p for p, _, _ in seen]
+    assert all(b >= a for a, b in itertools.pairwise(progress)), "progress went backwards"
+    assert {epoch for _, epoch, _ in seen} >= {0, 1, 2}  # it was watched across both boundaries
+
+
+def test_the_mirror_keeps_the_batch_count_of_the_epoch_in_progress():
+    from mnist_dash.jobs.progress import LiveMirror, Progress
+
+    mirror = LiveMirror()
+    mirror.apply(Progress(1, steps=10, epoch=0, batch=0))
+    mirror.apply(Progress(1, epoch=0, batch=10))
+    mirror.apply(Progress(1, epochs=({"epoch": 1},)))
+    assert (len(mirror.epochs), mirror.batch) == (1, 0)  # epoch 1 done, epoch 2 not begun: not 1 + 10/10
+    mirror.apply(Progress(1, epoch=0, batch=10))  # a late word about epoch 1
+    assert mirror.batch == 0
+    mirror.apply(Progress(1, epoch=1, batch=3))
+    assert (mirror.epoch, mirror.batch) == (1, 3)

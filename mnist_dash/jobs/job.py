@@ -158,9 +158,16 @@ class TrainingJob:
         live = self._live
         if status != JobStatus.RUNNING or not live.steps:
             return expected
-        done = (len(live.epochs) + live.batch / live.steps) / self.spec.epochs
+        with live.lock:
+            done = (len(live.epochs) + live.batch / live.steps) / self.spec.epochs
         elapsed = time.perf_counter() - started
-        return elapsed * (1 - done) / done if done > 0.05 else max(0.0, expected - elapsed)
+        estimate = max(0.0, expected - elapsed)
+        if done <= 0:
+            return estimate
+        # The pace so far takes over from the estimate gradually (fully at a fifth of the job),
+        # so the waits shown to the class behind it do not jump when it does.
+        trust = min(1.0, done / 0.2)
+        return trust * elapsed * (1 - done) / done + (1 - trust) * estimate
 
     def weight_history(self) -> WeightHistory | None:
         """A copy of the weight snapshots so far; None before training starts."""

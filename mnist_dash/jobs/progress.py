@@ -62,15 +62,20 @@ class LiveMirror:
         self.pid: int | None = None  # the worker process training it, if any
 
     def apply(self, news: Progress) -> None:
+        """Take in `news`. The batch count always belongs to the epoch in progress (the one after the
+        finished ones), so progress only moves forward: a finished epoch resets it to 0, and a late
+        word about an earlier epoch's batches does not bring it back."""
         with self.lock:
             if news.steps is not None:
                 self.steps = news.steps
-            if news.epoch is not None:
+            if news.epoch is not None and news.epoch >= len(self.epochs) + len(news.epochs):
                 self.epoch = news.epoch
-            if news.batch is not None:
-                self.batch = news.batch
+                if news.batch is not None:
+                    self.batch = news.batch
             self.batches.extend(news.points)
-            self.epochs.extend(news.epochs)
+            if news.epochs:
+                self.epochs.extend(news.epochs)
+                self.epoch, self.batch = len(self.epochs), 0
             if news.weights is not None:
                 self.weights = news.weights
             if news.latest_weights is not None:
