@@ -166,7 +166,9 @@ def test_training_runs_to_finished_and_shows_test_metrics():
     assert snap.status == JobStatus.FINISHED, snap.error
     app.run()
     assert not app.exception
-    assert "Test score:" in texts(app.code) and "Test accuracy:" in texts(app.code)
+    assert "Test score:" in texts(app.code) and "Test accuracy:" in texts(app.code)  # as the notebook prints them
+    shown = {metric.label: metric.value for metric in app.metric}  # and as a student reads them
+    assert shown["Test accuracy"] == f"{snap.test_accuracy:.2%}" and shown["Test accuracy"].endswith("%")
     assert not app.button(key="train_start").disabled and app.button(key="train_stop").disabled
     assert snap.run_id in texts(app.caption)
 

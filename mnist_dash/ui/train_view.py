@@ -77,7 +77,12 @@ def results(snap: JobSnapshot) -> None:
         return
     if snap.test_accuracy is not None:
         st.subheader("On the test set")
-        st.code(f"Test score: {snap.test_loss}\nTest accuracy: {snap.test_accuracy}", language=None)
+        accuracy, loss, notebook = st.columns([1, 1, 2], vertical_alignment="center")
+        accuracy.metric("Test accuracy", f"{snap.test_accuracy:.2%}", help="share of the test digits it got right")
+        loss.metric("Test loss", f"{snap.test_loss:.4f}", help="cross-entropy on the test set: lower is better")
+        with notebook:
+            st.code(f"Test score: {snap.test_loss}\nTest accuracy: {snap.test_accuracy}", language=None)
+            st.caption("As the notebook prints them.")
     if snap.run_id is None:
         return
     model_path = state.store().model_path(snap.run_id)
