@@ -25,6 +25,7 @@ navigation = st.navigation(
 )
 state.init_design()
 state.keep_draft()  # the owner's design, for their next reload or tab
+state.show_link_notice()
 if state.dataset() is None:
     st.info("Every page needs MNIST. Fix the above, then reload the page.", icon=":material/build:")
     st.stop()

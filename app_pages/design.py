@@ -13,8 +13,6 @@ from mnist_dash.ui import design_form, state
 from mnist_dash.ui import owner as owner_ui
 
 st.title("Design a network")
-if notice := st.session_state.pop("design_notice", None):
-    st.warning(md(notice), icon=":material/link:")
 
 try:
     spec = from_dict(state.design())
@@ -100,7 +98,7 @@ if uploaded is not None:
         st.rerun()
     except SpecError as error:
         upload_col.error(
-            "This file is not a usable design: " + md("; ".join(str(p) for p in error.problems)),
+            "**This file is not a usable design:**\n" + "\n".join(f"- {md(str(p))}" for p in error.problems),
             icon=":material/description:",
         )
 

@@ -82,6 +82,31 @@ def from_query(query: Mapping[str, str], base: ModelSpec, source: str = "the lin
         raise _at_most_ten(error.problems, source) from None
 
 
+def read_link(query: Mapping[str, str], base: ModelSpec, caps=None) -> tuple[ModelSpec, list[Problem]]:
+    """The design in a link with every good field kept, and the problems of the fields that were not.
+
+    A field that cannot be read, is out of range, or (given the server's `caps`, a `Limits`)
+    goes beyond what the server allows keeps `base`'s value; its problems are reported,
+    at most ten. A design changed from `base` without a name of its own is `base`'s name
+    marked as edited, so its runs are not taken for the preset's.
+    """
+    data, problems = base.to_dict(), []
+    for key in (key for key in QUERY_KEYS if key in query):
+        try:
+            candidate = _from_query({key: query[key]}, from_dict(data))
+        except SpecError as error:
+            problems += error.problems
+            continue
+        beyond = [p for p in (caps.problems(candidate) if caps is not None else ()) if p.field == key]
+        if beyond:
+            problems += beyond
+            continue
+        data = candidate.to_dict()
+    if "name" not in query and data != base.to_dict():
+        data["name"] = edited_name(base.name)
+    return from_dict(data), _at_most_ten(problems, "the link").problems if problems else []
+
+
 def _from_query(query: Mapping[str, str], base: ModelSpec) -> ModelSpec:
     problems: list[Problem] = []
     data = base.to_dict()

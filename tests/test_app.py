@@ -146,10 +146,28 @@ def test_a_design_round_trips_through_query_parameters():
     assert dict(app.query_params) == to_query(spec)
 
 
-def test_a_bad_link_falls_back_to_the_default_with_a_notice():
-    app = open_page("design", {"layers": "0:relu", "epochs": "many"})
-    assert "default design" in texts(app.warning) and "epochs" in texts(app.warning)
-    assert app.metric[0].value == "468,874"
+def test_a_link_keeps_every_good_field_and_lists_every_problem():
+    app = open_page("home", {"layers": "abc", "epochs": "-5", "batch_size": "64", "learning_rate": "0.01"})
+    notice = texts(app.warning)
+    assert "Parts of the link's design could not be used" in notice
+    assert "Layer 1 units" in notice and "abc" in notice and "Epochs" in notice  # both problems, not the first
+    design = app.session_state["design"]
+    assert (design["batch_size"], design["learning_rate"], design["epochs"]) == (64, 0.01, 20)  # good fields kept
+    assert design["name"] == "notebook-2-hidden (edited)"  # not taken for the preset
+
+
+def test_a_links_notice_shows_on_whichever_page_it_opens():
+    app = open_page("home", {"layers": "abc"})
+    assert "Parts of the link's design could not be used" in texts(app.warning)
+    app.switch_page("app_pages/train.py").run()
+    assert "could not be used" not in texts(app.warning)  # said once, not on every page after
+
+
+def test_a_link_beyond_the_servers_cap_says_so_with_the_one_limit(monkeypatch):
+    monkeypatch.setenv("MNIST_DASH_MAX_EPOCHS", "30")
+    app = open_page("home", {"layers": "64", "epochs": "100"})
+    assert "at most 30 epochs" in texts(app.warning) and "MNIST_DASH_MAX_EPOCHS" in texts(app.warning)
+    assert app.session_state["design"]["epochs"] == 20 and app.session_state["design"]["layers"][0]["units"] == 64
 
 
 def test_training_runs_to_finished_and_shows_test_metrics():

@@ -179,3 +179,19 @@ def test_a_link_name_with_a_line_break_is_a_problem_on_the_name():
     with pytest.raises(SpecError) as caught:
         from_query({"name": "two\nlines"}, base=DEFAULT)
     assert [p.field for p in caught.value.problems] == ["name"]
+
+
+def test_read_link_keeps_the_good_fields_and_lists_every_problem():
+    from mnist_dash.jobs.limits import Limits
+    from mnist_dash.presets import PRESETS
+    from mnist_dash.share import read_link
+
+    base = PRESETS["notebook-2-hidden"]
+    spec, problems = read_link({"layers": "abc", "epochs": "-5", "seed": "7", "optimizer": "sgd"}, base)
+    assert {p.field for p in problems} == {"layers[0].units", "epochs"}
+    assert (spec.seed, spec.optimizer, spec.epochs, spec.layers) == (7, "sgd", base.epochs, base.layers)
+    assert spec.name == "notebook-2-hidden (edited)"
+    spec, problems = read_link({"epochs": "100", "name": "mine"}, base, caps=Limits(max_epochs=30))
+    assert spec.epochs == base.epochs and spec.name == "mine"
+    assert [p.field for p in problems] == ["epochs"] and "at most 30 epochs" in problems[0].message
+    assert read_link({"epochs": str(base.epochs)}, base) == (base, [])  # nothing changed: the preset's own name

@@ -12,14 +12,15 @@ from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.owners import Owner
 from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
 from mnist_dash.runs import RunStore
-from mnist_dash.share import from_query, has_spec, layer_rows
-from mnist_dash.spec import ModelSpec, SpecError
+from mnist_dash.share import has_spec, layer_rows, read_link
+from mnist_dash.spec import ModelSpec, field_label
 from mnist_dash.text import md
 from mnist_dash.ui import owner as owner_ui
 
 DESIGN_KEY = "design"  # the design being edited, in its JSON form (may be invalid)
 JOB_KEY = "train_job"
 REFUSED_KEY = "start_refused"  # why the last press of a Train button started nothing
+NOTICE_KEY = "design_notice"  # what in the page's link could not be used
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -72,25 +73,34 @@ def warm_up_training() -> None:
 
 
 def init_design() -> None:
-    """Give the session a design: from the link if it has one, else the owner's last one, else the default."""
+    """Give the session a design: from the link if it has one, else the owner's last one, else the default.
+
+    A link's good fields are kept and its problems kept for `show_link_notice`, whichever page it opens.
+    """
     if DESIGN_KEY in st.session_state:
         return
     query = st.query_params.to_dict()
     draft = _drafts().get(owner().key)
     spec = PRESETS[DEFAULT_PRESET]
     if has_spec(query):
-        try:
-            spec = from_query(query, base=spec)
-        except SpecError as error:
-            st.session_state["design_notice"] = (
-                "The link's design has problems, so the default design is shown instead: "
-                + "; ".join(str(p) for p in error.problems)
-            )
+        spec, problems = read_link(query, base=spec, caps=limits())
+        if problems:
+            st.session_state[NOTICE_KEY] = [f"{field_label(p.field)}: {p.message}" for p in problems]
     elif draft is not None:
         st.session_state[DESIGN_KEY] = copy.deepcopy(draft)  # this tab's own, from now on
         st.session_state["design_version"] = st.session_state.get("design_version", 0) + 1
         return
     set_design(spec)
+
+
+def show_link_notice() -> None:
+    """What in the page's link could not be used (the rest of its design was), once, on any page."""
+    if problems := st.session_state.pop(NOTICE_KEY, None):
+        lines = "\n".join(f"- {md(problem)}" for problem in problems)
+        st.warning(
+            f"**Parts of the link's design could not be used**; the rest of it is loaded:\n{lines}",
+            icon=":material/link:",
+        )
 
 
 def set_design(spec: ModelSpec) -> None:
