@@ -14,11 +14,12 @@ from mnist_dash.ui import owner as owner_ui
 
 st.title("Design a network")
 
+limits = state.limits()
 try:
     spec = from_dict(state.design())
-    problems = state.limits().problems(spec)  # valid, but maybe too much for a shared server
+    problems = limits.problems(spec)  # valid, but maybe too much for a shared server
 except SpecError as error:
-    spec, problems = None, error.problems
+    spec, problems = None, limits.one_limit(state.design(), error.problems)
 
 
 def _load_preset() -> None:
@@ -28,6 +29,10 @@ def _load_preset() -> None:
 
 inputs, summary = st.columns([1, 1], gap="large")
 with inputs:
+    # The picker shows the preset the design is, and none once it is edited.
+    st.session_state["design_preset"] = next(
+        (name for name, preset in PRESETS.items() if spec is not None and preset == spec), None
+    )
     st.selectbox(
         "Start from a preset",
         [None, *PRESETS],

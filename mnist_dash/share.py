@@ -95,7 +95,7 @@ def read_link(query: Mapping[str, str], base: ModelSpec, caps=None) -> tuple[Mod
         try:
             candidate = _from_query({key: query[key]}, from_dict(data))
         except SpecError as error:
-            problems += error.problems
+            problems += caps.one_limit(query, error.problems) if caps is not None else error.problems
             continue
         beyond = [p for p in (caps.problems(candidate) if caps is not None else ()) if p.field == key]
         if beyond:

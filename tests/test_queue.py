@@ -184,3 +184,14 @@ def test_limits_from_the_environment():
 def test_a_bad_cap_variable_is_a_clear_error(raw):
     with pytest.raises(LimitsError, match=f"MNIST_DASH_MAX_PARAMS must be a whole number of at least 1, not '{raw}'"):
         Limits.from_env({"MNIST_DASH_MAX_PARAMS": raw})
+
+
+def test_one_limit_per_setting_the_servers_cap_where_it_is_stricter():
+    from mnist_dash.spec import Problem
+
+    limits = Limits(max_epochs=30, min_batch_size=32)
+    own = [Problem("epochs", "must be between 1 and 200, got 250"), Problem("batch_size", "must be at least 1")]
+    said = limits.one_limit({"epochs": 250, "batch_size": 0}, own)
+    assert "at most 30 epochs" in said[0].message and "MNIST_DASH_MAX_EPOCHS" in said[0].message
+    assert "at least 32" in said[1].message
+    assert limits.one_limit({"epochs": "abc"}, own[:1]) == own[:1]  # not a number: the design's own problem

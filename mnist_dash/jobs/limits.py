@@ -82,9 +82,35 @@ class Limits:
             )
         return found
 
+    def one_limit(self, values: Mapping, problems: list[Problem]) -> list[Problem]:
+        """`problems` with the server's cap said instead of the design's own range where the cap is stricter.
+
+        Epochs of 250 break both the design's range (1-200) and the server's cap (30): a student
+        is told the one limit that holds here, not two different ones.
+        """
+        caps = {"epochs": ("max_epochs", max), "batch_size": ("min_batch_size", min)}
+        said = []
+        for problem in problems:
+            field, value = problem.field, _as_number(values.get(problem.field))
+            if field in caps and value is not None:
+                cap, side = caps[field]
+                limit = getattr(self, cap)
+                if side(value, limit) != limit:  # beyond the cap, on the cap's side
+                    wording = f"at most {limit} epochs" if field == "epochs" else f"a batch size of at least {limit}"
+                    problem = Problem(field, self._beyond(wording, cap, values[field]))
+            said.append(problem)
+        return said
+
     @staticmethod
     def _beyond(limit: str, field: str, asked) -> str:
         return (
             f"this server allows {limit} per run so that a class can share it (this design asks for {asked}); "
             f"a teacher can raise the cap with {ENV_NAMES[field]}"
         )
+
+
+def _as_number(value) -> float | None:
+    try:
+        return float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError, OverflowError):
+        return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnist_dash.share import apply_table_edits, edited_name
+from mnist_dash.share import NEW_LAYER, apply_table_edits, edited_name
 from mnist_dash.spec import (
     ACTIVATIONS,
     BATCH_NORM_PLACEMENTS,
@@ -24,16 +24,27 @@ from mnist_dash.spec import (
 from mnist_dash.text import md
 from mnist_dash.ui import state
 
+# A new row starts complete (NEW_LAYER: 64 relu units, no dropout, no batch norm), never half empty.
 LAYER_COLUMNS = {
     "units": st.column_config.NumberColumn(
-        "units", help="neurons in the layer (1-2048)", step=1, format="%d", width="small"
+        "units", help="neurons in the layer (1-2048)", step=1, format="%d", width="small", default=NEW_LAYER["units"]
     ),
-    "activation": st.column_config.SelectboxColumn("activation", options=ACTIVATIONS, required=True),
+    "activation": st.column_config.SelectboxColumn(
+        "activation", options=ACTIVATIONS, required=True, default=NEW_LAYER["activation"]
+    ),
     "dropout": st.column_config.NumberColumn(
-        "dropout", help="share of units dropped in training (0-0.9)", step=0.05, width="small"
+        "dropout",
+        help="share of units dropped in training (0-0.9)",
+        step=0.05,
+        width="small",
+        default=NEW_LAYER["dropout"],
     ),
     "batch_norm": st.column_config.SelectboxColumn(
-        "batch norm", options=BATCH_NORM_PLACEMENTS, required=True, help="before or after the activation, or none"
+        "batch norm",
+        options=BATCH_NORM_PLACEMENTS,
+        required=True,
+        help="before or after the activation, or none",
+        default=NEW_LAYER["batch_norm"],
     ),
 }
 
