@@ -64,7 +64,7 @@ def open_page(page: str, query: dict | None = None, user: dict | None = None) ->
     app.run()
     if page != "home":
         app.switch_page(f"app_pages/{page}.py").run()
-    assert not app.exception, app.exception
+    assert not app.exception, [e.stack_trace[-3:] for e in app.exception]
     return app
 
 
@@ -104,6 +104,16 @@ def test_choosing_a_preset_fills_the_table_and_the_total():
     assert [row["units"] for row in app.session_state["design"]["layers"]] == [500, 300, 100]
     assert app.metric[0].value == "575,510"
     assert "574,710 trainable · 800 non-trainable" in texts(app.caption)
+
+
+def test_the_preset_picker_shows_the_preset_the_design_is():
+    app = open_page("design")
+    assert app.selectbox(key="design_preset").value == "notebook-2-hidden"  # the default design is that preset
+    epochs_key = f"design_epochs_{app.session_state['design_version']}"
+    app.number_input(key=epochs_key).set_value(3).run()
+    assert app.selectbox(key="design_preset").value is None  # edited: no longer the preset
+    app.selectbox(key="design_preset").select("notebook-5-hidden-bn").run()
+    assert app.selectbox(key="design_preset").value == "notebook-5-hidden-bn"
 
 
 def test_an_invalid_design_shows_its_errors_and_disables_train():
