@@ -26,8 +26,8 @@ navigation = st.navigation(
 state.init_design()
 state.keep_draft()  # the owner's design, for their next reload or tab
 state.show_link_notice()
-if state.dataset() is None:
-    st.info("Every page needs MNIST. Fix the above, then reload the page.", icon=":material/build:")
+if state.dataset() is None and navigation.title != "Design":  # designing needs no data; the rest does
+    state.explain_missing_data()
     st.stop()
 sidebar.render()
 navigation.run()

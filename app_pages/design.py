@@ -75,6 +75,8 @@ if spec is not None:
     st.query_params.from_dict(owner_ui.keep_in_link(to_query(spec)))
 busy = state.job_active()
 blockers = state.start_blockers(spec) if spec is not None and not busy and not problems else []
+if state.dataset() is None:
+    blockers.append("MNIST is missing on this server, so designs cannot be trained here yet (open Home to see why).")
 train_col, download_col, upload_col = st.columns([1, 1, 2])
 if train_col.button(
     "Train this design",

@@ -84,17 +84,24 @@ def test_every_page_renders(page):
     assert app.title
 
 
-@pytest.mark.parametrize("page", ["home", "design", "train"])
-def test_missing_mnist_is_one_clear_message_on_every_page(page, monkeypatch, tmp_path):
+@pytest.mark.parametrize("page", ["home", "train", "weights", "draw"])
+def test_missing_mnist_says_what_is_wrong_and_the_command_to_fix_it(page, monkeypatch, tmp_path):
     monkeypatch.setenv("MNIST_DASH_DATA", str(tmp_path / "absent.npz"))
     state._dataset.clear()
-    app = AppTest.from_file(APP, default_timeout=30)
-    app.run()
-    if page != "home":
-        app.switch_page(f"app_pages/{page}.py").run()
-    assert not app.exception
+    app = open_page(page)
     assert len(app.error) == 1 and "MNIST could not be loaded" in texts(app.error)
-    assert "MNIST_DASH_DATA" in texts(app.error)
+    assert "does not exist" in texts(app.error) and "Errno" not in texts(app.error)  # no raw exception text
+    assert "MNIST_DASH_DATA=/path/to/mnist.npz streamlit run streamlit_app.py" in texts(app.code)
+    assert "mnist.npz" in texts(app.markdown) and "reload is not enough" in texts(app.markdown)
+    assert not app.title  # the page itself is not drawn without its data
+
+
+def test_design_works_without_mnist(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DASH_DATA", str(tmp_path / "absent.npz"))
+    state._dataset.clear()
+    app = open_page("design")
+    assert app.metric[0].value == "468,874" and not app.error
+    assert app.button(key="design_train").disabled and "MNIST is missing" in texts(app.warning)
 
 
 def test_choosing_a_preset_fills_the_table_and_the_total():

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import streamlit as st
 
-from mnist_dash.data import Mnist, MnistDataError, load_mnist
+from mnist_dash.data import (
+    Mnist,
+    MnistDataError,
+    MnistFileNotFound,
+    MnistNotNpz,
+    MnistUnavailable,
+    load_mnist,
+)
 from mnist_dash.jobs import JobQueue, JobRefused, Limits, LimitsError, TrainingJob, default_queue
 from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.owners import Owner
@@ -14,7 +22,7 @@ from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
 from mnist_dash.runs import RunStore
 from mnist_dash.share import has_spec, layer_rows, read_link
 from mnist_dash.spec import ModelSpec, field_label
-from mnist_dash.text import md
+from mnist_dash.text import excerpt, md
 from mnist_dash.ui import owner as owner_ui
 
 DESIGN_KEY = "design"  # the design being edited, in its JSON form (may be invalid)
@@ -29,12 +37,42 @@ def _dataset() -> Mnist:
 
 
 def dataset() -> Mnist | None:
-    """The dataset, loaded once per process and shared; None (and a message shown) if unavailable."""
+    """The dataset, loaded once per process and shared; None when it cannot be had (see `explain_missing_data`)."""
     try:
         return _dataset()
-    except MnistDataError as error:
-        st.error(f"**MNIST could not be loaded.** {md(str(error))}", icon=":material/block:")
+    except MnistDataError:
         return None
+
+
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+_WHAT_WENT_WRONG = {  # by the kind of error: what a person can act on, never the raw exception
+    MnistFileNotFound: "the file that MNIST_DASH_DATA names does not exist",
+    MnistNotNpz: "the file that MNIST_DASH_DATA names is not a NumPy .npz archive (is it the right file?)",
+    MnistUnavailable: "MNIST_DASH_DATA is not set, and Keras could not download MNIST (is this machine offline?)",
+}
+
+
+def explain_missing_data() -> None:
+    """Why MNIST is missing and how to start the app with it: the command, and where to get the file."""
+    try:
+        _dataset()
+        return
+    except MnistDataError as error:
+        problem = _WHAT_WENT_WRONG.get(
+            type(error),
+            "the file that MNIST_DASH_DATA names is not in Keras's MNIST layout (x_train, y_train, x_test, "
+            "y_test: 28 × 28 uint8 images and labels 0-9)",
+        )
+    given = os.environ.get("MNIST_DASH_DATA")
+    st.error(f"**MNIST could not be loaded**: {problem}.", icon=":material/block:")
+    if given:
+        st.caption(f"MNIST_DASH_DATA is now {md(excerpt(given, 120))}")
+    st.markdown(
+        f"Get Keras's `mnist.npz` (11 MB) from {MNIST_URL}, then stop the app (Ctrl+C) and start it again "
+        "with the file's path (an environment variable is read when the app starts, so a reload is not enough):"
+    )
+    st.code("MNIST_DASH_DATA=/path/to/mnist.npz streamlit run streamlit_app.py", language="bash")
+    st.caption("On Streamlit Community Cloud, put MNIST_DASH_DATA in the app's secrets, or let the app download it.")
 
 
 @st.cache_resource
