@@ -18,9 +18,12 @@ worker. If the server dies, the worker finds its pipe closed and exits.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import sys
 import threading
 import time
+import types
 from dataclasses import dataclass
 
 from mnist_dash.data import Mnist, fingerprint
@@ -74,6 +77,24 @@ class StopOrder:
     job: int
 
 
+@contextlib.contextmanager
+def _without_main_module():
+    """Start a process without the parent's `__main__` in it.
+
+    `spawn` runs the parent's main module again in the child. Under `streamlit run` that is
+    the app's own script (Streamlit runs it as `__main__`): the worker drew the whole app
+    once, without a page, and printed dozens of "missing ScriptRunContext!" warnings into
+    the terminal of whoever started the app. The worker needs none of it.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to re-run
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 class Worker:
     """One training process and the server's end of its pipe."""
 
@@ -82,7 +103,8 @@ class Worker:
 
         self.conn, child = _CONTEXT.Pipe()
         self.process = _CONTEXT.Process(target=serve, args=(child,), name="mnist-dash-worker", daemon=True)
-        self.process.start()
+        with _without_main_module():
+            self.process.start()
         child.close()
         self.data_key: str | None = None
         self.jobs = 0  # numbers the jobs, so a late stop order never reaches the next one

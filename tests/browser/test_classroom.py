@@ -80,3 +80,9 @@ def test_a_reload_finds_the_running_job_with_its_curves_and_stop(page, server, m
     page.locator(".st-key-train_loss_chart .js-plotly-plot").first.wait_for(timeout=60_000)
     page.locator(".st-key-train_stop button").click()
     page.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=60_000)
+
+
+def test_the_terminal_that_started_the_app_stays_quiet(server):
+    # The tests above had the app start its training worker; spawning it once ran the whole app
+    # script in it, without a page, and printed dozens of these warnings.
+    assert "missing ScriptRunContext" not in server.log_path.read_text(errors="replace")
