@@ -30,15 +30,20 @@ if not runs:
     st.stop()
 run = st.selectbox("Model", runs, index=runs_view.default_index(runs), key="draw_run", format_func=runs_view.label)
 
-canvas_col, seen_col, answer_col = st.columns([3, 2, 3], gap="large")
+# Canvas, answer, then what the model sees: on a phone the columns stack, and the answer comes
+# right under the canvas instead of below the 28 x 28 image.
+canvas_col, answer_col, seen_col = st.columns([3, 3, 2], gap="large")
 with canvas_col:
     st.markdown("**Draw here** (use the toolbar to undo or clear)")
     drawing = draw_canvas.draw(key="draw_canvas")
     uploaded = st.file_uploader("…or upload a photo of a digit", type=["png", "jpg", "jpeg"], key="draw_upload")
 image = None
 try:
-    source = draw_canvas.uploaded_image(uploaded.getvalue(), uploaded.name) if uploaded is not None else drawing
-    image = to_mnist(source) if source is not None else None
+    kind = draw_canvas.newest_input(drawing, uploaded)  # the drawing or the upload, whichever came last
+    if kind == "upload":
+        image = to_mnist(draw_canvas.uploaded_image(uploaded.getvalue(), uploaded.name))
+    elif kind == "drawing":
+        image = to_mnist(drawing)
 except (BadUpload, EmptyDrawing) as problem:
     canvas_col.info(md(str(problem)), icon=":material/draw:")
 if image is None:
@@ -59,13 +64,14 @@ else:
             st.plotly_chart(probability_bars(probabilities), key="draw_probabilities")
 
 job = state.current_job()
-if image is not None and job is not None:
-    active = not job.done
+if image is not None and job is not None and not job.done:  # only a job that is training: it changes each epoch
 
-    @st.fragment(run_every=2.0 if active else None)
+    @st.fragment(run_every=2.0)
     def while_training() -> None:
         from mnist_dash.training import EpochPredictions
 
+        if job.done:
+            st.rerun()  # the page again, without this chart: the job is a stored run now
         latest = job.latest_weights()
         if latest is None:
             st.caption(f"{md(job.spec.name or 'Your design')} is training: its answer appears here after each epoch.")

@@ -141,4 +141,6 @@ def probability_history(epochs: list[int], probabilities: list[np.ndarray]) -> g
                 hovertemplate=f"{digit}: " + "%{y:.1%}<extra></extra>",
             )
         )
-    return _probability_layout(figure, "epoch", height=280, legend={"title": "digit"})
+    # The legend in one row under the chart: as a column beside it, its last entries (9) fell off the plot.
+    legend = {"title": "digit", "orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}
+    return _probability_layout(figure, "epoch", height=340, legend=legend).update_layout(margin_b=110)

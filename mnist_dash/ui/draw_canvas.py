@@ -49,3 +49,22 @@ def uploaded_image(data: bytes, name: str) -> np.ndarray:
         BadUpload: as read_upload does, its message ready to show.
     """
     return read_upload(data, name)
+
+
+def newest_input(drawing: np.ndarray | None, uploaded) -> str | None:
+    """ "drawing" or "upload": whichever of the two changed last (None when there is neither).
+
+    A student who uploads a photo and then draws wants the drawing read, and the other way
+    round; an upload left in the uploader must not hide every stroke drawn after it.
+    """
+    seen = st.session_state.setdefault("draw_inputs", {"drawing": None, "upload": None, "newest": None})
+    drawing_key = hash(drawing.tobytes()) if drawing is not None else None
+    upload_key = (uploaded.file_id if hasattr(uploaded, "file_id") else uploaded.name) if uploaded else None
+    if drawing_key != seen["drawing"]:
+        seen["drawing"], seen["newest"] = drawing_key, "drawing" if drawing_key is not None else seen["newest"]
+    if upload_key != seen["upload"]:
+        seen["upload"], seen["newest"] = upload_key, "upload" if upload_key is not None else seen["newest"]
+    available = {"drawing": drawing is not None, "upload": uploaded is not None}
+    if seen["newest"] is not None and available[seen["newest"]]:
+        return seen["newest"]
+    return next((kind for kind, there in available.items() if there), None)

@@ -57,3 +57,16 @@ def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, ser
         " return plots.length === 2 && plots[1].data.length === 10 && plots[1].data[7].x.length >= 2; }",
         timeout=120_000,
     )
+
+
+def test_the_newest_input_wins_between_an_upload_and_the_canvas(page, server, tmp_path):
+    page.goto(f"{server.url}/draw")
+    page.get_by_role("heading", name="Draw a digit").wait_for()
+    notes = tmp_path / "notes.png"
+    notes.write_text("not an image at all")
+    page.locator(".st-key-draw_upload input[type='file']").set_input_files(str(notes))
+    page.get_by_text("notes.png is not an image; upload a PNG or JPEG").wait_for(timeout=30_000)
+    draw_a_seven(page)  # drawn after the upload: the drawing is what gets read
+    page.get_by_text("sure").wait_for(timeout=60_000)
+    assert page.get_by_text("is not an image").count() == 0
+    assert "Pillow" not in page.locator("body").inner_text()
