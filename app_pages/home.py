@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from mnist_dash.data import enlarge, examples_per_class
-from mnist_dash.plots import class_balance
+from mnist_dash.data import class_counts, enlarge, examples_per_class
 from mnist_dash.ui import state
 
 data = state.dataset()
@@ -33,5 +32,12 @@ with facts:
     st.metric("Test images", f"{len(data.x_test):,}")
     st.caption("Each image is 784 numbers from 0 (black) to 255 (white); the network sees them scaled to 0-1.")
 with balance:
+    # Bars of Streamlit's own, not a chart: a chart library is the slowest thing a first page can load.
     st.markdown("**Images per digit**: the classes are nearly balanced, so accuracy is a fair score.")
-    st.plotly_chart(class_balance(data.y_train, data.y_test), key="home_balance", config={"displayModeBar": False})
+    train_counts, test_counts = class_counts(data.y_train), class_counts(data.y_test)
+    halves = st.columns(2)
+    for digit, (train_count, test_count) in enumerate(zip(train_counts, test_counts, strict=True)):
+        halves[digit // 5].progress(
+            float(train_count / train_counts.max()),
+            text=f"**{digit}**: {train_count:,} training · {test_count:,} test",
+        )

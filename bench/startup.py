@@ -39,7 +39,9 @@ def one_launch(browser, home: str) -> dict:
             page = browser.new_page(viewport={"width": 1366, "height": 1000})
             page.goto(url)
             page.get_by_text("Images per digit").wait_for(timeout=60_000)
-            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1", timeout=60_000)
+            page.wait_for_function(
+                "() => document.querySelectorAll('[data-testid=stProgress]').length >= 10", timeout=60_000
+            )
             page.wait_for_function("() => document.querySelectorAll('[data-testid=stImage] img').length >= 20")
             first_page = time.perf_counter() - started
             page.close()

@@ -8,6 +8,7 @@ scales them to [0, 1] itself, so no float32 copy of the dataset is ever made.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -93,6 +94,44 @@ def load_mnist(path: str | os.PathLike | None = None) -> Mnist:
 @functools.lru_cache(maxsize=2)
 def _load_npz(path: str, mtime_ns: int, size: int) -> Mnist:
     # mtime and size are in the cache key so that a replaced file is read again.
+    unpacked = _unpacked_copy(path, mtime_ns, size)
+    if unpacked.is_file():
+        try:
+            with np.load(unpacked, allow_pickle=False) as archive:
+                return validate_arrays(*(archive[key] for key in KEYS), source=path)
+        except Exception:  # a damaged copy is only a lost shortcut: read the original
+            pass
+    mnist = _read_npz(path)
+    _keep_unpacked(mnist, unpacked)
+    return mnist
+
+
+def _unpacked_copy(path: str, mtime_ns: int, size: int) -> Path:
+    """Where an uncompressed copy of the file is kept (under MNIST_DASH_HOME).
+
+    Keras's mnist.npz is deflated: unpacking its 55 MB took 0.4 s of every server's first page.
+    The copy reads in a tenth of that; it is made again whenever the file changes.
+    """
+    home = os.environ.get("MNIST_DASH_HOME") or (Path.home() / ".mnist_dash")
+    key = hashlib.sha256(f"{path}|{mtime_ns}|{size}".encode()).hexdigest()[:16]
+    return Path(home).expanduser() / "cache" / f"mnist-{key}.npz"
+
+
+def _keep_unpacked(mnist: Mnist, target: Path) -> None:
+    if target.is_file():
+        return
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:  # best effort: a read-only or full disk only means the next start unpacks again
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "wb") as file:
+            np.savez(file, **dict(zip(KEYS, mnist, strict=True)))
+        os.replace(partial, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+
+
+def _read_npz(path: str) -> Mnist:
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
@@ -129,6 +168,11 @@ def _keras_load_data():
     import keras  # Imported here: loading from a file never needs Keras or TensorFlow.
 
     return keras.datasets.mnist.load_data()
+
+
+def class_counts(labels: np.ndarray) -> np.ndarray:
+    """Images per digit, 0 to 9."""
+    return np.bincount(labels, minlength=10)
 
 
 def validate_arrays(x_train, y_train, x_test, y_test, *, source: str = "the data") -> Mnist:

@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -195,3 +198,18 @@ def test_the_fingerprint_is_computed_once_per_set_of_arrays(tiny_data, monkeypat
 
     monkeypatch.setattr(data_module.hashlib, "sha256", no_hashing)
     assert fingerprint(tiny_data) == expected
+
+
+def test_an_unpacked_copy_serves_later_loads_and_a_damaged_one_is_passed_over(tmp_path, monkeypatch):
+    x_train, y_train = make_digits(50, seed=1)
+    x_test, y_test = make_digits(20, seed=2)
+    path = tmp_path / "digits.npz"
+    np.savez_compressed(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    first = load_mnist(path)
+    [copy] = (Path(os.environ["MNIST_DASH_HOME"]) / "cache").glob("mnist-*.npz")
+    data_module._load_npz.cache_clear()
+    again = load_mnist(path)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)) and not again.x_train.flags.writeable
+    copy.write_bytes(b"damaged")
+    data_module._load_npz.cache_clear()
+    assert np.array_equal(load_mnist(path).y_test, y_test)  # the original, read again
