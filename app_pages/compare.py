@@ -8,6 +8,12 @@ from mnist_dash.plots import compare_curves
 from mnist_dash.text import md
 from mnist_dash.ui import runs_view, state
 
+
+def experiment_progress() -> tuple[bool, ...]:
+    """Which of the experiment's jobs are still going, then one entry per preset still waiting (empty: idle)."""
+    return tuple(not job.done for job in state.experiment_jobs()) + (True,) * len(state.experiment_waiting())
+
+
 st.title("Compare runs")
 with st.container(border=True):
     st.markdown("**The notebook's experiment**: train its three models one after another and compare them here.")
@@ -15,21 +21,26 @@ with st.container(border=True):
     cap = state.limits().max_epochs  # the server's cap holds here too
     epochs = epochs_col.number_input("Epochs each", 1, cap, min(20, cap), key="compare_epochs")
     state.advance_experiment(state.dataset())  # presets the owner's job limit held back start as jobs end
-    busy = any(not job.done for job in state.experiment_jobs()) or bool(state.experiment_waiting())
+    progress = experiment_progress()
+    busy = any(progress)
     needs = state.experiment_needs(int(epochs), state.dataset())
     blockers = [] if busy or not needs else state.start_blockers(None)
     if button_col.button(
         "Run the notebook's experiment", type="primary", disabled=busy or bool(blockers), key="compare_start"
     ):
         state.start_experiment(int(epochs), state.dataset())
+        # The selection becomes the experiment's runs alone, each joining as it finishes.
+        st.session_state["compare_runs"], st.session_state["compare_added"] = [], []
         st.rerun()
     state.show_refusal()
     for reason in blockers:
         st.warning(md(reason), icon=":material/block:")
 
 
-@st.fragment(run_every=2.0 if busy else None)
+@st.fragment(run_every=2.0 if busy else None, key="compare_view")
 def comparison() -> None:
+    if experiment_progress() != progress:
+        st.rerun()  # the whole page: a waiting preset starts, the button comes back when all have ended
     snapshots = [job.snapshot() for job in state.experiment_jobs()]
     lines = [f"{snap.spec.name}: {snap.status_line}" for snap in snapshots]
     lines += [f"{spec.name}: waits for one of your jobs to end" for spec in state.experiment_waiting()]
@@ -53,7 +64,11 @@ def comparison() -> None:
     )
     chosen = [runs[run_id] for run_id in chosen_ids]
     if not chosen:
-        st.info("Choose runs to compare, or run the notebook's experiment above.", icon=":material/info:")
+        waiting = "The experiment's runs join here as they finish."
+        st.info(
+            waiting if busy else "Choose runs to compare, or run the notebook's experiment above.",
+            icon=":material/info:",
+        )
         return
     histories = {run.run_id: runs_view.load_or_explain(runs_view.epoch_history, run.run_id) for run in chosen}
     chosen = [run for run in chosen if histories[run.run_id] is not None]  # a damaged history is said, not drawn
@@ -66,6 +81,8 @@ def comparison() -> None:
             histories[run.run_id],
             run.params_total,
             run.test_accuracy,
+            run.status,
+            run.data_fingerprint,
         )
         for run in chosen
     ]
@@ -82,9 +99,9 @@ def comparison() -> None:
         "gap at end": number(format="%+.4f"),
         "s / epoch": number(format="%.1f"),
     }
-    st.dataframe(rows, hide_index=True, width="stretch", column_config=formats)
+    st.dataframe(rows, hide_index=True, width="stretch", column_config=formats, placeholder="—")  # not "None"
     st.subheader("Observations")
-    st.markdown("\n".join(f"- {observation.text}" for observation in observe(summaries)))
+    st.markdown(observe(summaries).markdown())
 
 
 comparison()

@@ -13,6 +13,11 @@ from mnist_dash.ui import state
 
 def _job_status() -> None:
     job = state.current_job()  # also tells the queue this owner's page is open
+    if state.experiment_active() and (job is None or job.done or job in state.experiment_jobs()):
+        lines = [f"{md(j.spec.name)}: {md(j.snapshot().status_line)}" for j in state.experiment_jobs()]
+        lines += [f"{md(spec.name)}: waiting" for spec in state.experiment_waiting()]
+        st.markdown("**Experiment:**  \n" + "  \n".join(lines))
+        return
     if job is None:
         st.markdown("**Training:** idle")
         return
@@ -31,4 +36,5 @@ def render() -> None:
             st.markdown(f"**Design:** {md(spec.name or 'custom')}  \n{describe(spec)}  \n{params:,} parameters")
         except SpecError as error:
             st.markdown(f"**Design:** has {len(error.problems)} problem(s) to fix")
-        st.fragment(run_every=2.0 if state.job_active() else None)(_job_status)()
+        busy = state.job_active() or state.experiment_active()
+        st.fragment(run_every=2.0 if busy else None)(_job_status)()

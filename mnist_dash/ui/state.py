@@ -247,6 +247,11 @@ def experiment_waiting() -> list[ModelSpec]:
     return [item for item in st.session_state.get(EXPERIMENT_KEY, []) if isinstance(item, ModelSpec)]
 
 
+def experiment_active() -> bool:
+    """Whether an experiment job is queued or running, or a preset still waits to start."""
+    return any(not job.done for job in experiment_jobs()) or bool(experiment_waiting())
+
+
 def _experiment(epochs: int, data: Mnist) -> list[tuple[ModelSpec, object]]:
     """The notebook's presets for `epochs`, each with its finished twin in the store (or None)."""
     specs = [PRESETS[name].replace(epochs=epochs) for name in NOTEBOOK_PRESETS]
