@@ -5,7 +5,7 @@ import streamlit as st
 from mnist_dash.jobs import JobStatus
 from mnist_dash.plan import describe
 from mnist_dash.spec import SpecError, from_dict
-from mnist_dash.text import md
+from mnist_dash.text import count, md
 from mnist_dash.ui import runs_view, state, train_view
 
 st.title("Train")
@@ -35,9 +35,8 @@ if shown is None:
     about.warning("The design has problems: fix them on the Design page first.", icon=":material/construction:")
     st.page_link("app_pages/design.py", label="Go to Design", icon=":material/edit:")
 else:
-    about.markdown(
-        f"**{md(shown.name or 'Your design')}**: {describe(shown)} · {shown.epochs} epochs, batch {shown.batch_size}"
-    )
+    length = f"{count(shown.epochs, 'epoch')}, batch {shown.batch_size}"
+    about.markdown(f"**{md(shown.name or 'Your design')}**: {describe(shown)} · {length}")
 state.show_refusal()
 for reason in blockers:
     st.warning(md(reason), icon=":material/block:")

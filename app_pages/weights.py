@@ -4,32 +4,89 @@ import streamlit as st
 
 from mnist_dash.plots_model import weight_violins
 from mnist_dash.ui import runs_view
-from mnist_dash.weights import STAT_NAMES, stats_rows, violin_series
-
-st.title("Weights")
-st.write(
-    "Each violin is one layer's weights (a fixed sample of up to 2,000 of them, the same ones every epoch). "
-    "Watch them spread from their initial values as the network learns; batch-norm layers show their own "
-    "scale (gamma) and shift (beta)."
+from mnist_dash.weights import (
+    KIND_LABELS,
+    STAT_NAMES,
+    WeightHistory,
+    sample_range,
+    stats_rows,
+    violin_series,
+    weight_kinds,
 )
-run = runs_view.pick_run(runs_view.stored_runs(), key="weights_run")
-history = runs_view.load_or_explain(runs_view.weight_history, run.run_id) if run else None
-if history is not None:
+
+TICK_SECONDS = 0.8  # how long each epoch shows while playing
+
+
+def toggle_play(run_id: str, last: int) -> None:
+    """Play from the epoch shown (from 0 when it is the last), or pause where it is."""
+    playing, slider = f"weights_play_{run_id}", f"weights_epoch_{run_id}"
+    if st.session_state.pop(playing, None) is None:
+        shown = st.session_state.get(slider, last)
+        st.session_state[playing] = 0 if shown >= last else shown
+
+
+def epoch_view(run_id: str, history: WeightHistory) -> None:
+    """The slider, the violins and the statistics at one epoch.
+
+    One fragment: while playing it reruns each tick and moves the slider itself, so the
+    slider, the chart and the table always show the same epoch.
+    """
     last = history.epochs - 1
+    playing, slider = f"weights_play_{run_id}", f"weights_epoch_{run_id}"
+    upcoming = st.session_state.get(playing)
+    if upcoming is not None:
+        if upcoming > last:  # played to the end: a full rerun stops the ticks and brings back Play
+            del st.session_state[playing]
+            st.rerun()
+        st.session_state[slider] = upcoming
+        st.session_state[playing] = upcoming + 1
+    kinds = weight_kinds(history)
+    if st.session_state.get("weights_kind") not in kinds:  # e.g. gamma chosen, then a run without batch norm
+        st.session_state.pop("weights_kind", None)
+    left, right = st.columns(2, vertical_alignment="bottom")
     if last > 0:
-        epoch = st.slider("Epoch (0 = the initial weights)", 0, last, last, key=f"weights_epoch_{run.run_id}")
+        st.session_state.setdefault(slider, last)
+        epoch = left.slider("Epoch (0 = the initial weights)", 0, last, key=slider, disabled=upcoming is not None)
     else:  # A run stopped in its first epoch has only the initial weights: nothing to slide through.
         epoch = 0
-        st.caption("This run stopped before its first epoch ended: these are its initial weights.")
-    frames = [violin_series(history, e) for e in range(history.epochs)]
-    figure = weight_violins(frames[epoch], epoch, revision=run.run_id, frames=frames)
+        left.caption("This run stopped before its first epoch ended: these are its initial weights.")
+    kind = right.segmented_control(
+        "Weights shown", kinds, default="kernel", required=True, format_func=KIND_LABELS.get, key="weights_kind"
+    )
+    names = (kind,)
+    figure = weight_violins(
+        violin_series(history, epoch, names), epoch, kind, sample_range(history, names), revision=f"{run_id}/{kind}"
+    )
     st.plotly_chart(figure, key="weights_violins")
     st.subheader(f"Statistics at epoch {epoch}, over every weight")
     percent = st.column_config.NumberColumn(format="percent")
     columns = {name: st.column_config.NumberColumn(format="%.4f") for name in STAT_NAMES}
     columns |= {"near_zero": percent, "change": percent, "count": st.column_config.NumberColumn(format="localized")}
-    st.dataframe(stats_rows(history, epoch), hide_index=True, width="stretch", column_config=columns)
+    table = stats_rows(history, epoch)  # every row shown: "content" sizes the table to them, no inner scrolling
+    st.dataframe(table, hide_index=True, width="stretch", height="content", column_config=columns)
     st.caption(
         "near_zero: share of weights with |w| < 0.01. change: ‖W − W₀‖ / ‖W₀‖, how far the layer moved "
         "from its initial weights (None for biases and beta, which start at zero)."
     )
+
+
+st.title("Weights")
+st.write(
+    "Each violin is one layer's weights (a fixed sample of up to 2,000 of them, the same ones every epoch). "
+    "Watch them spread from their initial values as the network learns; batch-norm layers have their own "
+    "scale (gamma) and shift (beta). Each kind of weight gets its own chart: their scales differ."
+)
+run = runs_view.pick_run(runs_view.stored_runs(), key="weights_run")
+history = runs_view.load_or_explain(runs_view.weight_history, run.run_id) if run else None
+if history is not None:
+    playing = f"weights_play_{run.run_id}" in st.session_state
+    if history.epochs > 1:
+        st.button(
+            "Pause" if playing else "Play epochs",
+            icon=":material/pause:" if playing else ":material/play_arrow:",
+            key="weights_play",
+            on_click=toggle_play,
+            args=(run.run_id, history.epochs - 1),
+            help="Step the slider through every epoch; the chart and the table follow it.",
+        )
+    st.fragment(epoch_view, run_every=TICK_SECONDS if playing else None)(run.run_id, history)

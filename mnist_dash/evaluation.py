@@ -1,11 +1,13 @@
 """A trained model on the test set: confusion matrix, per-class accuracy, its mistakes.
 
 Pure NumPy on labels and predicted probabilities, so it is tested on hand-made cases;
-`predict_probabilities` is the one function that runs a model.
+`predict_probabilities` is the one function that runs a model, and `load_keras` the
+one that imports what it needs, most of the first evaluation's wait in a new server.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +25,16 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int = 2048) -> 
         for start in range(0, len(images), batch_size)
     ]
     return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), np.float32)
+
+
+def keras_loaded() -> bool:
+    """Whether this process has imported Keras (or begun to): the server's first model waits seconds for it."""
+    return "keras" in sys.modules
+
+
+def load_keras() -> None:
+    """Import Keras now, so a page can say that this, not running the model, is the wait."""
+    import keras  # noqa: F401
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -51,6 +63,18 @@ def largest_confusion(matrix: np.ndarray) -> tuple[int, int]:
     np.fill_diagonal(off_diagonal, -1)
     true_label, predicted = np.unravel_index(int(off_diagonal.argmax()), matrix.shape)
     return int(true_label), int(predicted)
+
+
+def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
+    """The (true, predicted) cell of a click on `plots_model.confusion_heatmap`, from Streamlit's selected points.
+
+    Only the heatmap's cell markers are selectable; a point is x = predicted, y = true. None when
+    the event selected nothing (a double click clears a selection).
+    """
+    for point in points:
+        if "x" in point and "y" in point:
+            return int(point["y"]), int(point["x"])
+    return None
 
 
 @dataclass(frozen=True)

@@ -141,10 +141,17 @@ def class_balance(y_train, y_test) -> go.Figure:
 RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
+# Below the plot of compare_curves: tick labels and the axis title, then one legend row per run (px).
+_AXIS_SPACE, _LEGEND_ROW = 70, 30
+
+
 def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = "loss") -> go.Figure:
     """Train (dashed) and validation (solid) `metric` per epoch for several runs, one colour per run.
 
-    The names are plain text (a student's run names); they are escaped here for Plotly.
+    One legend entry per run (clicking it hides both its curves), one per row, below the axis
+    title: the figure grows by a row per run, so neither the legend nor the title covers the
+    other however many runs there are. The names are plain text (a student's run names);
+    they are escaped here for Plotly.
     """
     figure = go.Figure()
     for number, (name, history) in enumerate(named_histories):
@@ -156,13 +163,22 @@ def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = 
                     x=epochs,
                     y=[h[prefix + metric] for h in history],
                     mode="lines+markers",
-                    name=f"{plotly(name)} · {label}",
+                    name=plotly(name),
+                    legendgroup=f"run {number}",
+                    showlegend=prefix == "val_",
                     line={"color": colour, "dash": dash, "width": 3},
                     marker={"size": 6},
-                    hovertemplate="%{y:.4f}",
+                    # The name by reference: a run's name is text, never part of the template.
+                    hovertemplate=f"%{{fullData.name}} · {label}: %{{y:.4f}}<extra></extra>",
                 )
             )
     _layout(figure, f"{_LABELS.get(metric, metric)}: train dashed, validation solid", metric, "compare")
+    legend = _LEGEND_ROW * len(named_histories)
+    figure.update_layout(
+        legend={"orientation": "v", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        margin={"b": _AXIS_SPACE + legend},
+        height=380 + _AXIS_SPACE + legend,
+    )
     longest = max((len(history) for _, history in named_histories), default=1)
     figure.update_xaxes(tick0=1, dtick=max(1, longest // 10))
     if metric == "accuracy":

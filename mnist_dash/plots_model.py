@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from mnist_dash.evaluation import row_normalised
 from mnist_dash.plots import FONT_SIZE, TRAIN_COLOUR, VALIDATION_COLOUR
 from mnist_dash.spec import NUM_CLASSES
 from mnist_dash.text import plotly
+from mnist_dash.weights import KIND_LABELS
 
 
 def _probability_layout(figure: go.Figure, x_title: str, height: int, **layout) -> go.Figure:
@@ -22,11 +24,13 @@ def _probability_layout(figure: go.Figure, x_title: str, height: int, **layout) 
     return figure
 
 
-def _violins(series: list[tuple[str, np.ndarray]]) -> list[go.Violin]:
+def _violins(series: list[tuple[str, np.ndarray]], by_layer: bool) -> list[go.Violin]:
     return [
         go.Violin(
             y=values,
             name=plotly(label),  # a label read back from a run's stored weights: text, not markup
+            # One kind per figure: the axis names the layer alone ("hidden_1"), the hover the whole label.
+            x0=plotly(label.rsplit(" ", 1)[0]) if by_layer else None,
             box_visible=True,
             meanline_visible=True,
             points=False,
@@ -40,38 +44,25 @@ def _violins(series: list[tuple[str, np.ndarray]]) -> list[go.Violin]:
 def weight_violins(
     series: list[tuple[str, np.ndarray]],
     epoch: int,
+    kind: str | None = None,
+    y_range: tuple[float, float] | None = None,
     revision: str = "weights",
-    frames: list[list[tuple[str, np.ndarray]]] | None = None,
 ) -> go.Figure:
     """One violin per layer weight (from `weights.violin_series`), labelled by layer and weight.
 
-    With `frames` (the series of every epoch), the figure also carries Plotly animation
-    frames and a play button, so students watch the distributions spread.
+    Pages pass one `kind` of weight at a time (`weights.KIND_LABELS`) with its `y_range` over
+    every epoch (`weights.sample_range`): gammas sit near 1 and kernels near 0, so on one
+    axis the gammas squash every kernel into a sliver; and a range fixed across epochs lets
+    the spread show as the epoch changes, where autoscaling would hide it.
     """
-    figure = go.Figure(_violins(series))
-    if frames:
-        figure.frames = [
-            go.Frame(data=_violins(s), name=str(e), layout={"title": f"Epoch {e}"}) for e, s in enumerate(frames)
-        ]
-        figure.update_layout(
-            updatemenus=[
-                {
-                    "type": "buttons",
-                    "x": 1,
-                    "y": 1.12,
-                    "xanchor": "right",
-                    "buttons": [
-                        {
-                            "label": "▶ play epochs",
-                            "method": "animate",
-                            "args": [None, {"frame": {"duration": 700, "redraw": True}, "fromcurrent": False}],
-                        }
-                    ],
-                }
-            ],
-        )
+    what = KIND_LABELS[kind] if kind else "weights"
+    figure = go.Figure(_violins(series, by_layer=kind is not None))
+    if y_range is not None:
+        low, high = y_range
+        pad = 0.05 * (high - low) or 0.05 * max(abs(low), 1.0)  # a kind still all one value (gamma = 1) gets room too
+        figure.update_yaxes(range=[low - pad, high + pad])
     figure.update_layout(
-        title=f"Weights after epoch {epoch}" if epoch else "Initial weights (epoch 0)",
+        title=f"{what[0].upper()}{what[1:]} after epoch {epoch}" if epoch else f"Initial {what} (epoch 0)",
         yaxis_title="value",
         font_size=FONT_SIZE - 2,
         showlegend=False,
@@ -82,28 +73,54 @@ def weight_violins(
     return figure
 
 
-def confusion_heatmap(matrix: np.ndarray, normalised: bool = False) -> go.Figure:
-    """The confusion matrix as a heatmap: rows the true digit, columns the prediction."""
-    values = matrix
-    if normalised:
-        totals = matrix.sum(axis=1, keepdims=True)
-        values = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+def confusion_heatmap(
+    matrix: np.ndarray, normalised: bool = False, picked: tuple[int | None, int | None] = (None, None)
+) -> go.Figure:
+    """The confusion matrix as a heatmap: rows the true digit, columns the prediction.
+
+    `picked` (true, predicted), either None for "any", is outlined: the cell, row or column
+    whose mistakes the page lists. Clicks land on an invisible marker at each cell's centre
+    (`evaluation.clicked_cell` reads them back): Plotly cannot select a heatmap's cells, only
+    points, and with no hover cut-off a click anywhere picks the nearest centre, its own cell.
+    """
+    values = row_normalised(matrix) if normalised else matrix
     text = [[f"{v:.1%}" if normalised else f"{int(v)}" for v in row] for row in values]
+    digits = list(range(NUM_CLASSES))
     figure = go.Figure(
         go.Heatmap(
             z=values,
-            x=list(range(NUM_CLASSES)),
-            y=list(range(NUM_CLASSES)),
+            x=digits,
+            y=digits,
             text=text,
             texttemplate="%{text}",
             colorscale="Blues",
             showscale=False,
-            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+            hoverinfo="skip",  # the markers below answer hovers and clicks
         )
     )
+    figure.add_trace(
+        go.Scatter(
+            x=[predicted for _ in digits for predicted in digits],
+            y=[true for true in digits for _ in digits],
+            text=[cell for row in text for cell in row],
+            mode="markers",
+            marker={"size": 1, "opacity": 0},
+            selected={"marker": {"opacity": 0}},
+            unselected={"marker": {"opacity": 0}},
+            hovertemplate="true %{y}, predicted %{x}: %{text}<br>click to see these mistakes<extra></extra>",
+            showlegend=False,
+        )
+    )
+    true_label, predicted = picked
+    if true_label is not None or predicted is not None:
+        x0, x1 = (-0.5, NUM_CLASSES - 0.5) if predicted is None else (predicted - 0.5, predicted + 0.5)
+        y0, y1 = (-0.5, NUM_CLASSES - 0.5) if true_label is None else (true_label - 0.5, true_label + 0.5)
+        figure.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line={"color": "#e4572e", "width": 3})
     figure.update_layout(
-        xaxis={"title": "predicted digit", "dtick": 1, "side": "top"},
-        yaxis={"title": "true digit", "dtick": 1, "autorange": "reversed"},
+        # Fixed axes: with point selection on, Streamlit makes dragging pan, which only loses the matrix.
+        xaxis={"title": "predicted digit", "dtick": 1, "side": "top", "fixedrange": True},
+        yaxis={"title": "true digit", "dtick": 1, "autorange": "reversed", "fixedrange": True},
+        hoverdistance=-1,
         font_size=FONT_SIZE - 2,
         height=560,
         margin={"l": 60, "r": 10, "t": 60, "b": 10},

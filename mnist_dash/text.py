@@ -59,3 +59,8 @@ def excerpt(text: str, limit: int = 40) -> str:
     if len(head) <= limit and len(raw) <= 4 * limit:
         return head
     return head[: limit - 1] + "…"
+
+
+def count(number: int, noun: str) -> str:
+    """`1 epoch`, `2 epochs`: a number with its noun, singular for one."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"

@@ -114,6 +114,31 @@ class WeightRecorder:
 
 
 TRAINED = ("kernel", "bias", "gamma", "beta")  # BN's moving mean and variance are statistics, not weights
+KIND_LABELS = {"kernel": "kernels", "bias": "biases", "gamma": "BN scale γ", "beta": "BN shift β"}
+
+
+def weight_kinds(history: WeightHistory) -> list[str]:
+    """The kinds of trained weight a model has, in TRAINED order (gamma and beta only with batch norm)."""
+    present = {key.split("/", 1)[1] for key in history.shapes}
+    return [name for name in TRAINED if name in present]
+
+
+def sample_range(history: WeightHistory, names: tuple[str, ...] = TRAINED) -> tuple[float, float]:
+    """The lowest and highest sampled value of `names` over every epoch.
+
+    One y-scale for a whole run, so moving through the epochs shows the weights spreading
+    instead of the axis rescaling to hide it.
+    """
+    values = [
+        sample
+        for key, samples in history.samples.items()
+        if key.split("/", 1)[1] in names
+        for sample in samples
+        if sample.size
+    ]
+    if not values:
+        return 0.0, 0.0
+    return float(min(v.min() for v in values)), float(max(v.max() for v in values))
 
 
 def violin_series(history: WeightHistory, epoch: int, names: tuple[str, ...] = TRAINED) -> list[tuple[str, np.ndarray]]:

@@ -267,16 +267,99 @@ def test_insight_pages_without_runs_say_how_to_get_one(page):
     assert "No stored runs yet" in texts(app.info)
 
 
-def test_weights_page_shows_violins_by_layer_and_statistics():
+def weights_figure(app) -> dict:
+    """The Weights page's violin chart, as the browser gets it."""
+    import json
+
+    return json.loads(app.get("plotly_chart")[0].proto.spec)
+
+
+def test_weights_page_shows_one_kind_of_weight_per_chart_on_its_own_scale():
     run_id = store_a_run()
     app = open_page("weights")
     assert app.selectbox(key="weights_run").value.run_id == run_id
     assert app.slider(key=f"weights_epoch_{run_id}").value == 2
-    figure = app.get("plotly_chart")[0].proto.spec
-    assert '"name":"bn_1 gamma"' in figure and '"name":"output kernel"' in figure
+    kernels = weights_figure(app)
+    assert [trace["name"] for trace in kernels["data"]] == ["hidden_1 kernel", "output kernel"]
+    low, high = kernels["layout"]["yaxis"]["range"]
+    assert -1 < low < 0 < high < 1  # Glorot kernels of these sizes stay within ±0.5: gammas (near 1) are off this axis
+    app.button_group(key="weights_kind").set_value("gamma").run()
+    gammas = weights_figure(app)
+    assert [trace["name"] for trace in gammas["data"]] == ["bn_1 gamma"]
+    low, high = gammas["layout"]["yaxis"]["range"]
+    assert 0.5 < low < 1 < high < 1.5  # gamma starts at 1 and moves a little: its own, narrow scale
     app.slider(key=f"weights_epoch_{run_id}").set_value(0).run()
     assert "Statistics at epoch 0" in texts(app.subheader)
+    assert weights_figure(app)["layout"]["title"]["text"] == "Initial BN scale γ (epoch 0)"
     assert not app.exception
+
+
+def test_weights_statistics_table_is_as_tall_as_its_rows(monkeypatch):
+    import streamlit
+
+    heights = []
+    show = streamlit.dataframe
+
+    def dataframe(data, *args, **kwargs):
+        heights.append((len(data), kwargs.get("height")))
+        return show(data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "dataframe", dataframe)
+    store_a_run()
+    open_page("weights")
+    # hidden_1's kernel and bias, bn_1's gamma and beta, the output's kernel and bias; all shown, no scrolling.
+    assert heights == [(6, "content")]
+
+
+def test_weights_play_moves_the_slider_the_chart_and_the_table_together():
+    run_id = store_a_run()  # two epochs: snapshots 0, 1 and 2
+    app = open_page("weights")
+    slider = f"weights_epoch_{run_id}"
+    figure = weights_figure(app)
+    assert "frames" not in figure and "updatemenus" not in figure["layout"]  # Plotly's own play moved the chart alone
+    app.button(key="weights_play").click().run()
+    for epoch in (0, 1, 2):  # each run is one tick of the fragment (run_every does not fire under AppTest)
+        assert app.slider(key=slider).value == epoch and app.slider(key=slider).disabled
+        assert f"epoch {epoch}" in weights_figure(app)["layout"]["title"]["text"]
+        assert f"Statistics at epoch {epoch}," in texts(app.subheader)
+        assert app.button(key="weights_play").label == "Pause"
+        app.run()
+    # Played to the end: the last epoch stays, and the slider and Play are the student's again.
+    assert app.slider(key=slider).value == 2 and not app.slider(key=slider).disabled
+    assert app.button(key="weights_play").label == "Play epochs"
+    assert "Statistics at epoch 2," in texts(app.subheader)
+    app.button(key="weights_play").click().run()  # from the last epoch, play starts again at 0
+    app.run()
+    app.button(key="weights_play").click().run()  # pause at epoch 1
+    app.run()
+    assert app.slider(key=slider).value == 1 and not app.slider(key=slider).disabled
+    assert "after epoch 1" in weights_figure(app)["layout"]["title"]["text"]
+    assert not app.exception
+
+
+def test_weights_and_evaluate_run_pickers_mark_stopped_runs_and_count_epochs():
+    import keras
+
+    from mnist_dash.jobs import TrainingJob
+    from mnist_dash.runs import RunStore
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    class StopInSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                stopped.stop()
+
+    single = ModelSpec(layers=(LayerSpec(16),), epochs=1, batch_size=64, name="single")
+    done = TrainingJob(single, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
+    assert done.start().wait().status == JobStatus.FINISHED
+    spec = single.replace(epochs=3, name="stopped early")
+    stopped = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
+    stopped.callbacks = (StopInSecondEpoch(),)
+    assert stopped.start().wait().status == JobStatus.STOPPED
+    for page in ("weights", "evaluate"):
+        options = open_page(page).selectbox(key=f"{page}_run").options
+        assert any(option.startswith("stopped early · stopped after 1 of 3 epochs · 20") for option in options)
+        assert any(option.startswith("single · 1 epoch · test ") for option in options)
 
 
 @pytest.mark.parametrize("page", ["weights", "evaluate", "compare", "draw"])
@@ -334,6 +417,13 @@ def test_compare_reports_a_run_whose_history_is_damaged_and_shows_the_others():
     assert not app.exception
 
 
+def evaluate_figure(app) -> dict:
+    """The Evaluate page's confusion matrix, as the browser gets it."""
+    import json
+
+    return json.loads(app.get("plotly_chart")[0].proto.spec)
+
+
 def test_evaluate_page_shows_the_matrix_per_class_accuracy_and_mistakes():
     store_a_run()
     app = open_page("evaluate")
@@ -342,6 +432,27 @@ def test_evaluate_page_shows_the_matrix_per_class_accuracy_and_mistakes():
     app.toggle(key="evaluate_normalised").set_value(True).run()
     app.selectbox(key="evaluate_true").set_value(None).run()
     app.selectbox(key="evaluate_pred").set_value(None).run()
+    assert not app.exception
+
+
+def test_evaluate_matrix_is_clickable_and_outlines_the_picked_cell():
+    from streamlit.proto.PlotlyChart_pb2 import PlotlyChart as PlotlyChartProto
+
+    from mnist_dash.evaluation import largest_confusion
+
+    store_a_run()
+    app = open_page("evaluate")
+    # A click selects one point (a cell's marker); the browser suite clicks one (tests/browser/test_evaluate_click.py).
+    assert list(app.get("plotly_chart")[0].proto.selection_mode) == [PlotlyChartProto.SelectionMode.POINTS]
+    markers = evaluate_figure(app)["data"][1]
+    counts = np.array([int(count) for count in markers["text"]]).reshape(10, 10)
+    worst = largest_confusion(counts)
+    assert (app.selectbox(key="evaluate_true").value, app.selectbox(key="evaluate_pred").value) == worst
+    [outline] = evaluate_figure(app)["layout"]["shapes"]
+    assert (outline["x0"], outline["y0"]) == (worst[1] - 0.5, worst[0] - 0.5)
+    app.selectbox(key="evaluate_true").set_value(None).run()  # any true digit: the whole predicted column
+    [outline] = evaluate_figure(app)["layout"]["shapes"]
+    assert (outline["x0"], outline["x1"], outline["y0"], outline["y1"]) == (worst[1] - 0.5, worst[1] + 0.5, -0.5, 9.5)
     assert not app.exception
 
 
@@ -358,26 +469,91 @@ def test_compare_page_overlays_runs_with_a_table_and_observations():
     assert len(app.multiselect(key="compare_runs").value) == 2
     assert "Observations" in texts(app.subheader)
     observations = texts(app.markdown)
-    assert "reached the best test accuracy" in observations and "smallest train/validation gap" in observations
-    assert "Dropout and batch norm" in observations
+    # Two epochs each: too few to judge either, but the two are comparable, so ranked.
+    assert observations.count("too few epochs to judge") == 2 and "underfit" not in observations
+    assert "Compared: 2 epochs each, validated on the test set" in observations
+    assert "Test accuracy, best first" in observations and "Dropout or batch norm" in observations
 
 
-def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison():
+def stopped_run_for_compare(epochs: int = 3) -> str:
+    """A run stopped by its owner in its second epoch of `epochs`: stored with one epoch, no test accuracy."""
+    import keras
+
+    from mnist_dash.jobs import TrainingJob
+    from mnist_dash.runs import RunStore
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    class StopInSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                job.stop()
+
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=epochs, batch_size=64, name="stopped early")
+    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
+    job.callbacks = (StopInSecondEpoch(),)
+    snap = job.start().wait()
+    assert snap.status == JobStatus.STOPPED and snap.epoch == 1 and snap.run_id
+    return snap.run_id
+
+
+def test_compare_says_a_run_was_stopped_and_leaves_it_out_of_the_rankings():
+    finished = store_a_run("finished")
+    stopped = stopped_run_for_compare()
     app = open_page("compare")
+    assert set(app.multiselect(key="compare_runs").value) == {finished, stopped}
+    observations = texts(app.markdown)
+    assert "Stopped after 1 of 3 epochs, so judged on those." in observations
+    assert (
+        f"Nothing ranked (only finished runs of the same epochs on the same validation data are ranked together): "
+        f"stopped early ({stopped[-4:]}): stopped after 1 of 3 epochs; finished ({finished[-4:]}): 2 epochs."
+    ) in observations
+    [table] = app.dataframe
+    assert table.proto.placeholder == "—"  # a missing value (a stopped run's test accuracy) reads as a dash, not "None"
+
+
+def rerun_compare_view(app: AppTest, monkeypatch) -> None:
+    """What the Compare view's `run_every` timer does in a browser: rerun that fragment alone.
+
+    AppTest's runs are whole-page runs, which would hide what a fragment's own rerun misses
+    (the button and the waiting presets above it); so its rerun request is given the
+    fragment's id, as the browser's timer gives it.
+    """
+    from streamlit.testing.v1 import local_script_runner
+
+    [fragment] = app._fragment_storage.resolve_target("compare_view")
+    whole_page = local_script_runner.RerunData
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            local_script_runner,
+            "RerunData",
+            lambda **data: whole_page(**data, fragment_id_queue=[fragment], is_auto_rerun=True),
+        )
+        app.run()
+    assert not app.exception, app.exception
+
+
+def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(monkeypatch):
+    earlier = store_a_run("earlier")
+    app = open_page("compare")
+    assert app.multiselect(key="compare_runs").value == [earlier]
     app.number_input(key="compare_epochs").set_value(1).run()
     app.button(key="compare_start").click().run()
+    # The selection is the experiment's alone: its runs join as they finish, the earlier run is gone.
+    assert app.multiselect(key="compare_runs").value == []
+    assert "The experiment's runs join here as they finish." in texts(app.info)
     items = app.session_state[state.EXPERIMENT_KEY]
     # Two jobs at a time per student (MNIST_DASH_OWNER_JOBS): the third waits in the session.
     assert [item.spec.name for item in items[:2]] == ["notebook-2-hidden", "notebook-3-hidden-bn"]
     assert items[2].name == "notebook-5-hidden-bn" and "waits for one of your jobs to end" in texts(app.caption)
+    rerun_compare_view(app, monkeypatch)  # a tick while they train redraws the view alone
     assert all(job.wait(timeout=120).status == JobStatus.FINISHED for job in items[:2])
-    app.run()  # the page's redraw starts the third
+    rerun_compare_view(app, monkeypatch)  # the view's next tick, no input touched, starts the third
     jobs = app.session_state[state.EXPERIMENT_KEY]
     assert jobs[2].spec.name == "notebook-5-hidden-bn" and jobs[2].wait(timeout=120).status == JobStatus.FINISHED
-    app.run()
+    rerun_compare_view(app, monkeypatch)  # and after it ends, the button comes back
+    assert not app.button(key="compare_start").disabled
     assert app.multiselect(key="compare_runs").value == [job.snapshot().run_id for job in jobs]
     assert "notebook-5-hidden-bn" in texts(app.markdown)
-    assert not app.button(key="compare_start").disabled
     # The next student's experiment takes the stored runs at once: nothing trains again.
     student = open_page("compare", {"me": "another student"})
     student.number_input(key="compare_epochs").set_value(1).run()

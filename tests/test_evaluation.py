@@ -72,3 +72,36 @@ def test_confusion_heatmap_counts_and_shares():
     assert counts.data[0].text[1][7] == "1" and counts.layout.yaxis.autorange == "reversed"
     shares = confusion_heatmap(matrix, normalised=True)
     assert shares.data[0].text[0][6] == "50.0%" and shares.data[0].text[1][1] == "66.7%"
+
+
+def test_confusion_heatmap_has_a_clickable_marker_at_each_cell():
+    from mnist_dash.plots_model import confusion_heatmap
+
+    figure = confusion_heatmap(confusion_matrix(Y_TRUE, Y_PRED))
+    heatmap, markers = figure.data
+    assert heatmap.hoverinfo == "skip"  # the markers answer hovers and clicks: Plotly cannot select heatmap cells
+    cells = list(zip(markers.y, markers.x, markers.text, strict=True))
+    assert len(cells) == 100 and cells[0] == (0, 0, "1") and (0, 6, "1") in cells and (1, 7, "1") in cells
+    assert figure.layout.hoverdistance == -1  # a click anywhere in a cell picks that cell's marker, the nearest
+    assert not figure.layout.shapes
+
+
+def test_confusion_heatmap_outlines_the_picked_cell_row_or_column():
+    from mnist_dash.plots_model import confusion_heatmap
+
+    matrix = confusion_matrix(Y_TRUE, Y_PRED)
+    [cell] = confusion_heatmap(matrix, picked=(1, 7)).layout.shapes
+    assert (cell.x0, cell.x1, cell.y0, cell.y1) == (6.5, 7.5, 0.5, 1.5)
+    [row] = confusion_heatmap(matrix, picked=(1, None)).layout.shapes
+    assert (row.x0, row.x1, row.y0, row.y1) == (-0.5, 9.5, 0.5, 1.5)
+    [column] = confusion_heatmap(matrix, picked=(None, 7)).layout.shapes
+    assert (column.x0, column.x1, column.y0, column.y1) == (6.5, 7.5, -0.5, 9.5)
+
+
+def test_clicked_cell_reads_true_and_predicted_from_the_selected_point():
+    from mnist_dash.evaluation import clicked_cell
+
+    # As Streamlit reports a click on the marker of the cell true 4, predicted 9.
+    point = {"curve_number": 1, "point_number": 49, "point_index": 49, "x": 9, "y": 4, "text": "11"}
+    assert clicked_cell([point]) == (4, 9)
+    assert clicked_cell([]) is None  # a second click on a cell deselects it: nothing new to pick

@@ -50,10 +50,25 @@ def test_compare_curves_one_colour_per_run_train_dashed():
     from mnist_dash.plots import compare_curves
 
     figure = compare_curves([("a", HISTORY), ("b", HISTORY)], "loss")
-    names = [trace.name for trace in figure.data]
-    assert names == ["a · train", "a · validation", "b · train", "b · validation"]
+    assert [trace.name for trace in figure.data] == ["a", "a", "b", "b"]
     assert figure.data[0].line.color == figure.data[1].line.color != figure.data[2].line.color
     assert [trace.line.dash for trace in figure.data[:2]] == ["dash", "solid"]
+    # One legend entry per run, hiding both its curves; the hover says which curve is which.
+    assert [trace.showlegend for trace in figure.data] == [False, True, False, True]
+    assert figure.data[0].legendgroup == figure.data[1].legendgroup != figure.data[2].legendgroup
+    assert figure.data[0].hovertemplate == "%{fullData.name} · train: %{y:.4f}<extra></extra>"
+
+
+def test_compare_legend_is_below_the_axis_title_however_many_runs():
+    # Measured in Chromium: the axis title ends 19 px above the legend for 1 to 10 runs, the plot 330 px high.
+    from mnist_dash.plots import compare_curves
+
+    for runs in (1, 5, 10):
+        figure = compare_curves([(f"run {i}", HISTORY) for i in range(runs)], "loss")
+        legend, margin = figure.layout.legend, figure.layout.margin
+        assert (legend.orientation, legend.yref, legend.y, legend.yanchor) == ("v", "container", 0, "bottom")
+        assert margin.b == 70 + 30 * runs  # the tick labels and title, then a 30 px row per run
+        assert figure.layout.height - margin.t - margin.b == 330  # the plot keeps its size
 
 
 def test_probability_bars_highlight_the_answer():
@@ -82,9 +97,10 @@ def test_a_run_name_reaches_the_legend_as_text_not_html():
 
     figure = compare_curves([(LINK, HISTORY), ("<b>$x$</b>\nnext", HISTORY)], "accuracy")
     names = [trace.name for trace in figure.data]
-    assert names[:2] == [f"{ESCAPED} · train", f"{ESCAPED} · validation"]
-    assert names[2] == "&lt;b&gt;&#36;x&#36;&lt;/b&gt; next · train"
+    assert names[:2] == [ESCAPED, ESCAPED]
+    assert names[2] == "&lt;b&gt;&#36;x&#36;&lt;/b&gt; next"
     assert not any("<" in name for name in names)
+    assert not any("$" in trace.hovertemplate or "<b>" in trace.hovertemplate for trace in figure.data)
 
 
 def test_violin_labels_are_text():
@@ -92,3 +108,20 @@ def test_violin_labels_are_text():
 
     figure = weight_violins([(LINK, np.zeros(3)), ("hidden_1 kernel", np.ones(3))], epoch=1)
     assert [trace.name for trace in figure.data] == [ESCAPED, "hidden_1 kernel"]
+
+
+def test_violins_of_one_kind_are_placed_by_layer_on_a_fixed_scale():
+    import pytest
+
+    from mnist_dash.plots_model import weight_violins
+
+    series = [("bn_1 gamma", np.ones(3)), ("bn_<b>2</b> gamma", np.full(3, 1.2))]
+    figure = weight_violins(series, epoch=2, kind="gamma", y_range=(0.8, 1.2))
+    assert [trace.name for trace in figure.data] == ["bn_1 gamma", "bn_&lt;b&gt;2&lt;/b&gt; gamma"]
+    assert [trace.x0 for trace in figure.data] == ["bn_1", "bn_&lt;b&gt;2&lt;/b&gt;"]  # the axis names the layer
+    assert figure.layout.yaxis.range == pytest.approx((0.78, 1.22))  # the range given, 5% of it added at each end
+    assert figure.layout.title.text == "BN scale γ after epoch 2"
+    initial = weight_violins(series[:1], epoch=0, kind="gamma", y_range=(1.0, 1.0))
+    assert initial.layout.yaxis.range == pytest.approx((0.95, 1.05))  # every gamma still 1: room around it all the same
+    assert initial.layout.title.text == "Initial BN scale γ (epoch 0)"
+    assert not figure.frames and not figure.layout.updatemenus  # no play of Plotly's own: the page's slider leads

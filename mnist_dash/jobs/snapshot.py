@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from mnist_dash.spec import ModelSpec
+from mnist_dash.text import count
 
 
 class JobStatus(StrEnum):
@@ -91,7 +92,7 @@ class JobSnapshot:
         if self.status == JobStatus.STOPPED:
             if self.epoch == 0 and not self.batch_history:
                 return "left the queue"
-            return f"stopped after {self.epoch} of {self.spec.epochs} epochs"
+            return f"stopped after {self.epoch} of {count(self.spec.epochs, 'epoch')}"
         if self.status == JobStatus.DIVERGED:
             return f"diverged in epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs}"
         return str(self.status)

@@ -15,8 +15,15 @@ from mnist_dash.weights import WeightHistory
 
 
 def label(run: RunInfo) -> str:
+    """A run as a picker shows it (plain text, not markdown): name, how far it trained, its test accuracy, when."""
+
+    def epochs(count: int) -> str:
+        return f"{count} epoch" + ("" if count == 1 else "s")
+
+    trained = f"stopped after {run.epochs_run} of {epochs(run.spec.epochs)}" if run.status == "stopped" else ""
     accuracy = "" if run.test_accuracy is None else f" · test {run.test_accuracy:.2%}"
-    return f"{run.spec.name or 'custom'} · {run.epochs_run} epochs{accuracy} · {run.created[:16].replace('T', ' ')}"
+    when = run.created[:16].replace("T", " ")
+    return f"{run.spec.name or 'custom'} · {trained or epochs(run.epochs_run)}{accuracy} · {when}"
 
 
 def stored_runs() -> list[RunInfo]:

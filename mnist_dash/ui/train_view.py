@@ -9,7 +9,7 @@ from mnist_dash.jobs import JobSnapshot, JobStatus
 from mnist_dash.plots import training_curves
 from mnist_dash.runs import history_csv
 from mnist_dash.share import to_json
-from mnist_dash.text import md
+from mnist_dash.text import count, md
 from mnist_dash.ui import state
 
 
@@ -38,7 +38,7 @@ def progress(snap: JobSnapshot) -> None:
     if snap.eta is not None:
         text += f" · about {_seconds(snap.eta)} left"
     if snap.done:
-        done = f"{snap.epoch} of {snap.spec.epochs} epochs"
+        done = f"{snap.epoch} of {count(snap.spec.epochs, 'epoch')}"
         text = f"{str(snap.status).capitalize()} after {done} in {_seconds(snap.elapsed)}"
     st.progress(snap.progress, text=text)
     if snap.reason:

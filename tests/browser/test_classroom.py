@@ -53,7 +53,7 @@ def test_names_with_markup_read_as_text_on_train_and_compare(page, server):
     query = {"layers": "16:relu:0:none", "epochs": "1", "name": EVIL, "me": EVIL_OWNER}
     page.goto(f"{server.url}/train?{urlencode(query)}")
     page.get_by_role("heading", name="Train").wait_for()
-    page.get_by_text("784 → 16 relu → 10 · 1 epochs").wait_for()
+    page.get_by_text("784 → 16 relu → 10 · 1 epoch,").wait_for()
     assert f"{EVIL}: 784 → 16 relu → 10" in visible_text(page)  # the header, character for character
     assert page.get_by_role("textbox", name="Your name").input_value() == EVIL_OWNER
     assert_no_markup_from_names(page)

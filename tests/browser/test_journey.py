@@ -86,7 +86,7 @@ def go_to(page, link: str, heading: str) -> None:
 def pick_finished_run(page) -> None:
     """Choose the finished run (one epoch, with a test score) in the page's run picker."""
     page.get_by_role("combobox", name="Run").click()
-    page.get_by_role("option").filter(has_text="1 epochs · test").click()
+    page.get_by_role("option").filter(has_text="1 epoch · test").click()
 
 
 def assert_no_error(page) -> None:
@@ -126,7 +126,7 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     page.wait_for_function(
         f"({LIVE_POINTS})() > {seen} && !document.body.innerText.includes('Finished after')", timeout=90_000
     )
-    page.get_by_text(re.compile(r"^Finished after 1 of 1 epochs")).wait_for(timeout=180_000)
+    page.get_by_text(re.compile(r"^Finished after 1 of 1 epoch")).wait_for(timeout=180_000)
     page.get_by_text("Test accuracy:").wait_for()
     traces = {trace["name"]: trace["points"] for trace in plot_traces(page, ".st-key-train_loss_chart")}
     assert traces["validation loss"] == 1 and traces["train loss"] == 1
@@ -135,17 +135,17 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     page.locator(".st-key-train_start button").click()
     page.locator(".st-key-train_stop button:enabled").wait_for(timeout=90_000)
     page.locator(".st-key-train_stop button").click()
-    page.get_by_text(re.compile(r"^Stopped after 0 of 1 epochs")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^Stopped after 0 of 1 epoch")).wait_for(timeout=60_000)
     page.get_by_text("nothing to save").wait_for()  # a run with no finished epoch is not stored
     page.locator(".st-key-train_start button:enabled").wait_for()
 
-    # Weights: the finished run, a violin per kernel and bias, labelled by layer.
+    # Weights: the finished run, a violin per layer's kernel (one kind of weight at a time), labelled by layer.
     go_to(page, "Weights", "Weights")
     pick_finished_run(page)
     page.get_by_text("Epoch (0 = the initial weights)").wait_for()
     violins = plot_traces(page, ".st-key-weights_violins")
     names = [trace["name"] for trace in violins]
-    assert [trace["type"] for trace in violins] == ["violin"] * 6
+    assert [trace["type"] for trace in violins] == ["violin"] * 3
     assert names[0].startswith("hidden_1") and names[-1].startswith("output")
     assert_no_error(page)
 
