@@ -12,10 +12,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from bench.streamlit_server import launch_chromium
+from bench.streamlit_server import chromium_available, launch_chromium
 from tests.browser.support import Server
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+NO_CHROMIUM = (
+    "The browser tests need Chromium: install Debian's package (apt-get install chromium), or where downloads "
+    "work run `python -m playwright install chromium`; or set MNIST_DASH_CHROMIUM to a Chromium binary."
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Stop at once, with one line that says how to get a browser, rather than a traceback per test."""
+    if any("browser" in item.nodeid.split("::")[0] for item in items) and not chromium_available():
+        pytest.exit(NO_CHROMIUM, returncode=1)
 
 
 @pytest.fixture(scope="session")
