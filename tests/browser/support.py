@@ -6,8 +6,6 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from bench.streamlit_server import streamlit_server
 
 
