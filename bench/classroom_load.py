@@ -3,14 +3,17 @@
 Starts `streamlit run` on 127.0.0.1 (a temporary run store, the default job limit),
 opens SESSIONS sessions over Streamlit's own websocket protocol (bench/st_session.py:
 what a tab sends, fragments refreshing on their beat, without a browser per student),
-and has TRAINERS of them press Start on the Train page at once, each on its own small
-design (its own seed). A few cancel while they wait in line. The rest sit on Home.
-Meanwhile /_stcore/health is timed every 100 ms and the server's memory sampled.
+and has TRAINERS of them press Start on the Train page at once, each under a name of
+its own (`?me=student-N`: limits are per owner) and on its own small design (its own
+seed). A few cancel while they wait in line. The rest sit on Home. Meanwhile a separate
+process times /_stcore/health every 100 ms and samples the memory of the server and
+its training worker.
 
 Reports jobs admitted at once vs queued, every job finished or cleanly stopped (a
 finished job must also be in the store), health latency p50/p95 under load, and the
-server's peak RSS. The last stdout line is JSON with `sessions`, `jobs_finished`,
-`jobs_lost`, `health_p95_ms`, `peak_rss_mb` (and more).
+peak RSS of the server and its worker. The last stdout line is JSON with `sessions`,
+`jobs_finished`, `jobs_lost`, `health_p95_ms`, `peak_rss_mb` (and more). The run is
+bounded (--limit-s), and the server always stops.
 
     MNIST_DASH_DATA=../shared/data/mnist.npz python -m bench.classroom_load [--sessions 24 --trainers 20]
 """
@@ -19,66 +22,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import multiprocessing
 import os
-import statistics
 import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
 from bench.st_session import Session
-from bench.streamlit_server import rss_mb, streamlit_process
+from bench.streamlit_server import health_probe, rss_mb, stop_on_sigterm, streamlit_process
 from mnist_dash.runs import RunStore
 
-ENDED = ("finished", "stopped", "failed", "diverged")
-
-
-def children(pid: int) -> list[int]:
-    """The processes `pid` started (its training workers)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def family_rss_mb(pid: int) -> float:
-    """The server's memory plus its workers' (each worker holds Keras, a model and a copy of MNIST)."""
-    total = rss_mb(pid)
-    for child in children(pid):
-        with contextlib.suppress(OSError):  # it may just have ended
-            total += rss_mb(child)
-    return total
-
-
-def _probe(url: str, pid: int, stop, results) -> None:
-    """Time /_stcore/health every 100 ms and sample the server's RSS until `stop` is set.
-
-    In a process of its own: in the same process as the simulated tabs, the probe would
-    time its own wait for the interpreter lock, not the server.
-    """
-    latencies, failures, peak, family = [], 0, 0.0, 0.0
-    while not stop.is_set():
-        started = time.perf_counter()
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as response:
-                response.read()
-            latencies.append((time.perf_counter() - started) * 1000)
-        except OSError:
-            failures += 1
-        peak, family = max(peak, rss_mb(pid)), max(family, family_rss_mb(pid))
-        stop.wait(max(0.0, 0.1 - (time.perf_counter() - started)))
-    results.put((latencies, failures, peak, family))
+# The sidebar's status line once a job is over; a job stopped before it began "left the queue".
+ENDED = ("finished", "stopped", "failed", "diverged", "left the queue")
 
 
 def design(student: int, epochs: int) -> str:
-    return f"layers=32:relu:0:none&epochs={epochs}&batch_size=128&seed={student}&name=student-{student}"
+    """The student's link: a small design of their own (its seed), and their name."""
+    name = f"student-{student}"
+    return f"layers=32:relu:0:none&epochs={epochs}&batch_size=128&seed={student}&name={name}&me={name}"
 
 
 async def student(url: str, number: int, trains: bool, cancels: bool, epochs: int, start: asyncio.Event) -> dict:
-    page, query = ("train", design(number, epochs)) if trains else ("home", "")
+    page, query = ("train", design(number, epochs)) if trains else ("home", f"me=student-{number}")
     async with Session(url, page, query) as session:
         await session.run()
         if not trains:
@@ -93,8 +57,6 @@ async def student(url: str, number: int, trains: bool, cancels: bool, epochs: in
             await session.click("train_stop")
         while not session.status.startswith(ENDED):
             await asyncio.sleep(0.25)
-            if time.perf_counter() - pressed > 900:
-                break
         return {
             "student": number,
             "trained": True,
@@ -105,7 +67,7 @@ async def student(url: str, number: int, trains: bool, cancels: bool, epochs: in
         }
 
 
-async def classroom(url: str, sessions: int, trainers: int, cancellers: int, epochs: int) -> list[dict]:
+async def classroom(url: str, sessions: int, trainers: int, cancellers: int, epochs: int, limit_s: float) -> list[dict]:
     start = asyncio.Event()
     tasks = [
         asyncio.create_task(student(url, n, n < trainers, trainers - cancellers <= n < trainers, epochs, start))
@@ -113,7 +75,12 @@ async def classroom(url: str, sessions: int, trainers: int, cancellers: int, epo
     ]
     await asyncio.sleep(3)  # every tab has drawn its page
     start.set()
-    return await asyncio.gather(*tasks)
+    _, pending = await asyncio.wait(tasks, timeout=limit_s)
+    for task in pending:
+        task.cancel()
+    if pending:
+        raise RuntimeError(f"{len(pending)} students were still waiting after {limit_s:.0f} s (--limit-s): stopped")
+    return [task.result() for task in tasks]  # a student's own failure (say, a page that never ended) raises here
 
 
 def main() -> None:
@@ -122,7 +89,9 @@ def main() -> None:
     parser.add_argument("--trainers", type=int, default=20)
     parser.add_argument("--cancellers", type=int, default=2, help="of the trainers, how many cancel while queued")
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--limit-s", type=float, default=600, help="the longest the class may take")
     args = parser.parse_args()
+    stop_on_sigterm()
     home = tempfile.mkdtemp(prefix="mnist-dash-classroom-")
     env = {"MNIST_DASH_HOME": home}
     print(
@@ -131,35 +100,29 @@ def main() -> None:
         flush=True,
     )
     with streamlit_process(env) as (url, process):
-        context = multiprocessing.get_context("spawn")
-        stop, queue = context.Event(), context.Queue()
-        probe = context.Process(target=_probe, args=(url, process.pid, stop, queue), daemon=True)
-        probe.start()
-        began = time.perf_counter()
-        results = asyncio.run(classroom(url, args.sessions, args.trainers, args.cancellers, args.epochs))
-        wall = time.perf_counter() - began
-        stop.set()
-        latencies, failures, peak, family = queue.get(timeout=30)
-        probe.join(10)
-        peak = max(peak, rss_mb(process.pid, "VmHWM"))
+        with health_probe(url, process.pid) as probe:
+            began = time.perf_counter()
+            classes = classroom(url, args.sessions, args.trainers, args.cancellers, args.epochs, args.limit_s)
+            results = asyncio.run(classes)
+            wall = time.perf_counter() - began
+        peak = max(probe.server_peak_mb, rss_mb(process.pid, "VmHWM"))
+    latencies, failures, family = sorted(probe.latencies), probe.failures, probe.family_peak_mb
     trained = [r for r in results if r["trained"]]
     stored = {run.spec.name for run in RunStore(home).list().runs if run.status == "finished"}
     finished = [r for r in trained if r["status"] == "finished" and f"student-{r['student']}" in stored]
-    stopped = [r for r in trained if r["cancelled"] and r["status"].startswith("stopped")]
+    stopped = [r for r in trained if r["cancelled"] and r["status"].startswith(("stopped", "left the queue"))]
     lost = len(trained) - len(finished) - len(stopped)
     admitted = sum(1 for r in trained if r["first_status"].startswith("running"))
     for r in trained:
         print(f"student-{r['student']:<3} first {r['first_status']:<24} end {r['status']:<28} {r['seconds']:6.1f} s")
-    latencies = sorted(latencies)
-    p50 = statistics.median(latencies)
-    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    p50, p95 = probe.percentile(0.5), probe.percentile(0.95)  # failed checks count as 10 s
     print(
         f"admitted at once {admitted}, queued {len(trained) - admitted}; finished {len(finished)}, "
         f"cleanly stopped {len(stopped)}, lost {lost}; wall {wall:.0f} s"
     )
     print(
-        f"health: {len(latencies)} checks, p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {latencies[-1]:.1f} ms, "
-        f"failures {failures}"
+        f"health: {len(latencies)} checks, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+        f"max {max(latencies, default=float('nan')):.1f} ms, failures {failures}"
     )
     print(f"peak RSS: server {peak:.0f} MB; the server and its training worker together {family:.0f} MB")
     summary = {
