@@ -6,11 +6,13 @@ import os
 import streamlit as st
 
 from mnist_dash.ui import sidebar, state
+from mnist_dash.ui.keras_in_server import keep_keras_session
 
 if level := os.environ.get("MNIST_DASH_LOG_LEVEL"):  # e.g. INFO: the queue's entries, starts and exits
     logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("mnist_dash").setLevel(level.upper())
 
+keep_keras_session()  # no full garbage collection after every page run once Draw has loaded Keras
 st.set_page_config(page_title="mnist_dash: how MLPs learn", page_icon="🔢", layout="wide")
 navigation = st.navigation(
     [
