@@ -6,6 +6,7 @@ page's HTML are saved under test-artifacts/ (see conftest.py).
 """
 
 import pytest
+from playwright.sync_api import expect
 
 from bench.streamlit_server import draw_a_seven
 from mnist_dash.data import load_mnist
@@ -68,5 +69,5 @@ def test_the_newest_input_wins_between_an_upload_and_the_canvas(page, server, tm
     page.get_by_text("notes.png is not an image; upload a PNG or JPEG").wait_for(timeout=30_000)
     draw_a_seven(page)  # drawn after the upload: the drawing is what gets read
     page.get_by_text("sure").wait_for(timeout=60_000)
-    assert page.get_by_text("is not an image").count() == 0
+    expect(page.get_by_text("is not an image")).to_have_count(0, timeout=30_000)  # gone once the page is redrawn
     assert "Pillow" not in page.locator("body").inner_text()
