@@ -49,6 +49,23 @@ def _save_failure(page, server: Server | None, name: str) -> None:
         print("---- the server's log (tail) ----\n" + server.log_tail())
 
 
+@pytest.fixture(scope="module")
+def trained_server(mnist_path, tmp_path_factory):
+    """A server over a store holding notebook-2-hidden trained for one epoch on the real MNIST."""
+    from mnist_dash.data import load_mnist
+    from mnist_dash.jobs import JobQueue, TrainingJob
+    from mnist_dash.presets import PRESETS
+    from mnist_dash.runs import RunStore
+    from tests.browser.support import start_server
+
+    home = tmp_path_factory.mktemp("home")
+    spec = PRESETS["notebook-2-hidden"].replace(epochs=1)
+    job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), queue=JobQueue(1)).start()
+    assert job.wait().test_accuracy > 0.95
+    with start_server(home, mnist_path, tmp_path_factory.mktemp("log")) as server:
+        yield server
+
+
 @pytest.fixture
 def new_page(chromium, request):
     """A function making fresh pages (own browser context each) for `server`; failures leave artifacts."""

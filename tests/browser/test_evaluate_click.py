@@ -9,23 +9,12 @@ import re
 
 import pytest
 
-from mnist_dash.data import load_mnist
-from mnist_dash.jobs import JobQueue, TrainingJob
-from mnist_dash.presets import PRESETS
-from mnist_dash.runs import RunStore
-from tests.browser.support import start_server
-
 MATRIX = ".st-key-evaluate_matrix .js-plotly-plot"
 
 
 @pytest.fixture(scope="module")
-def server(mnist_path, tmp_path_factory):
-    home = tmp_path_factory.mktemp("home")
-    spec = PRESETS["notebook-2-hidden"].replace(epochs=1)
-    job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), queue=JobQueue(1)).start()
-    assert job.wait().test_accuracy > 0.95
-    with start_server(home, mnist_path, tmp_path_factory.mktemp("log")) as server:
-        yield server
+def server(trained_server):
+    return trained_server
 
 
 @pytest.fixture
