@@ -6,7 +6,7 @@ from mnist_dash.observations import observe, summarise, table_row
 from mnist_dash.plan import describe
 from mnist_dash.plots import compare_curves
 from mnist_dash.text import md
-from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import runs_view, state, tables
 
 
 def experiment_progress() -> tuple[bool, ...]:
@@ -17,15 +17,16 @@ def experiment_progress() -> tuple[bool, ...]:
 st.title("Compare runs")
 with st.container(border=True):
     st.markdown("**The notebook's experiment**: train its three models one after another and compare them here.")
-    epochs_col, button_col, status_col = st.columns([1, 2, 3], vertical_alignment="bottom")
+    controls = st.container(horizontal=True, vertical_alignment="bottom", key="compare_controls")
+    status_area = st.container()  # the experiment's jobs, said by the view below
     cap = state.limits().max_epochs  # the server's cap holds here too
-    epochs = epochs_col.number_input("Epochs each", 1, cap, min(20, cap), key="compare_epochs")
+    epochs = controls.number_input("Epochs each", 1, cap, min(20, cap), key="compare_epochs", width=160)
     state.advance_experiment(state.dataset())  # presets the owner's job limit held back start as jobs end
     progress = experiment_progress()
     busy = any(progress)
     needs = state.experiment_needs(int(epochs), state.dataset())
     blockers = [] if busy or not needs else state.start_blockers(None)
-    if button_col.button(
+    if controls.button(
         "Run the notebook's experiment", type="primary", disabled=busy or bool(blockers), key="compare_start"
     ):
         state.start_experiment(int(epochs), state.dataset())
@@ -45,7 +46,7 @@ def comparison() -> None:
     lines = [f"{snap.spec.name}: {snap.status_line}" for snap in snapshots]
     lines += [f"{spec.name}: waits for one of your jobs to end" for spec in state.experiment_waiting()]
     if lines:
-        status_col.caption(md(" · ".join(lines)))
+        status_area.caption(md(" · ".join(lines)))
     runs = {run.run_id: run for run in runs_view.stored_runs()}
     # Runs of the experiment join the selection as they finish (once each, so they can be removed).
     added = st.session_state.setdefault("compare_added", [])
@@ -60,7 +61,7 @@ def comparison() -> None:
         list(runs),
         default=default,
         key="compare_runs",
-        format_func=lambda run_id: runs_view.label(runs[run_id]),
+        format_func=lambda run_id: runs_view.short_label(runs[run_id]),  # as the charts and the table name it
     )
     chosen = [runs[run_id] for run_id in chosen_ids]
     if not chosen:
@@ -76,7 +77,7 @@ def comparison() -> None:
         return
     summaries = [
         summarise(
-            f"{run.spec.name or 'custom'} ({run.run_id[-4:]})",
+            runs_view.short_label(run),
             run.spec,
             histories[run.run_id],
             run.params_total,
@@ -87,19 +88,26 @@ def comparison() -> None:
         for run in chosen
     ]
     named = [(summary.name, list(summary.history)) for summary in summaries]
+    st.caption("Dashed: training; solid: validation. One colour per run: click its name to hide it.")
     loss, accuracy = st.columns(2)
     loss.plotly_chart(compare_curves(named, "loss"), key="compare_loss")
     accuracy.plotly_chart(compare_curves(named, "accuracy"), key="compare_accuracy")
     rows = [table_row(summary, describe(run.spec)) for summary, run in zip(summaries, chosen, strict=True)]
     number = st.column_config.NumberColumn
     formats = {
+        "run": st.column_config.TextColumn(pinned=True),  # named while the numbers scroll sideways on a narrow page
         "test accuracy": number(format="percent"),
         "parameters": number(format="localized"),
         "best val_loss": number(format="%.4f"),
         "gap at end": number(format="%+.4f"),
         "s / epoch": number(format="%.1f"),
     }
-    st.dataframe(rows, hide_index=True, width="stretch", column_config=formats, placeholder="—")  # not "None"
+    # What the runs learned first: on a narrow page these show beside the pinned names, the rest scroll.
+    order = ("run", "test accuracy", "best val_loss", "at epoch", "gap at end", "epochs", "parameters", "s / epoch")
+    with tables.table_area("compare_table", chosen_ids):  # a missing value reads "—", not "None"
+        st.dataframe(rows, hide_index=True, width="stretch", column_config=formats, column_order=order, placeholder="—")
+    # Each design under the table, not in a column of it: that column was cut off even at 1366 px.
+    st.markdown("  \n".join(f"**{md(row['run'])}**: {row['architecture']}" for row in rows))
     st.subheader("Observations")
     st.markdown(observe(summaries).markdown())
 

@@ -9,7 +9,7 @@ from mnist_dash.presets import PRESETS
 from mnist_dash.share import parse_spec_json, to_json, to_query
 from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.text import md
-from mnist_dash.ui import design_form, state
+from mnist_dash.ui import design_form, state, tables
 from mnist_dash.ui import owner as owner_ui
 
 st.title("Design a network")
@@ -27,7 +27,10 @@ def _load_preset() -> None:
         state.set_design(PRESETS[name])
 
 
-inputs, summary = st.columns([1, 1], gap="large")
+# Side by side where both fit (a laptop), the summary below where not (a projector's 1024 px with
+# the sidebar, a phone): the inputs keep a width that shows every column of the layer table.
+top = st.container(horizontal=True, gap="medium", key="design_top")
+inputs, summary = top.container(width=520), top.container()
 with inputs:
     # The picker shows the preset the design is, and none once it is edited.
     st.session_state["design_preset"] = next(
@@ -48,7 +51,7 @@ with inputs:
 with summary:
     st.subheader("Model summary")
     if spec is None:
-        st.info("Fix the problems on the left to see the summary.", icon=":material/construction:")
+        st.info("Fix the problems in the design to see the summary.", icon=":material/construction:")
     else:
         counts = count_params(spec)
         st.metric("Parameters", f"{counts.total:,}")
@@ -63,12 +66,16 @@ if spec is not None:
         {"layer": p.name, "type": p.kind, "output shape": str(p.output_shape), "parameters": p.params}
         for p in layer_plan(spec)
     ]
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={"parameters": st.column_config.NumberColumn(format="localized")},
-    )
+    with tables.table_area("design_layers", rows):
+        st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "layer": st.column_config.TextColumn(pinned=True),  # named while a phone scrolls the table sideways
+                "parameters": st.column_config.NumberColumn(format="localized"),
+            },
+        )
 
 st.divider()
 if spec is not None:
@@ -77,8 +84,8 @@ busy = state.job_active()
 blockers = state.start_blockers(spec) if spec is not None and not busy and not problems else []
 if state.dataset() is None:
     blockers.append("MNIST is missing on this server, so designs cannot be trained here yet (open Home to see why).")
-train_col, download_col, upload_col = st.columns([1, 1, 2])
-if train_col.button(
+actions = st.container(horizontal=True, key="design_actions")
+if actions.button(
     "Train this design",
     type="primary",
     disabled=spec is None or busy or bool(problems) or bool(blockers),
@@ -89,22 +96,23 @@ if train_col.button(
     if state.finished_twin(spec, state.dataset()) is None:
         state.start_job(spec, state.dataset())
     st.switch_page("app_pages/train.py")
+if spec is not None:
+    actions.download_button(
+        "Download design (JSON)", to_json(spec), file_name="design.json", mime="application/json", key="design_download"
+    )
 if busy:
-    train_col.caption("A job is already training: see the Train page.")
+    st.caption("A job is already training: see the Train page.")
 for reason in blockers:
     st.warning(md(reason), icon=":material/block:")
 if spec is not None:
-    download_col.download_button(
-        "Download design (JSON)", to_json(spec), file_name="design.json", mime="application/json", key="design_download"
-    )
-    download_col.caption("Or share this page's link: it holds the design.")
-uploaded = upload_col.file_uploader("Upload a design (JSON)", type=["json"], key=design_form.widget_key("upload"))
+    st.caption("Or share this page's link: it holds the design.")
+uploaded = st.file_uploader("Upload a design (JSON)", type=["json"], key=design_form.widget_key("upload"))
 if uploaded is not None:
     try:
         state.set_design(parse_spec_json(uploaded.getvalue(), source=uploaded.name))
         st.rerun()
     except SpecError as error:
-        upload_col.error(
+        st.error(
             "**This file is not a usable design:**\n" + "\n".join(f"- {md(str(p))}" for p in error.problems),
             icon=":material/description:",
         )

@@ -28,15 +28,28 @@ if not runs:
     if busy:
         st.fragment(run_every=2.0)(lambda: st.caption(md(f"Training: {job.snapshot().status_line}")))()
     st.stop()
-run = st.selectbox("Model", runs, index=runs_view.default_index(runs), key="draw_run", format_func=runs_view.label)
+# A short label: the picker is on every phone that draws, and a run's whole label was cut off there.
+run = st.selectbox(
+    "Model",
+    runs,
+    index=runs_view.default_index(runs),
+    key="draw_run",
+    format_func=lambda choice: runs_view.short_label(choice, accuracy=True),
+)
 
-# Canvas, answer, then what the model sees: on a phone the columns stack, and the answer comes
-# right under the canvas instead of below the 28 x 28 image.
-canvas_col, answer_col, seen_col = st.columns([3, 3, 2], gap="large")
+# Canvas, answer, then what the model sees, in a row that wraps (columns squeezed the canvas on a
+# projector); the upload last. On a phone each gets a row (240 px leave the answer too little room
+# beside the image), and the answer comes right under the canvas, on the screen.
+row = st.container(horizontal=True, key="draw_row")
+canvas_col, answer_col, seen_col = (
+    row.container(width=draw_canvas.SIZE, gap=None),  # no gaps: the canvas keeps room for its toolbar
+    row.container(key="draw_answer"),
+    row.container(width=240),
+)
 with canvas_col:
-    st.markdown("**Draw here** (use the toolbar to undo or clear)")
+    st.markdown("**Draw here**", help="The toolbar above the canvas undoes, redoes and clears (the bin) your strokes.")
     drawing = draw_canvas.draw(key="draw_canvas")
-    uploaded = st.file_uploader("…or upload a photo of a digit", type=["png", "jpg", "jpeg"], key="draw_upload")
+uploaded = st.file_uploader("…or upload a photo of a digit", type=["png", "jpg", "jpeg"], key="draw_upload")
 image = None
 try:
     kind = draw_canvas.newest_input(drawing, uploaded)  # the drawing or the upload, whichever came last
@@ -45,7 +58,7 @@ try:
     elif kind == "drawing":
         image = to_mnist(drawing)
 except (BadUpload, EmptyDrawing) as problem:
-    canvas_col.info(md(str(problem)), icon=":material/draw:")
+    answer_col.info(md(str(problem)), icon=":material/draw:")
 if image is None:
     answer_col.markdown("Draw a digit and the model's answer appears here.")
 else:
@@ -56,12 +69,12 @@ else:
     if model is not None:
         probabilities = predict_probabilities(model, image[None] * 255.0)[0]
         with answer_col:
-            st.markdown(
-                f"<div style='font-size:6rem;line-height:1;font-weight:700'>{probabilities.argmax()}</div>",
+            st.markdown(  # compact: on a phone it stays on the screen, under the canvas
+                f"<div style='font-size:4.5rem;line-height:1;font-weight:700'>{probabilities.argmax()}</div>",
                 unsafe_allow_html=True,
             )
             st.caption(f"{probabilities.max():.1%} sure")
-            st.plotly_chart(probability_bars(probabilities), key="draw_probabilities")
+            st.plotly_chart(probability_bars(probabilities), key="draw_probabilities", config={"displayModeBar": False})
 
 job = state.current_job()
 if image is not None and job is not None and not job.done:  # only a job that is training: it changes each epoch
@@ -81,6 +94,10 @@ if image is not None and job is not None and not job.done:  # only a job that is
         st.markdown(
             f"**{md(job.spec.name or 'Your design')}, {job.snapshot().status_line}: its answer after each epoch**"
         )
-        st.plotly_chart(probability_history(tracker.epochs, tracker.probabilities), key="draw_live_chart")
+        st.plotly_chart(
+            probability_history(tracker.epochs, tracker.probabilities),
+            key="draw_live_chart",
+            config={"displayModeBar": False},
+        )
 
     while_training()

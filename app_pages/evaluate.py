@@ -16,7 +16,7 @@ from mnist_dash.evaluation import (
     per_class_accuracy,
 )
 from mnist_dash.plots_model import confusion_heatmap
-from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import runs_view, state, tables
 
 CLICKS = "evaluate_clicks"  # how many cells were clicked: the chart's key, so each click starts a fresh selection
 
@@ -51,7 +51,10 @@ if probabilities is not None:
     worst_true, worst_pred = largest_confusion(matrix)
     st.session_state.setdefault("evaluate_true", worst_true)  # the select boxes below start at the worst cell
     st.session_state.setdefault("evaluate_pred", worst_pred)
-    left, right = st.columns([3, 2], gap="large")
+    # Side by side where both fit, the table under the matrix where not (a projector's 1024 px, a phone);
+    # the table's width shows all of it, its accuracies were cut off in a column.
+    top = st.container(horizontal=True, gap="medium", key="evaluate_top")
+    left, right = top.container(width=480), top.container(width=320)
     with left:
         normalised = st.toggle("Share of each true digit (row-normalised)", key="evaluate_normalised")
         chart_key = f"evaluate_matrix_{st.session_state.get(CLICKS, 0)}"
@@ -68,11 +71,13 @@ if probabilities is not None:
     with right:
         st.subheader("Accuracy per digit")
         accuracy = per_class_accuracy(matrix)
-        st.dataframe(
-            {"digit": list(range(10)), "accuracy": accuracy, "test images": matrix.sum(axis=1)},
-            hide_index=True,
-            column_config={"accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)},
-        )
+        progress = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
+        with tables.table_area("evaluate_digits", run.run_id):
+            st.dataframe(
+                {"digit": list(range(10)), "accuracy": accuracy, "test images": matrix.sum(axis=1)},
+                hide_index=True,
+                column_config={"accuracy": progress},
+            )
     st.subheader("Mistakes, most confident first")
     pick_true, pick_pred = st.columns(2)
     true_label = digit_choice(pick_true, "True digit", "evaluate_true")

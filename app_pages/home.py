@@ -14,17 +14,16 @@ st.markdown(
     "network starts to memorise instead of generalise. "
     "It starts from the three models of a 2019 Keras notebook, and lets you go further."
 )
-go_design, go_train, _ = st.columns([1, 1, 3])
-go_design.page_link("app_pages/design.py", label="Design a network", icon=":material/edit:")
-go_train.page_link("app_pages/train.py", label="Train it", icon=":material/monitoring:")
+with st.container(horizontal=True, key="home_links"):
+    st.page_link("app_pages/design.py", label="Design a network", icon=":material/edit:")
+    st.page_link("app_pages/train.py", label="Train it", icon=":material/monitoring:")
 
 st.subheader("The data: handwritten digits, 28 × 28 pixels")
 picks = examples_per_class(data.y_train, per_class=2)
-enlarged = [enlarge(data.x_train[i]) for i in picks]
-for row in range(2):
-    columns = st.columns(10)
-    for column, index, image in zip(columns, picks[row * 10 :], enlarged[row * 10 :], strict=False):
-        column.image(image, caption=f"label {data.y_train[index]}", width=84)
+# A row that wraps: ten to a row on a laptop, fewer on a projector or a phone (ten columns there cut the images).
+with st.container(horizontal=True, gap="xxsmall", key="home_examples"):
+    for index in picks:
+        st.image(enlarge(data.x_train[index]), caption=f"label {data.y_train[index]}", width=80)
 
 facts, balance = st.columns([1, 2], gap="large")
 with facts:

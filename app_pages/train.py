@@ -43,15 +43,15 @@ for reason in blockers:
 if any("stored runs" in reason for reason in blockers):
     runs_view.manage_own_runs(expanded=True)
 if twin is not None:
-    offer, use = st.columns([4, 1], vertical_alignment="center")
     accuracy = f"test accuracy {twin.test_accuracy:.2%}, " if twin.test_accuracy is not None else ""
     when = twin.created[:16].replace("T", " ")
-    offer.info(
+    st.info(
         f"**This exact design was trained before** (same seed, same data: {accuracy}{when} UTC). "
         "Use that run now, or press Start to train it again: it would give the same numbers.",
         icon=":material/bolt:",
     )
-    use.button("Use the finished run", type="primary", key="train_reuse", on_click=lambda: state.reuse_run(twin))
+    # Under the note, not in a column beside it: a fifth of a projector's page cut the label off.
+    st.button("Use the finished run", type="primary", key="train_reuse", on_click=lambda: state.reuse_run(twin))
 
 
 queued = snap is not None and snap.status == JobStatus.QUEUED

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnist_dash.plots_model import weight_violins
-from mnist_dash.ui import runs_view
+from mnist_dash.ui import runs_view, tables
 from mnist_dash.weights import (
     KIND_LABELS,
     STAT_NAMES,
@@ -43,14 +43,15 @@ def epoch_view(run_id: str, history: WeightHistory) -> None:
     kinds = weight_kinds(history)
     if st.session_state.get("weights_kind") not in kinds:  # e.g. gamma chosen, then a run without batch norm
         st.session_state.pop("weights_kind", None)
-    left, right = st.columns(2, vertical_alignment="bottom")
+    # One row that wraps: the choice of weights goes under the slider where both do not fit (a phone).
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
     if last > 0:
         st.session_state.setdefault(slider, last)
-        epoch = left.slider("Epoch (0 = the initial weights)", 0, last, key=slider, disabled=upcoming is not None)
+        epoch = row.slider("Epoch (0 = the initial weights)", 0, last, key=slider, disabled=upcoming is not None)
     else:  # A run stopped in its first epoch has only the initial weights: nothing to slide through.
         epoch = 0
-        left.caption("This run stopped before its first epoch ended: these are its initial weights.")
-    kind = right.segmented_control(
+        row.caption("This run stopped before its first epoch ended: these are its initial weights.")
+    kind = row.segmented_control(
         "Weights shown", kinds, default="kernel", required=True, format_func=KIND_LABELS.get, key="weights_kind"
     )
     names = (kind,)
@@ -59,13 +60,21 @@ def epoch_view(run_id: str, history: WeightHistory) -> None:
     )
     st.plotly_chart(figure, key="weights_violins")
     st.subheader(f"Statistics at epoch {epoch}, over every weight")
-    percent = st.column_config.NumberColumn(format="percent")
-    columns = {name: st.column_config.NumberColumn(format="%.4f") for name in STAT_NAMES}
-    columns |= {"near_zero": percent, "change": percent, "count": st.column_config.NumberColumn(format="localized")}
-    table = stats_rows(history, epoch)  # every row shown: "content" sizes the table to them, no inner scrolling
-    st.dataframe(table, hide_index=True, width="stretch", height="content", column_config=columns)
+    # Narrow enough for every column to show on a projector's 1024 px beside the sidebar: the layer and
+    # its weight in one column, three decimals.
+    columns = {name: st.column_config.NumberColumn(format="%.3f") for name in STAT_NAMES}
+    columns |= {
+        "weight": st.column_config.TextColumn(pinned=True),  # named while a phone scrolls the table sideways
+        "near_zero": st.column_config.NumberColumn("near 0", format="percent"),
+        "change": st.column_config.NumberColumn(format="percent"),
+        "count": st.column_config.NumberColumn(format="localized"),
+    }
+    rows = stats_rows(history, epoch)  # every row shown: "content" sizes the table to them, no inner scrolling
+    table = [{"weight": f"{row.pop('layer')} {row.pop('weight')}"} | row for row in rows]
+    with tables.table_area("weights_table", table):
+        st.dataframe(table, hide_index=True, width="stretch", height="content", column_config=columns)
     st.caption(
-        "near_zero: share of weights with |w| < 0.01. change: ‖W − W₀‖ / ‖W₀‖, how far the layer moved "
+        "near 0: share of weights with |w| < 0.01. change: ‖W − W₀‖ / ‖W₀‖, how far the layer moved "
         "from its initial weights (None for biases and beta, which start at zero)."
     )
 

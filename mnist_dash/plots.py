@@ -20,18 +20,31 @@ FONT_SIZE = 16
 _LABELS = {"loss": "Cross-entropy loss", "accuracy": "Accuracy"}
 
 
+# Plotly's toolbar (zoom, pan, reset; always shown on a touch screen) fills the top 30 px of a
+# figure, on the right, and a title there is hidden under it when the chart is narrow (a laptop's
+# half page, a phone). A titled figure keeps that band for the toolbar: its title sits just above
+# the plot, below the band, whatever the width.
+TITLE_TOP = 75
+
+
+def titled(title: str) -> dict:
+    """A figure's title, placed below Plotly's toolbar (the figure's top margin must be TITLE_TOP)."""
+    placed = {"x": 0, "xref": "container", "xanchor": "left", "y": 1, "yref": "paper", "yanchor": "bottom"}
+    return {"text": title, **placed, "pad": {"l": 8, "b": 12}}
+
+
 def _layout(figure: go.Figure, title: str, y_title: str, revision: str) -> go.Figure:
     figure.update_layout(
-        title=title,
+        title=titled(title),
         xaxis_title="epoch",
         yaxis_title=y_title,
         font_size=FONT_SIZE,
         hovermode="x unified",
         legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top", "font_size": FONT_SIZE - 3},
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        margin={"l": 60, "r": 20, "t": TITLE_TOP, "b": 40},
         # A constant uirevision keeps the user's zoom and legend clicks across live updates.
         uirevision=revision,
-        height=440,
+        height=465,
     )
     return figure
 
@@ -149,9 +162,9 @@ def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = 
     """Train (dashed) and validation (solid) `metric` per epoch for several runs, one colour per run.
 
     One legend entry per run (clicking it hides both its curves), one per row, below the axis
-    title: the figure grows by a row per run, so neither the legend nor the title covers the
-    other however many runs there are. The names are plain text (a student's run names);
-    they are escaped here for Plotly.
+    title: the figure grows by a row per run, so neither the legend nor the axis title covers the
+    other however many runs there are. Its own title is the metric alone, whole in a phone's
+    width. The names are plain text (a student's run names); they are escaped here for Plotly.
     """
     figure = go.Figure()
     for number, (name, history) in enumerate(named_histories):
@@ -172,12 +185,13 @@ def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = 
                     hovertemplate=f"%{{fullData.name}} · {label}: %{{y:.4f}}<extra></extra>",
                 )
             )
-    _layout(figure, f"{_LABELS.get(metric, metric)}: train dashed, validation solid", metric, "compare")
+    # A short title, whole on a phone; the page says which line is which (train dashed, validation solid).
+    _layout(figure, _LABELS.get(metric, metric), metric, "compare")
     legend = _LEGEND_ROW * len(named_histories)
     figure.update_layout(
         legend={"orientation": "v", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left"},
         margin={"b": _AXIS_SPACE + legend},
-        height=380 + _AXIS_SPACE + legend,
+        height=330 + TITLE_TOP + _AXIS_SPACE + legend,
     )
     longest = max((len(history) for _, history in named_histories), default=1)
     figure.update_xaxes(tick0=1, dtick=max(1, longest // 10))

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_dash.evaluation import row_normalised
-from mnist_dash.plots import FONT_SIZE, TRAIN_COLOUR, VALIDATION_COLOUR
+from mnist_dash.plots import FONT_SIZE, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled
 from mnist_dash.spec import NUM_CLASSES
 from mnist_dash.text import plotly
 from mnist_dash.weights import KIND_LABELS
@@ -62,12 +62,12 @@ def weight_violins(
         pad = 0.05 * (high - low) or 0.05 * max(abs(low), 1.0)  # a kind still all one value (gamma = 1) gets room too
         figure.update_yaxes(range=[low - pad, high + pad])
     figure.update_layout(
-        title=f"{what[0].upper()}{what[1:]} after epoch {epoch}" if epoch else f"Initial {what} (epoch 0)",
+        title=titled(f"{what[0].upper()}{what[1:]} after epoch {epoch}" if epoch else f"Initial {what} (epoch 0)"),
         yaxis_title="value",
         font_size=FONT_SIZE - 2,
         showlegend=False,
-        height=460,
-        margin={"l": 60, "r": 20, "t": 50, "b": 80},
+        height=485,
+        margin={"l": 60, "r": 20, "t": TITLE_TOP, "b": 80},
         uirevision=revision,
     )
     return figure

@@ -25,9 +25,10 @@ from mnist_dash.text import md
 from mnist_dash.ui import state
 
 # A new row starts complete (NEW_LAYER: 64 relu units, no dropout, no batch norm), never half empty.
+# No fixed widths: each column is as wide as its header ("dropout" was cut to "dropou" in a small one).
 LAYER_COLUMNS = {
     "units": st.column_config.NumberColumn(
-        "units", help="neurons in the layer (1-2048)", step=1, format="%d", width="small", default=NEW_LAYER["units"]
+        "units", help="neurons in the layer (1-2048)", step=1, format="%d", default=NEW_LAYER["units"]
     ),
     "activation": st.column_config.SelectboxColumn(
         "activation", options=ACTIVATIONS, required=True, default=NEW_LAYER["activation"]
@@ -36,7 +37,6 @@ LAYER_COLUMNS = {
         "dropout",
         help="share of units dropped in training (0-0.9)",
         step=0.05,
-        width="small",
         default=NEW_LAYER["dropout"],
     ),
     "batch_norm": st.column_config.SelectboxColumn(
@@ -107,22 +107,31 @@ def _number(field: str, label: str, problems: list[Problem], **options) -> None:
     _setting(st.number_input, field, label, problems, value=state.design()[field], **options)
 
 
-SCHEDULE_LABELS = {"constant": "constant", "cosine": "cosine: down to 0 by the last epoch"}
+# Short enough to read whole in a select box half the inputs wide (a long one was cut off there).
+SCHEDULE_LABELS = {"constant": "constant", "cosine": "cosine, down to 0"}
+SCHEDULE_HELP = "constant: the same rate every epoch. cosine: lowered along half a cosine, to 0 by the last epoch."
 VALIDATION_LABELS = {"test": "the test set (as the notebook)", "holdout": "a held-out 1/6 of the training set"}
 
 
 def settings(problems: list[Problem]) -> None:
-    first, second, third = st.columns(3)
+    # Two columns, not three: a third of the inputs' width cut "glorot_uniform" and "adam" to "gl" and "ad".
+    first, second = st.columns(2)
     with first:
         _choice("optimizer", "Optimizer", OPTIMIZERS, problems)
         _number("learning_rate", "Learning rate", problems, step=0.0001, format="%.4f")
         if state.design()["optimizer"] == "sgd":
             _number("momentum", "Momentum (SGD)", problems, step=0.05)
-        _choice("lr_schedule", "Learning-rate schedule", LR_SCHEDULES, problems, format_func=SCHEDULE_LABELS.get)
+        _choice(
+            "lr_schedule",
+            "Learning-rate schedule",
+            LR_SCHEDULES,
+            problems,
+            format_func=SCHEDULE_LABELS.get,
+            help=SCHEDULE_HELP,
+        )
     with second:
         _number("batch_size", "Batch size", problems, step=1)
         _number("epochs", "Epochs", problems, step=1)
-    with third:
         _choice("initializer", "Weight initializer", INITIALIZERS, problems)
         _number("seed", "Seed", problems, step=1)
     _choice(

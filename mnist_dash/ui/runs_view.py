@@ -26,6 +26,15 @@ def label(run: RunInfo) -> str:
     return f"{run.spec.name or 'custom'} · {trained or epochs(run.epochs_run)}{accuracy} · {when}"
 
 
+def short_label(run: RunInfo, accuracy: bool = False) -> str:
+    """A run in a few words, whole even in a phone's picker: its name and the end of its id, as "tiny (40ce)".
+
+    With `accuracy`, its test accuracy too, as "tiny (40ce) · test 91.92%" (when it has one).
+    """
+    name = f"{run.spec.name or 'custom'} ({run.run_id[-4:]})"
+    return f"{name} · test {run.test_accuracy:.2%}" if accuracy and run.test_accuracy is not None else name
+
+
 def stored_runs() -> list[RunInfo]:
     """Every complete run, newest first; damaged ones are reported on the page and left out."""
     listing = state.store().list()

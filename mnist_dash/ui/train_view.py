@@ -10,7 +10,7 @@ from mnist_dash.plots import training_curves
 from mnist_dash.runs import history_csv
 from mnist_dash.share import to_json
 from mnist_dash.text import count, md
-from mnist_dash.ui import state
+from mnist_dash.ui import state, tables
 
 
 def _sentence(text: str) -> str:
@@ -58,11 +58,12 @@ def epoch_log(snap: JobSnapshot) -> None:
     if not snap.history:
         return
     frame = pd.DataFrame(snap.history).set_index("epoch")
-    st.dataframe(
-        frame.style.format({"seconds": "{:.1f}"} | {c: "{:.4f}" for c in frame.columns if c != "seconds"}),
-        width="stretch",
-        height=min(400, 38 + 35 * len(frame)),
-    )
+    with tables.table_area("train_epochs", snap.history):
+        st.dataframe(
+            frame.style.format({"seconds": "{:.1f}"} | {c: "{:.4f}" for c in frame.columns if c != "seconds"}),
+            width="stretch",
+            height=min(400, 38 + 35 * len(frame)),
+        )
 
 
 def results(snap: JobSnapshot) -> None:
@@ -77,30 +78,40 @@ def results(snap: JobSnapshot) -> None:
         return
     if snap.test_accuracy is not None:
         st.subheader("On the test set")
-        accuracy, loss, notebook = st.columns([1, 1, 2], vertical_alignment="center")
-        accuracy.metric("Test accuracy", f"{snap.test_accuracy:.2%}", help="share of the test digits it got right")
-        loss.metric("Test loss", f"{snap.test_loss:.4f}", help="cross-entropy on the test set: lower is better")
-        with notebook:
-            st.code(f"Test score: {snap.test_loss}\nTest accuracy: {snap.test_accuracy}", language=None)
-            st.caption("As the notebook prints them.")
+        with st.container(horizontal=True, gap="large"):
+            st.metric(
+                "Test accuracy",
+                f"{snap.test_accuracy:.2%}",
+                help="share of the test digits it got right",
+                width="content",
+            )
+            st.metric(
+                "Test loss",
+                f"{snap.test_loss:.4f}",
+                help="cross-entropy on the test set: lower is better",
+                width="content",
+            )
+        # Under the metrics, not beside them: a third of the page cut the notebook's long numbers off.
+        st.code(f"Test score: {snap.test_loss}\nTest accuracy: {snap.test_accuracy}", language=None)
+        st.caption("As the notebook prints them.")
     if snap.run_id is None:
         return
     model_path = state.store().model_path(snap.run_id)
     if not model_path.is_file():
         st.caption("This run has since been deleted from the store.")
         return
-    model, history, design = st.columns(3)
-    model.download_button(
+    downloads = st.container(horizontal=True)
+    downloads.download_button(
         "Model (.keras)", lambda: model_path.read_bytes(), file_name=f"{snap.run_id}.keras", key="train_download_model"
     )
-    history.download_button(
+    downloads.download_button(
         "History (CSV)",
         history_csv(list(snap.history)),
         file_name=f"{snap.run_id}.csv",
         mime="text/csv",
         key="train_download_history",
     )
-    design.download_button(
+    downloads.download_button(
         "Design (JSON)",
         to_json(snap.spec),
         file_name=f"{snap.run_id}.json",
