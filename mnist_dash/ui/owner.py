@@ -105,6 +105,6 @@ def name_field(owner: owners.Owner) -> None:
         help="Your jobs and runs go under this name; it stays in the page's link, so a reload keeps it.",
     )
     if problem := st.session_state.get("owner_name_problem"):
-        st.warning(problem, icon=":material/badge:")
+        st.warning(md(problem), icon=":material/badge:")
     if owner.anonymous:
         st.caption(f"You are **{md(owner.name)}** until you give a name.")
