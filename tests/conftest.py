@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from mnist_dash.data import Mnist, validate_arrays
 from mnist_dash.spec import LayerSpec, ModelSpec
+from tests.postgres_server import NoPostgres, postgres_server
 
 
 def make_digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +50,51 @@ def mnist_path() -> Path:
     if os.environ.get("CI"):
         pytest.fail("MNIST_DASH_DATA must point at the real mnist.npz in CI")
     pytest.skip("set MNIST_DASH_DATA to the real mnist.npz to run this test")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A throw-away PostgreSQL on 127.0.0.1 for the whole session: its admin URL (user postgres, no password).
+
+    Without PostgreSQL's server binaries the tests that use it are skipped with one line saying what to
+    install; with MNIST_DASH_REQUIRE_POSTGRES=1 (CI) they fail with that line instead, so CI never skips them.
+    """
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres_server())
+        except NoPostgres as error:
+            missing = str(error)  # skipped or failed below, outside the except: one line, no chained traceback
+        else:
+            yield url
+            return
+    if os.environ.get("MNIST_DASH_REQUIRE_POSTGRES") == "1":
+        pytest.fail(missing, pytrace=False)
+    pytest.skip(missing)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database for one test, once on SQLite (a file in tmp_path) and once on PostgreSQL.
+
+    The PostgreSQL one is a fresh database `t_<random hex>` on the session's server, dropped afterwards;
+    the server is only started when a postgresql case runs.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'runs.db'}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"t_{secrets.token_hex(8)}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(autouse=True)
