@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnist_dash.text import md
+from mnist_dash.text import count, md
 
 # Fewer epochs than this are too few to tell a trend from the first epochs' rush.
 MIN_EPOCHS = 3
@@ -204,7 +204,7 @@ def compare(runs: list[RunSummary]) -> list[Comparison]:
     for (epochs, validation, _), group in groups.items():
         if len(group) > 1:
             source = "the test set" if validation == "test" else "a held-out sixth of the training set"
-            heading = f"{epochs} epochs each, validated on {source}"
+            heading = f"{count(epochs, 'epoch')} each, validated on {source}"
             rules = (_best_accuracy, _smallest_gap, _regularisation)
             found += [made for rule in rules if (made := rule(group, heading)) is not None]
     left = [run for run in runs if not run.history or run.stopped or len(groups[_key(run)]) == 1]
@@ -223,7 +223,7 @@ def compare(runs: list[RunSummary]) -> list[Comparison]:
 def _why_alone(run: RunSummary, common_data: str | None) -> str:
     if run.stopped:
         return f"stopped after {len(run.history)} of {run.planned_epochs} epochs"
-    why = [f"{len(run.history)} epochs"]
+    why = [count(len(run.history), "epoch")]
     if run.validation != "test":
         why.append("validated on a held-out set")
     if run.data != common_data:

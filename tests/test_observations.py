@@ -273,3 +273,10 @@ def test_every_run_gets_one_verdict_its_numbers_bear_out(runs):
         ranked |= set(comparison.runs)
     left = {name for comparison in found.comparisons if comparison.kind == "left-out" for name in comparison.runs}
     assert ranked | left == ({run_.name for run_ in runs} if len(runs) > 1 else set())
+
+
+def test_one_epoch_runs_are_grouped_under_a_singular_heading():
+    found = compare([run("a", (0.1,), test_accuracy=0.95), run("b", (0.2,), test_accuracy=0.94)])
+    assert {comparison.group for comparison in found if comparison.kind == "best-accuracy"} == {
+        "1 epoch each, validated on the test set"
+    }
