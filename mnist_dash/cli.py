@@ -1,4 +1,4 @@
-"""`python -m mnist_dash ...`: presets, validate, train and runs, headless.
+"""`python -m mnist_dash ...`: presets, validate, train, runs and the store's import and export, headless.
 
 `presets` and `validate` never import Keras or TensorFlow, so they answer at once.
 """
@@ -14,6 +14,7 @@ from mnist_dash.plan import count_params, describe
 from mnist_dash.presets import PRESETS, get_preset
 from mnist_dash.share import parse_spec_json
 from mnist_dash.spec import Problem, SpecError, from_dict
+from mnist_dash.text import count
 
 EXIT_INVALID = 2
 
@@ -57,7 +58,7 @@ def cmd_validate(args) -> int:
     schedule = "" if spec.lr_schedule == "constant" else f" with a {spec.lr_schedule} schedule"
     print(
         f"valid: {describe(spec)}; {counts.total:,} params; {spec.optimizer}{schedule}, batch {spec.batch_size}, "
-        f"{spec.epochs} epochs"
+        f"{count(spec.epochs, 'epoch')}"
     )
     return 0
 
@@ -116,21 +117,59 @@ def cmd_train(args) -> int:
     return 0
 
 
-def cmd_runs(args) -> int:
-    from mnist_dash.runs import RunStore
+def _store():
+    """The run store, or None with the reason on stderr (a wrong or unreachable MNIST_DASH_DB_URL)."""
+    from mnist_dash.runs import DatabaseError, RunStore
 
-    store = RunStore()
+    try:
+        return RunStore()
+    except DatabaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
+def cmd_runs(args) -> int:
+    if (store := _store()) is None:
+        return 1
     listing = store.list()
     if not listing.runs:
-        print(f"no runs in {store.runs_dir}")
+        print(f"no runs in {store.where}")
     for run in listing.runs:
         accuracy = "-" if run.test_accuracy is None else f"{run.test_accuracy:.4f}"
-        print(f"{run.run_id}  {run.status:8}  {run.epochs_run:>3} epochs  test acc {accuracy}  {describe(run.spec)}")
+        trained = count(run.epochs_run, "epoch")
+        print(f"{run.run_id}  {run.status:8}  {trained:>10}  test acc {accuracy}  {describe(run.spec)}")
     for damaged in listing.damaged:
         print(f"skipped damaged run {damaged.run_id}: {damaged.reason}", file=sys.stderr)
     for interrupted in listing.interrupted:
         name = interrupted.spec.name if interrupted.spec is not None else "unknown design"
         print(f"interrupted: {name or 'custom'}, started {interrupted.started}: {interrupted.reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_store_import(args) -> int:
+    from mnist_dash.runs.folders import IMPORT_SETTING, import_folder, run_folders
+
+    if not run_folders(args.path):
+        print(f"error: no runs found in {args.path} (a folder store has runs/<run_id>/run.json)", file=sys.stderr)
+        return EXIT_INVALID
+    if (store := _store()) is None:
+        return 1
+    report = import_folder(store, args.path, progress=lambda line: print(line, flush=True))
+    store.set_setting(IMPORT_SETTING, "done")
+    print(
+        f"{len(report.imported)} imported, {len(report.already)} already in the store, "
+        f"{len(report.damaged)} damaged and skipped, into {store.where}"
+    )
+    return 1 if report.damaged and not report.imported else 0
+
+
+def cmd_store_export(args) -> int:
+    from mnist_dash.runs.folders import export_folder
+
+    if (store := _store()) is None:
+        return 1
+    written = export_folder(store, args.out, progress=lambda line: print(line, flush=True))
+    print(f"{len(written)} runs written under {Path(args.out) / 'runs'}")
     return 0
 
 
@@ -153,8 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.set_defaults(handler=cmd_train)
-    runs = commands.add_parser("runs", help="list stored runs ($MNIST_DASH_HOME)")
+    runs = commands.add_parser("runs", help="list stored runs ($MNIST_DASH_DB_URL, else $MNIST_DASH_HOME/runs.db)")
     runs.set_defaults(handler=cmd_runs)
+    store = commands.add_parser("store", help="move runs between the database and folders").add_subparsers(
+        dest="store_command", required=True
+    )
+    into = store.add_parser("import", help="bring the runs of a folder store (the layout before the database) in")
+    into.add_argument("path", help="the folder store: a folder holding runs/<run_id>/ (the old MNIST_DASH_HOME)")
+    into.set_defaults(handler=cmd_store_import)
+    out = store.add_parser("export", help="write every run out as files, for a backup (re-imported by import)")
+    out.add_argument("--out", default="mnist_dash-export", help="the folder to write runs/<run_id>/ under")
+    out.set_defaults(handler=cmd_store_export)
     return parser
 
 

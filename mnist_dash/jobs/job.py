@@ -95,7 +95,7 @@ class TrainingJob:
 
     def start(self) -> TrainingJob:
         """Enter the queue and begin; JobRefused (nothing started) when the limits say no."""
-        stored = len(self.store.owned(self.owner.key)) if self.store is not None and self.limits else 0
+        stored = self.store.count_owned(self.owner.key) if self.store is not None and self.limits else 0
         self.queue.enter(self, self.limits, stored_runs=stored)
         self._thread.start()
         return self

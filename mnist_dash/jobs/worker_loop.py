@@ -52,7 +52,7 @@ def serve(conn) -> None:
     from mnist_dash import training
     from mnist_dash.data import Mnist
     from mnist_dash.jobs import train_run
-    from mnist_dash.runs import RunStore, StoreWriteError
+    from mnist_dash.runs import DatabaseError, RunStore, StoreWriteError
     from mnist_dash.spec import from_dict
 
     class PipeHistory(training.LiveHistory):
@@ -71,6 +71,7 @@ def serve(conn) -> None:
             super().on_train_batch_begin(batch, logs)
 
     datasets: dict[str, Mnist] = {}
+    stores: dict[str, RunStore] = {}
     while True:
         try:
             order = conn.recv()
@@ -84,11 +85,13 @@ def serve(conn) -> None:
             try:
                 spec = from_dict(order.spec)
                 live = PipeHistory(threading.Event(), seed=spec.seed, report=pipe.send, job=order.job)
-                store = RunStore(order.store_root) if order.store_root is not None else None
+                store = None if order.store_url is None else stores.get(order.store_url) or RunStore(order.store_url)
+                if store is not None:
+                    stores[order.store_url] = store  # one engine (a pool of connections) for every job
                 result = train_run.train_and_save(
                     spec, datasets[order.data_key], live, store, order.marker, owner=order.owner, limits=order.limits
                 )
-            except (StoreWriteError, train_run.NotAllowed) as error:  # the message says what happened and what to do
+            except (StoreWriteError, DatabaseError, train_run.NotAllowed) as error:  # its message says what to do
                 pipe.send(Progress(order.job, error=str(error)))
             except Exception as error:  # reported as the job's failure; the worker lives on
                 pipe.send(Progress(order.job, error=f"{type(error).__name__}: {error}"))

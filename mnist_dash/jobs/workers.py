@@ -66,7 +66,7 @@ class TrainOrder:
     job: int
     spec: dict
     data_key: str
-    store_root: str | None
+    store_url: str | None
     marker: str | None
     owner: object | None  # the Owner, whose run it will be
     limits: object | None  # the Limits the job was admitted under: checked again where it trains
@@ -133,8 +133,8 @@ class Worker:
                 self.conn.send(LoadData(key, data))
                 self.data_key = key
             self.jobs += 1
-            root = str(job.store.root) if job.store is not None else None
-            self.conn.send(TrainOrder(self.jobs, spec.to_dict(), key, root, job.marker, job.owner, job.limits))
+            store_url = job.store.url if job.store is not None else None
+            self.conn.send(TrainOrder(self.jobs, spec.to_dict(), key, store_url, job.marker, job.owner, job.limits))
             return self._follow(mirror, stop)
         except (EOFError, BrokenPipeError, ConnectionResetError):
             raise WorkerDied(self._death()) from None

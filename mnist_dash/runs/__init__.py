@@ -1,12 +1,15 @@
-"""The run store: records, history and weights of every run, and the runs a stopped server left unsaved."""
+"""The run store: every run's record, history and weights in a database, and the runs a stopped server lost."""
 
+from mnist_dash.runs.database import HOME_ENV, URL_ENV, DatabaseError, default_home
 from mnist_dash.runs.records import DamagedRun, DamagedRunError, RunInfo, RunListing
-from mnist_dash.runs.store import HOME_ENV, RunNotFound, RunStore, StoreWriteError, default_home, history_csv
+from mnist_dash.runs.store import RunNotFound, RunStore, StoreWriteError, history_csv
 
 __all__ = [
     "HOME_ENV",
+    "URL_ENV",
     "DamagedRun",
     "DamagedRunError",
+    "DatabaseError",
     "RunInfo",
     "RunListing",
     "RunNotFound",

@@ -1,32 +1,33 @@
 """Markers of runs in progress, so that a restarted server can tell which runs it interrupted.
 
-A training job writes `<home>/in_progress/<marker_id>.json` as it starts: which process
-(pid, its start time, the machine and the machine's boot) trains which spec. Saving the
-run moves the marker to the "saving" phase with the run's id, and removes it once the
-run is in place. A marker whose process is gone is an interrupted run: the server
-stopped, or was killed, while it trained or saved. The marker id starts with the UTC
-time it was made (`20260501-101500-1a2b3c4d`), which is when training started.
+A training job writes a row of `in_progress` as it starts: which process (pid, its start
+time, the machine and the machine's boot) trains which spec. Saving the run removes the
+row in the same transaction that writes the run, so a run is either saved or still
+marked, never both or neither. A marker whose process is gone is an interrupted run: the
+server stopped, or was killed, while it trained or saved. The marker id starts with the
+UTC time it was made (`20260501-101500-1a2b3c4d`), which is when training started.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import secrets
-import shutil
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from mnist_dash.runs.database import in_progress, writing
 from mnist_dash.spec import ModelSpec, SpecError, from_dict
 
 MARKER_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
-RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,60}$")
-PARTIAL_PREFIX = ".tmp-"  # a run being written: runs/.tmp-<run_id>/
-PHASES = ("training", "saving")
+RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,60}$")  # as folder stores named their runs too
+PHASES = ("training",)
 _HAS_PROC = Path("/proc/self/stat").is_file()
 
 
@@ -35,7 +36,7 @@ class InterruptedRun:
     """A run whose process stopped before it was saved."""
 
     marker_id: str
-    phase: str  # "training", "saving", or "unknown" when the marker cannot be read
+    phase: str  # "training", or "unknown" when the marker cannot be read
     started: str  # ISO 8601, UTC
     spec: ModelSpec | None  # None when the marker's spec cannot be read
     reason: str  # for people: "the server stopped while it trained this run"
@@ -95,97 +96,60 @@ def owner_alive(record: dict) -> bool:
 
 
 class Markers:
-    """The marker files in one folder; writes are atomic (a temporary file renamed into place)."""
+    """The rows of `in_progress`: one per job training now, written and read in their own transactions."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, engine: Engine):
+        self.engine = engine
 
-    def path(self, marker_id: str) -> Path:
-        return self.folder / f"{marker_id}.json"
+    def write(self, marker_id: str, spec: ModelSpec) -> None:
+        """Record that this process trains `spec`; raises SQLAlchemyError when it cannot."""
+        record = {"marker_id": marker_id, "phase": "training", "spec": spec.to_dict(), **this_process()}
+        with writing(self.engine) as connection:
+            connection.execute(in_progress.insert().values(marker_id=marker_id, record=json.dumps(record)))
 
-    def write(self, marker_id: str, spec: ModelSpec, phase: str, run_id: str | None = None) -> None:
-        """Record that this process trains (or saves, as `run_id`) `spec`; raises OSError when it cannot."""
-        record = {"marker_id": marker_id, "phase": phase, "run_id": run_id, "spec": spec.to_dict(), **this_process()}
-        self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.folder / f".{marker_id}.tmp"
-        partial.write_text(json.dumps(record), encoding="utf-8")
-        os.replace(partial, self.path(marker_id))
+    def remove(self, marker_id: str, connection: Connection | None = None) -> None:
+        """Forget a marker (in `connection`'s transaction when given: the save that replaces it); harmless twice."""
+        if connection is not None:
+            connection.execute(in_progress.delete().where(in_progress.c.marker_id == marker_id))
+            return
+        with writing(self.engine) as own:
+            own.execute(in_progress.delete().where(in_progress.c.marker_id == marker_id))
 
-    def remove(self, marker_id: str) -> None:
-        """Best effort: a marker left behind shows as interrupted, or is dropped once its run exists."""
-        with contextlib.suppress(OSError):
-            self.path(marker_id).unlink(missing_ok=True)
-
-    def read(self, marker_id: str) -> dict:
-        """The marker's record; OSError or ValueError when it cannot be had."""
-        record = json.loads(self.path(marker_id).read_text(encoding="utf-8"))
-        if not isinstance(record, dict) or record.get("phase") not in PHASES:
-            raise ValueError("not a marker of a run in progress")
-        return record
-
-    def ids(self) -> list[str]:
-        """Every marker's id, newest first."""
-        if not self.folder.is_dir():
-            return []
-        names = (path.name.removesuffix(".json") for path in self.folder.glob("*.json"))
-        return sorted((name for name in names if MARKER_ID.match(name)), reverse=True)
-
-    def interrupted(self, runs_dir: Path) -> list[InterruptedRun]:
-        """Runs whose process stopped while it trained or saved them, newest first.
-
-        Tidies up on the way: a marker whose run was saved after all is removed, and a
-        half-written run (`runs/.tmp-*`) that no marker owns is deleted. The half-written
-        runs are listed before the markers are read: a save writes its marker first, so a
-        `.tmp-*` folder seen without one is never a save still in progress.
-        """
-        partial = {}
-        if runs_dir.is_dir():
-            partial = {
-                p.name.removeprefix(PARTIAL_PREFIX): p for p in runs_dir.glob(f"{PARTIAL_PREFIX}*") if p.is_dir()
-            }
-        owned, found = set(), []
-        for marker_id in self.ids():
+    def interrupted(self) -> list[InterruptedRun]:
+        """Runs whose process stopped while it trained them, newest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(in_progress).order_by(in_progress.c.marker_id.desc())).all()
+        found = []
+        for marker_id, text in rows:
             try:
-                record = self.read(marker_id)
-            except FileNotFoundError:
-                continue  # It ended while we looked.
-            except (OSError, ValueError) as error:
+                record = json.loads(text)
+                if not isinstance(record, dict) or record.get("phase") not in PHASES:
+                    raise ValueError("not a marker of a run in progress")
+            except ValueError as error:
                 reason = f"the record of this run in progress cannot be read ({error})"
                 found.append(InterruptedRun(marker_id, "unknown", _started(marker_id), None, reason))
                 continue
-            run_id = record.get("run_id")
-            run_id = run_id if isinstance(run_id, str) and RUN_ID.match(run_id) else None
-            owned.add(run_id)
             if owner_alive(record):
-                continue
-            if run_id is not None and (runs_dir / run_id).is_dir():
-                self.remove(marker_id)  # Saved after all: the process stopped before it could tidy up.
                 continue
             try:
                 spec = from_dict(record.get("spec"))
             except SpecError:
                 spec = None
-            doing = "saved" if record["phase"] == "saving" else "trained"
-            reason = f"the server stopped while it {doing} this run, so the run was not saved"
+            reason = "the server stopped while it trained this run, so the run was not saved"
             found.append(InterruptedRun(marker_id, record["phase"], _started(marker_id), spec, reason))
-        for run_id, path in partial.items():
-            if run_id not in owned:
-                shutil.rmtree(path, ignore_errors=True)
         return found
 
-    def dismiss(self, marker_id: str, runs_dir: Path) -> bool:
-        """Forget an interrupted run: its marker and its half-written files; False if its process still runs."""
-        try:
-            record = self.read(marker_id)
-        except FileNotFoundError:
+    def dismiss(self, marker_id: str) -> bool:
+        """Forget an interrupted run; False if its process still runs (or it is gone already)."""
+        with self.engine.connect() as connection:
+            text = connection.execute(select(in_progress.c.record).where(in_progress.c.marker_id == marker_id)).scalar()
+        if text is None:
             return False
-        except (OSError, ValueError):
+        try:
+            record = json.loads(text)
+        except ValueError:
             record = None
-        if record is not None:
-            if owner_alive(record):
-                return False
-            run_id = record.get("run_id")
-            if isinstance(run_id, str) and RUN_ID.match(run_id):
-                shutil.rmtree(runs_dir / f"{PARTIAL_PREFIX}{run_id}", ignore_errors=True)
+        if isinstance(record, dict) and owner_alive(record):
+            return False
         self.remove(marker_id)
         return True

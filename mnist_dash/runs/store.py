@@ -1,46 +1,53 @@
-"""The run store: every training run on disk, written atomically, listed safely.
+"""The run store: every training run in a database (`mnist_dash.runs.database`), whole or not at all.
 
-Layout under the store's root (env `MNIST_DASH_HOME`, default `~/.mnist_dash`):
+A run is one row of `runs` (its record, with the columns listings and the result cache
+search on, each indexed) and one of `run_data` (history, weight snapshots, final weights),
+written in one transaction that also removes the job's in-progress marker. Two servers on
+one database never collide: a run id that is taken already is drawn again.
 
-    runs/<run_id>/run.json      spec, status, test metrics, seconds per epoch, owner
-    runs/<run_id>/history.json  per-epoch and per-batch history
-    runs/<run_id>/weights.npz   per-epoch weight snapshots (mnist_dash.weights)
-    runs/<run_id>/model.keras   the trained model
-
-A run is written into `runs/.tmp-<run_id>/` and renamed into place only when every
-file is complete, so a crash mid-write never leaves a run that looks complete.
-Listing skips damaged runs and reports them instead of failing, and reports the runs
-a stopped server left unsaved (`mnist_dash.run_markers`, markers under `in_progress/`).
+Listings are read once per change, not once per page redraw: every write bumps a revision
+counter in the same transaction, and a listing is answered from memory while the revision
+it was read at is still the database's (one indexed row read). Records are parsed once per
+process (a run never changes once stored); a record that does not parse is a DamagedRun,
+listed with the reason. No method returns every run except `list()` (the CLI, export):
+pages get the owner's runs and the class's newest (`choices`).
 """
 
 from __future__ import annotations
 
-import errno
+import contextlib
+import hashlib
 import json
-import os
 import re
 import secrets
-import shutil
-import zipfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mnist_dash.data import Mnist, fingerprint
 from mnist_dash.owners import Owner
-from mnist_dash.runs.markers import MARKER_ID, PARTIAL_PREFIX, RUN_ID, InterruptedRun, Markers, new_marker_id
+from mnist_dash.runs import blobs
+from mnist_dash.runs.database import (
+    URL_ENV,
+    DatabaseError,
+    connect,
+    database_url,
+    revision,
+    run_data,
+    runs,
+    settings,
+    shown_url,
+    writing,
+)
+from mnist_dash.runs.markers import InterruptedRun, Markers, new_marker_id
 from mnist_dash.runs.records import DamagedRun, DamagedRunError, RunInfo, RunListing, new_record, run_info
 from mnist_dash.spec import ModelSpec, SpecError
 from mnist_dash.weights import WeightHistory
 
-HOME_ENV = "MNIST_DASH_HOME"
-RUN_FILES = ("run.json", "history.json", "weights.npz", "model.keras")
-
-
-def default_home() -> Path:
-    """`MNIST_DASH_HOME` if set, else `~/.mnist_dash`."""
-    return Path(os.environ.get(HOME_ENV) or Path.home() / ".mnist_dash").expanduser()
+CHOICES = 100  # the class's newest runs a page offers beside the owner's own
 
 
 class RunNotFound(KeyError):
@@ -48,18 +55,16 @@ class RunNotFound(KeyError):
 
 
 class StoreWriteError(OSError):
-    """The store could not be written (disk full, no permission, ...); the message says how to fix it."""
+    """The store could not be written (disk full, database gone, ...); the message says how to fix it."""
 
     @classmethod
-    def about(cls, action: str, error: OSError, folder: Path) -> StoreWriteError:
-        reason = error.strerror or str(error) or type(error).__name__
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            fix = f"Free some disk space there (delete old runs), or set {HOME_ENV} to a folder on a disk with room"
-        elif isinstance(error, PermissionError) or error.errno == errno.EROFS:
-            fix = f"Make that folder writable, or set {HOME_ENV} to a folder you can write to"
+    def about(cls, action: str, error: Exception, where: str) -> StoreWriteError:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200] or type(error).__name__
+        if "full" in reason.lower() or "space" in reason.lower():
+            fix = "Free some space there (delete old runs)"
         else:
-            fix = f"Check the disk that holds it, or set {HOME_ENV} to another folder"
-        return cls(f"could not {action}: {reason} (in {folder}). {fix}, then train again.")
+            fix = f"Check that the database is reachable and writable (or set {URL_ENV} to another)"
+        return cls(f"could not {action}: {reason} (in {where}). {fix}, then train again.")
 
 
 def history_csv(history: list[dict]) -> str:
@@ -70,26 +75,39 @@ def history_csv(history: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+def design_key(spec: ModelSpec) -> str:
+    """The design without its name: runs with the same key and data would train the same (the result cache)."""
+    design = json.dumps(spec.to_dict() | {"name": ""}, sort_keys=True)
+    return hashlib.sha256(design.encode()).hexdigest()[:32]
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "custom"
 
 
+def _revision(connection) -> int:
+    return connection.execute(select(revision.c.value).where(revision.c.id == 1)).scalar_one()
+
+
 class RunStore:
-    """Runs in a directory; see the module docstring for the layout."""
+    """The runs in one database; see the module docstring."""
 
-    def __init__(self, root: str | os.PathLike | None = None):
-        self.root = Path(root) if root is not None else default_home()
-        self.runs_dir = self.root / "runs"
-        self.markers = Markers(self.root / "in_progress")
+    def __init__(self, location: str | Path | None = None):
+        """`location`: a database URL, or a folder (its `runs.db`); None: MNIST_DASH_DB_URL, else MNIST_DASH_HOME.
 
-    def _dir(self, run_id: str) -> Path:
-        if not isinstance(run_id, str) or not RUN_ID.match(run_id):
-            raise RunNotFound(f"not a run id: {run_id!r}")
-        return self.runs_dir / run_id
+        Raises DatabaseError (with the fix) when the database cannot be used.
+        """
+        is_url = isinstance(location, str) and "://" in location
+        self.url = location if is_url else database_url(location)
+        self.home = Path(location) if location is not None and not is_url else None
+        self.engine = connect(self.url)
+        self.where = shown_url(self.url)
+        self.markers = Markers(self.engine)
+        self._lock = threading.Lock()
+        self._records: dict[str, RunInfo | DamagedRun] = {}  # parsed once: a stored run never changes
+        self._answers: dict[tuple, tuple[int, object]] = {}  # listing -> (revision it was read at, answer)
+
+    # Writing
 
     def save(
         self,
@@ -106,43 +124,75 @@ class RunStore:
         data_fingerprint: str | None = None,
         owner: Owner | None = None,
     ) -> str:
-        """Write one run atomically and return its id.
+        """Write one run in one transaction and return its id.
 
         Args:
-            marker: the id `begin_training` gave this run; removed once the run is in place.
+            model: the trained Keras model (its final weights are stored), or a list of its weight arrays.
+            marker: the id `begin_training` gave this run; removed in the same transaction.
             data_fingerprint: `mnist_dash.data.fingerprint` of the data it trained on (see `find_same`).
-            owner: whose run it is (None: nobody's, as runs from before owners).
+            owner: whose run it is (None: nobody's).
 
         Raises:
-            StoreWriteError: the disk is full, the folder is not writable, ...; nothing of the run is left.
+            StoreWriteError: the database cannot be written; nothing of the run is left.
         """
+        final = model if isinstance(model, list) else model.get_weights()
         now = datetime.now(UTC)
-        run_id = f"{now:%Y%m%d-%H%M%S}-{_slug(spec.name)}-{secrets.token_hex(2)}"
-        partial = self.runs_dir / f"{PARTIAL_PREFIX}{run_id}"
-        own_marker = None
-        try:
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-            if marker is None:  # Every half-written run has a marker, so a restart can tell it from a live save.
-                marker = own_marker = new_marker_id()
-            self.markers.write(marker, spec, "saving", run_id)
-            partial.mkdir()
-            model.save(partial / "model.keras")
-            np.savez(partial / "weights.npz", **weights.to_arrays())
-            _write_json(partial / "history.json", {"epochs": history, "batches": batch_history})
-            record = new_record(run_id, str(status), now, spec, history, test_loss, test_accuracy, data_fingerprint)
-            if owner is not None:
-                record |= {"owner": owner.key, "owner_name": owner.name}
-            _write_json(partial / "run.json", record)  # Last: its presence means the rest is there.
-            os.replace(partial, self.runs_dir / run_id)
-        except BaseException as error:
-            shutil.rmtree(partial, ignore_errors=True)
-            if own_marker is not None:
-                self.markers.remove(own_marker)
-            if isinstance(error, OSError):
-                raise StoreWriteError.about("save the run", error, self.runs_dir) from error
-            raise
-        self.markers.remove(marker)
-        return run_id
+        record = new_record("", str(status), now, spec, history, test_loss, test_accuracy, data_fingerprint)
+        if owner is not None:
+            record |= {"owner": owner.key, "owner_name": owner.name}
+        data = {
+            "history": blobs.pack_history(history, batch_history),
+            "snapshots": blobs.pack_snapshots(weights),
+            "weights": blobs.pack_weights(final),
+        }
+        for _attempt in range(5):
+            run_id = f"{now:%Y%m%d-%H%M%S}-{_slug(spec.name)}-{secrets.token_hex(4)}"
+            try:
+                self.insert(run_id, record | {"run_id": run_id}, data, marker=marker)
+                return run_id
+            except IntegrityError:
+                continue  # that id was taken a moment ago (another server): draw another
+            except SQLAlchemyError as error:
+                raise StoreWriteError.about("save the run", error, self.where) from error
+        raise StoreWriteError(f"could not save the run: no free run id after 5 tries (in {self.where}).")
+
+    def insert(self, run_id: str, record: dict, data: dict, marker: str | None = None) -> None:
+        """Store one run's record and data (`blobs`' forms) as `run_id`; IntegrityError if that id is taken."""
+        info = run_info(run_id, record)  # never store what could not be read back
+        with writing(self.engine) as connection:
+            connection.execute(
+                runs.insert().values(
+                    run_id=run_id,
+                    created=info.created,
+                    status=info.status,
+                    name=info.spec.name,
+                    owner=info.owner,
+                    owner_name=info.owner_name,
+                    design_key=design_key(info.spec),
+                    data_fingerprint=info.data_fingerprint,
+                    params_total=info.params_total,
+                    epochs_run=info.epochs_run,
+                    test_accuracy=info.test_accuracy,
+                    record=json.dumps(record),
+                )
+            )
+            connection.execute(run_data.insert().values(run_id=run_id, **data))
+            if marker is not None:
+                self.markers.remove(marker, connection)
+            self._bump(connection)
+
+    def _bump(self, connection) -> None:
+        connection.execute(revision.update().where(revision.c.id == 1).values(value=revision.c.value + 1))
+
+    def delete(self, run_id: str) -> None:
+        """Remove a run, record and data together; RunNotFound if there is none."""
+        with writing(self.engine) as connection:
+            gone = connection.execute(runs.delete().where(runs.c.run_id == run_id)).rowcount
+            connection.execute(run_data.delete().where(run_data.c.run_id == run_id))
+            if gone:
+                self._bump(connection)
+        if not gone:
+            raise RunNotFound(f"no run {run_id!r} in {self.where}")
 
     def begin_training(self, spec: ModelSpec) -> str:
         """Mark `spec` as training in this process, so a restart can report it if the process dies.
@@ -152,61 +202,119 @@ class RunStore:
         """
         marker = new_marker_id()
         try:
-            self.markers.write(marker, spec, "training")
-        except OSError as error:
-            raise StoreWriteError.about("write to the run store", error, self.markers.folder) from error
+            self.markers.write(marker, spec)
+        except SQLAlchemyError as error:
+            raise StoreWriteError.about("write to the run store", error, self.where) from error
         return marker
 
     def end_training(self, marker: str) -> None:
         """Remove the marker of a run that ended without being saved (stopped early, failed); harmless twice."""
-        self.markers.remove(marker)
+        with contextlib.suppress(SQLAlchemyError):  # best effort: one left behind shows as interrupted, with Dismiss
+            self.markers.remove(marker)
 
     def interrupted(self) -> list[InterruptedRun]:
-        """Runs a stopped server left unsaved, newest first (see `mnist_dash.run_markers`).
-
-        A marker whose process is gone counts; one of a process that still runs (this one
-        or another server on this machine) does not. Half-written runs no marker owns are deleted.
-        """
-        return self.markers.interrupted(self.runs_dir)
+        """Runs a stopped server left unsaved, newest first (see `mnist_dash.runs.markers`)."""
+        return self.markers.interrupted()
 
     def dismiss_interrupted(self, marker_id: str) -> bool:
-        """Forget an interrupted run and delete its half-written files; False if its process still runs."""
-        if not isinstance(marker_id, str) or not MARKER_ID.match(marker_id):
-            raise RunNotFound(f"not an interrupted run's id: {marker_id!r}")
-        return self.markers.dismiss(marker_id, self.runs_dir)
+        """Forget an interrupted run; False if its process still runs."""
+        return self.markers.dismiss(marker_id)
+
+    # Reading records
+
+    def revision(self) -> int:
+        """A number that changes whenever a run is stored or deleted."""
+        with self.engine.connect() as connection:
+            return _revision(connection)
+
+    def _cached(self, key: tuple, read):
+        """`read(connection)`'s answer, read again only when the revision moved since it was read."""
+        with self.engine.connect() as connection:
+            now = _revision(connection)
+            with self._lock:
+                kept = self._answers.get(key)
+            if kept is not None and kept[0] == now:
+                return kept[1]
+            answer = read(connection)
+        with self._lock:
+            if len(self._answers) > 256:
+                self._answers.clear()
+            self._answers[key] = (now, answer)
+        return answer
+
+    def _parsed(self, rows) -> list[RunInfo | DamagedRun]:
+        """Rows of (run_id, record) as RunInfo, or DamagedRun with the reason; each parsed once."""
+        found = []
+        for run_id, text in rows:
+            parsed = self._records.get(run_id)
+            if parsed is None:
+                try:
+                    parsed = run_info(run_id, json.loads(text))
+                except (ValueError, KeyError, TypeError, SpecError) as error:
+                    parsed = DamagedRun(run_id, f"run {run_id} has an unreadable record: {str(error).strip(chr(39))}")
+                with self._lock:
+                    self._records[run_id] = parsed
+            found.append(parsed)
+        return found
+
+    def _listing(self, key: tuple, query) -> RunListing:
+        def read(connection):
+            parsed = self._parsed(connection.execute(query).all())
+            return (
+                [p for p in parsed if isinstance(p, RunInfo)],
+                [p for p in parsed if isinstance(p, DamagedRun)],
+            )
+
+        complete, damaged = self._cached(key, read)
+        return RunListing(list(complete), list(damaged), self.interrupted())
 
     def get(self, run_id: str) -> RunInfo:
         """The run's record; RunNotFound or DamagedRunError when it cannot be had."""
-        path = self._dir(run_id)
-        if not path.is_dir():
-            raise RunNotFound(f"no run {run_id!r} in {self.runs_dir}")
-        missing = [name for name in RUN_FILES if not (path / name).is_file()]
-        if missing:
-            raise DamagedRunError(f"run {run_id} lacks {', '.join(missing)}")
-        for archive in ("weights.npz", "model.keras"):  # Both are zip files: a cheap look at their ends.
-            if not zipfile.is_zipfile(path / archive):
-                raise DamagedRunError(f"run {run_id} has a damaged {archive} (not a zip archive)")
-        try:
-            return run_info(run_id, json.loads((path / "run.json").read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError, SpecError) as error:
-            raise DamagedRunError(f"run {run_id} has an unreadable run.json: {error}") from None
+        parsed = self._records.get(run_id)
+        if parsed is None:
+            with self.engine.connect() as connection:
+                rows = connection.execute(select(runs.c.run_id, runs.c.record).where(runs.c.run_id == run_id)).all()
+            if not rows:
+                raise RunNotFound(f"no run {run_id!r} in {self.where}")
+            parsed = self._parsed(rows)[0]
+        if isinstance(parsed, DamagedRun):
+            raise DamagedRunError(parsed.reason)
+        return parsed
 
     def list(self) -> RunListing:
-        """Every complete run, newest first, every damaged one with the reason, and the interrupted ones."""
-        interrupted = self.interrupted()  # First: it deletes half-written runs nobody owns.
-        return RunListing(*self._complete_and_damaged(), interrupted)
+        """Every run, newest first, the damaged ones with the reason, and the interrupted ones (CLI, export)."""
+        query = select(runs.c.run_id, runs.c.record).order_by(runs.c.created.desc(), runs.c.seq.desc())
+        return self._listing(("all",), query)
 
-    def _complete_and_damaged(self) -> tuple[list[RunInfo], list[DamagedRun]]:
-        runs, damaged = [], []
-        if self.runs_dir.is_dir():
-            for path in sorted(self.runs_dir.iterdir(), reverse=True):
-                if path.name.startswith(".") or not path.is_dir():
-                    continue  # Partial writes and stray files are not runs.
-                try:
-                    runs.append(self.get(path.name))
-                except (DamagedRunError, RunNotFound) as error:
-                    damaged.append(DamagedRun(path.name, str(error).strip("'\"")))
-        return runs, damaged
+    def choices(self, owner_key: str | None, limit: int = CHOICES) -> RunListing:
+        """What a page offers: the owner's runs and the class's `limit` newest, newest first (two indexed reads)."""
+        newest = (runs.c.created.desc(), runs.c.seq.desc())
+        columns = select(runs.c.run_id, runs.c.record, runs.c.created, runs.c.seq)
+        queries = [columns.order_by(*newest).limit(limit)]
+        if owner_key is not None:
+            queries.append(columns.where(runs.c.owner == owner_key).order_by(*newest))
+
+        def read(connection):
+            rows = {row.run_id: row for query in queries for row in connection.execute(query)}
+            ordered = sorted(rows.values(), key=lambda row: (row.created, row.seq), reverse=True)
+            parsed = self._parsed((row.run_id, row.record) for row in ordered)
+            return (
+                [p for p in parsed if isinstance(p, RunInfo)],
+                [p for p in parsed if isinstance(p, DamagedRun)],
+            )
+
+        complete, damaged = self._cached(("choices", owner_key, limit), read)
+        return RunListing(list(complete), list(damaged), self.interrupted())
+
+    def owned(self, owner_key: str) -> list[RunInfo]:
+        """The owner's complete runs, newest first."""
+        query = select(runs.c.run_id, runs.c.record).where(runs.c.owner == owner_key)
+        return self._listing(("owned", owner_key), query.order_by(runs.c.created.desc(), runs.c.seq.desc())).runs
+
+    def count_owned(self, owner_key: str) -> int:
+        """How many runs the owner has stored (their quota counts these): one indexed count."""
+        query = select(func.count()).select_from(runs).where(runs.c.owner == owner_key)
+        return self._cached(("count", owner_key), lambda connection: connection.execute(query).scalar_one())
 
     def find_same(self, spec: ModelSpec, data: Mnist) -> RunInfo | None:
         """The newest finished run of the same design (its name aside) trained on the same data; None if none.
@@ -217,51 +325,83 @@ class RunStore:
         return self.find_each([spec], data)[0]
 
     def find_each(self, specs: list[ModelSpec], data: Mnist) -> list[RunInfo | None]:
-        """`find_same` for several specs, reading the store once."""
+        """`find_same` for several specs: one indexed lookup each."""
         data_key = fingerprint(data)
-        finished = [
-            (run.spec.to_dict() | {"name": ""}, run)
-            for run in self._complete_and_damaged()[0]
-            if run.status == "finished" and run.data_fingerprint == data_key
-        ]
-        wanted = [spec.to_dict() | {"name": ""} for spec in specs]
-        return [next((run for design, run in finished if design == want), None) for want in wanted]
+        return [self._newest_finished(design_key(spec), data_key) for spec in specs]
 
-    def owned(self, owner_key: str) -> list[RunInfo]:
-        """The owner's complete runs, newest first (their quota counts these)."""
-        return [run for run in self._complete_and_damaged()[0] if run.owner == owner_key]
+    def _newest_finished(self, key: str, data_key: str) -> RunInfo | None:
+        query = (
+            select(runs.c.run_id, runs.c.record)
+            .where(runs.c.design_key == key, runs.c.data_fingerprint == data_key, runs.c.status == "finished")
+            .order_by(runs.c.created.desc(), runs.c.seq.desc())
+        )
+        found = self._cached(("same", key, data_key), lambda connection: self._parsed(connection.execute(query).all()))
+        return next((run for run in found if isinstance(run, RunInfo)), None)
+
+    # Reading a run's data
+
+    def _data(self, run_id: str, column):
+        with self.engine.connect() as connection:
+            value = connection.execute(select(column).where(run_data.c.run_id == run_id)).scalar()
+        if value is None:
+            self.get(run_id)  # RunNotFound when there is no such run
+            raise DamagedRunError(f"run {run_id} has no stored data")
+        return value
 
     def history(self, run_id: str) -> dict:
-        """`{"epochs": [...], "batches": [...]}` as saved."""
-        try:
-            return json.loads((self._dir(run_id) / "history.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise DamagedRunError(f"run {run_id} has an unreadable history.json: {error}") from None
+        """`{"epochs": [...], "batches": [...]}` as saved; DamagedRunError when it is not of that shape."""
+        return blobs.unpack_history(self._data(run_id, run_data.c.history), run_id)
 
     def weights(self, run_id: str) -> WeightHistory:
-        try:
-            with np.load(self._dir(run_id) / "weights.npz", allow_pickle=False) as arrays:
-                return WeightHistory.from_arrays(arrays)
-        except (OSError, ValueError, KeyError) as error:
-            raise DamagedRunError(f"run {run_id} has unreadable weights.npz: {error}") from None
+        """The run's weight snapshots, epoch 0 first; DamagedRunError when they do not fit together."""
+        return blobs.unpack_snapshots(self._data(run_id, run_data.c.snapshots), run_id)
 
-    def model_path(self, run_id: str) -> Path:
-        return self._dir(run_id) / "model.keras"
+    def final_weights(self, run_id: str) -> list:
+        """The trained weights, in the order `model.get_weights()` gives them."""
+        return blobs.unpack_weights(self._data(run_id, run_data.c.weights), run_id)
+
+    def raw(self, run_id: str) -> tuple[dict, dict]:
+        """The record (as JSON) and the data (`blobs`' forms) of a run, to copy it elsewhere unchanged."""
+        with self.engine.connect() as connection:
+            record = connection.execute(select(runs.c.record).where(runs.c.run_id == run_id)).scalar()
+            row = connection.execute(select(run_data).where(run_data.c.run_id == run_id)).mappings().first()
+        if record is None or row is None:
+            raise RunNotFound(f"no run {run_id!r} in {self.where}")
+        return json.loads(record), {key: row[key] for key in ("history", "snapshots", "weights")}
 
     def load_model(self, run_id: str):
-        """The trained Keras model (imports Keras)."""
-        import keras
+        """The trained Keras model, rebuilt from its design and stored weights (imports Keras)."""
+        from mnist_dash.model import build_model
 
+        run = self.get(run_id)
+        weights = self.final_weights(run_id)
+        model = build_model(run.spec)
         try:
-            return keras.saving.load_model(self.model_path(run_id))
-        except Exception as error:  # Keras raises many types for a damaged archive.
-            raise DamagedRunError(f"run {run_id} has an unreadable model.keras: {error}") from None
+            model.set_weights(weights)
+        except ValueError as error:
+            raise DamagedRunError(f"run {run_id} has final weights that do not fit its design: {error}") from None
+        return model
 
-    def delete(self, run_id: str) -> None:
-        """Remove a run (renamed aside first, so a half-deleted run never lists as complete)."""
-        path = self._dir(run_id)
-        if not path.is_dir():
-            raise RunNotFound(f"no run {run_id!r} in {self.runs_dir}")
-        doomed = self.runs_dir / f".deleting-{run_id}"
-        os.replace(path, doomed)
-        shutil.rmtree(doomed)
+    def keras_file(self, run_id: str) -> bytes:
+        """The run's model as a `.keras` file's bytes (built when asked for: the store keeps only the weights)."""
+        import tempfile
+
+        model = self.load_model(run_id)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{run_id}.keras"
+            model.save(path)
+            return path.read_bytes()
+
+    # The class's settings
+
+    def setting(self, key: str) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+
+    def set_setting(self, key: str, value: str) -> None:
+        with writing(self.engine) as connection:
+            if connection.execute(settings.update().where(settings.c.key == key).values(value=value)).rowcount == 0:
+                connection.execute(settings.insert().values(key=key, value=value))
+
+
+__all__ = ["CHOICES", "DatabaseError", "RunNotFound", "RunStore", "StoreWriteError", "design_key", "history_csv"]
