@@ -5,7 +5,7 @@ import os
 
 import streamlit as st
 
-from mnist_dash.ui import sidebar, state
+from mnist_dash.ui import sidebar, state, store_import
 from mnist_dash.ui.keras_in_server import keep_keras_session
 
 if level := os.environ.get("MNIST_DASH_LOG_LEVEL"):  # e.g. INFO: the queue's entries, starts and exits
@@ -13,7 +13,7 @@ if level := os.environ.get("MNIST_DASH_LOG_LEVEL"):  # e.g. INFO: the queue's en
     logging.getLogger("mnist_dash").setLevel(level.upper())
 
 keep_keras_session()  # no full garbage collection after every page run once Draw has loaded Keras
-st.set_page_config(page_title="mnist_dash: how MLPs learn", page_icon="🔢", layout="wide")
+st.set_page_config(page_title="mnist_dash: how MLPs learn", page_icon=":material/pin:", layout="wide")
 navigation = st.navigation(
     [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -25,6 +25,9 @@ navigation = st.navigation(
         st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
     ]
 )
+if not state.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page
+    st.stop()
+store_import.offer()  # once, when MNIST_DASH_HOME still holds runs from before the database
 state.init_design()
 state.keep_draft()  # the owner's design, for their next reload or tab
 state.show_link_notice()

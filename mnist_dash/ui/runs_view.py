@@ -36,8 +36,11 @@ def short_label(run: RunInfo, accuracy: bool = False) -> str:
 
 
 def stored_runs() -> list[RunInfo]:
-    """Every complete run, newest first; damaged ones are reported on the page and left out."""
-    listing = state.store().list()
+    """The runs a page offers, newest first: the owner's and the class's newest (`RunStore.choices`).
+
+    Damaged ones are reported on the page and left out; interrupted ones are shown with Dismiss.
+    """
+    listing = state.store().choices(state.owner().key)
     for damaged in listing.damaged:
         st.warning(f"Skipped a damaged run, {md(damaged.run_id)}: {md(damaged.reason)}", icon=":material/warning:")
     for lost in listing.interrupted:

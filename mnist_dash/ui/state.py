@@ -19,7 +19,7 @@ from mnist_dash.jobs import JobQueue, JobRefused, Limits, LimitsError, TrainingJ
 from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.owners import Owner
 from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
-from mnist_dash.runs import RunStore
+from mnist_dash.runs import DamagedRunError, DatabaseError, RunNotFound, RunStore
 from mnist_dash.share import has_spec, layer_rows, read_link
 from mnist_dash.spec import ModelSpec, field_label
 from mnist_dash.text import excerpt, md
@@ -75,10 +75,24 @@ def explain_missing_data() -> None:
     st.caption("On Streamlit Community Cloud, put MNIST_DASH_DATA in the app's secrets, or let the app download it.")
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner="Opening the run store…")
 def store() -> RunStore:
-    """The run store ($MNIST_DASH_HOME), shared by every session."""
+    """The run store (MNIST_DASH_DB_URL, else a SQLite file under MNIST_DASH_HOME), shared by every session.
+
+    Raises DatabaseError when it cannot be opened (not cached: the next page run tries again).
+    """
     return RunStore()
+
+
+def explain_store_problem() -> bool:
+    """When the run store cannot be opened, say why and how to fix it (no raw exception); True if it can."""
+    try:
+        store()
+        return True
+    except DatabaseError as error:
+        st.error(f"**The run store cannot be opened.** {md(str(error))}", icon=":material/database:")
+        st.caption("Fix it and reload this page; nothing stored is lost by this.")
+        return False
 
 
 def queue() -> JobQueue:
@@ -191,7 +205,7 @@ def job_active() -> bool:
 def start_blockers(spec: ModelSpec | None, count: int = 1) -> list[str]:
     """Why this owner may not start `count` more jobs of `spec` now (the rule `start` applies); empty if they may."""
     me = owner()
-    return queue().refusals(spec, me.key, limits(), stored_runs=len(store().owned(me.key)), count=count)
+    return queue().refusals(spec, me.key, limits(), stored_runs=store().count_owned(me.key), count=count)
 
 
 def start(spec: ModelSpec, data: Mnist) -> TrainingJob | None:
@@ -227,11 +241,23 @@ def finished_twin(spec: ModelSpec | None, data: Mnist | None):
     return store().find_same(spec, data)
 
 
-def reuse_run(info) -> ReusedRun:
-    """Make a stored run this session's current one, as if it had just trained."""
-    job = ReusedRun.from_store(store(), info)
+def reuse_run(info) -> ReusedRun | None:
+    """Make a stored run this session's current one, as if it had just trained; None (said why) if it is damaged."""
+    try:
+        job = ReusedRun.from_store(store(), info)
+    except (DamagedRunError, RunNotFound) as error:
+        st.error(f"That run cannot be used: {md(str(error))}. Press Start to train the design again.")
+        return None
     st.session_state[JOB_KEY] = job
     return job
+
+
+def _reused(spec: ModelSpec, twin) -> ReusedRun | ModelSpec:
+    """The stored twin as a finished job; the spec itself (to train) when there is none or it is damaged."""
+    try:
+        return ReusedRun.from_store(store(), twin) if twin else spec
+    except (DamagedRunError, RunNotFound):
+        return spec
 
 
 EXPERIMENT_KEY = "compare_jobs"
@@ -269,7 +295,7 @@ def start_experiment(epochs: int, data: Mnist) -> None:
     After the first student, the experiment is near-instant for a class. What the owner's
     job limit does not let in now waits in the session and starts as their jobs end.
     """
-    items = [ReusedRun.from_store(store(), twin) if twin else spec for spec, twin in _experiment(epochs, data)]
+    items = [_reused(spec, twin) for spec, twin in _experiment(epochs, data)]
     st.session_state[EXPERIMENT_KEY] = items
     advance_experiment(data)
 

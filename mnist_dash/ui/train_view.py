@@ -7,7 +7,7 @@ import streamlit as st
 
 from mnist_dash.jobs import JobSnapshot, JobStatus
 from mnist_dash.plots import training_curves
-from mnist_dash.runs import history_csv
+from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
 from mnist_dash.share import to_json
 from mnist_dash.text import count, md
 from mnist_dash.ui import state, tables
@@ -96,13 +96,18 @@ def results(snap: JobSnapshot) -> None:
         st.caption("As the notebook prints them.")
     if snap.run_id is None:
         return
-    model_path = state.store().model_path(snap.run_id)
-    if not model_path.is_file():
+    try:
+        state.store().get(snap.run_id)
+    except (RunNotFound, DamagedRunError):
         st.caption("This run has since been deleted from the store.")
         return
     downloads = st.container(horizontal=True)
-    downloads.download_button(
-        "Model (.keras)", lambda: model_path.read_bytes(), file_name=f"{snap.run_id}.keras", key="train_download_model"
+    run_id = snap.run_id
+    downloads.download_button(  # built when pressed: the store keeps the design and the weights, not the file
+        "Model (.keras)",
+        lambda: state.store().keras_file(run_id),
+        file_name=f"{run_id}.keras",
+        key="train_download_model",
     )
     downloads.download_button(
         "History (CSV)",

@@ -1,0 +1,56 @@
+"""The one-time offer to bring runs from a folder store (the layout before the database) into the run store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import streamlit as st
+
+from mnist_dash.runs.database import HOME_ENV, default_home
+from mnist_dash.runs.folders import IMPORT_SETTING, run_folders
+from mnist_dash.text import count, md
+from mnist_dash.ui import state
+
+CHECKED_KEY = "store_import_checked"  # looked once per session: a redraw costs nothing
+
+
+def offer() -> None:
+    """If MNIST_DASH_HOME holds runs of the folder store and they were never imported, offer to import them."""
+    if st.session_state.get(CHECKED_KEY):
+        return
+    home = default_home()
+    folders = run_folders(home)
+    if not folders or state.store().setting(IMPORT_SETTING) is not None:
+        st.session_state[CHECKED_KEY] = True
+        return
+    with st.container(border=True, key="store_import"):
+        st.markdown(
+            f"**{count(len(folders), 'run')} from an earlier version of this app** are in {md(str(home / 'runs'))} "
+            f"({HOME_ENV}). Bring them into the run store, so every page lists them? The folders stay as they are."
+        )
+        row = st.container(horizontal=True)
+        go = row.button("Import them", type="primary", key="store_import_go")
+        if row.button("Not now", key="store_import_later"):
+            st.session_state[CHECKED_KEY] = True
+            st.rerun()
+        if go:
+            _run_import(str(home))
+
+
+def _run_import(home: str) -> None:
+    """The CLI's import in a process of its own (it loads Keras to read each model), its lines shown as they come."""
+    with st.status(f"Importing the runs in {md(home)}…", expanded=True) as status:
+        command = [sys.executable, "-m", "mnist_dash", "store", "import", home]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+            said = []
+            for line in process.stdout:
+                said.append(line.rstrip())
+                if line.startswith(("imported", "already", "skipped")):
+                    status.write(md(line.strip()))
+        if process.returncode == 0:
+            status.update(label=md(said[-1]), state="complete", expanded=False)
+            st.session_state[CHECKED_KEY] = True
+        else:
+            st.code("\n".join(said[-5:]), language=None)
+            status.update(label="The import stopped early: the end of what it said is above", state="error")
