@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 
 from mnist_dash.data import Mnist, validate_arrays
 from mnist_dash.spec import LayerSpec, ModelSpec
-from tests.postgres_server import NoPostgres, postgres_server
+from tests.postgres_server import NoPostgres, fresh_database, postgres_server
 
 
 def make_digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -82,25 +80,15 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'runs.db'}"
         return
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name = f"t_{secrets.token_hex(8)}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with fresh_database(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """Every test gets its own run store, never the user's."""
     monkeypatch.setenv("MNIST_DASH_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MNIST_DASH_DB_URL", raising=False)  # a developer's own database is never touched
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -191,3 +191,24 @@ def postgres_server(base_dir: str | None = None) -> Iterator[str]:
             if watchdog is not None:
                 watchdog.send_signal(signal.SIGTERM)
                 watchdog.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database `t_<random hex>` on the server at `admin_url`: its URL; dropped afterwards."""
+    import secrets
+
+    import sqlalchemy as sa
+
+    name = f"t_{secrets.token_hex(8)}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -2,10 +2,12 @@
 
 Home → Design (a notebook preset, one layer changed, 1 epoch in batches of 32) → Train (the live chart
 gains points while it trains) → a second run stopped part-way → Weights, Compare and
-Evaluate for the finished run → Draw (a 7 drawn with the mouse gets an answer).
+Evaluate for the finished run → Draw (a 7 drawn with the mouse gets an answer). Once with the
+runs in the default SQLite store, once in PostgreSQL.
 The charts are read from Plotly's own data in the page, never judged by a sleep.
 """
 
+import contextlib
 import re
 
 import pytest
@@ -15,6 +17,7 @@ from playwright.sync_api import expect
 
 from bench.streamlit_server import draw_a_seven
 from tests.browser.support import start_server
+from tests.postgres_server import fresh_database
 
 LIVE_POINTS = """() => {
     const plot = document.querySelector('.st-key-train_loss_chart .js-plotly-plot');
@@ -22,10 +25,15 @@ LIVE_POINTS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server(mnist_path, tmp_path_factory):
-    with start_server(tmp_path_factory.mktemp("home"), mnist_path, tmp_path_factory.mktemp("log")) as server:
-        yield server
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, mnist_path, tmp_path_factory):
+    """The app on the default store (SQLite under MNIST_DASH_HOME), then on a fresh PostgreSQL database."""
+    with contextlib.ExitStack() as stack:
+        url = None
+        if request.param == "postgresql":
+            url = stack.enter_context(fresh_database(request.getfixturevalue("postgres_admin_url")))
+        home, log = tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("log")
+        yield stack.enter_context(start_server(home, mnist_path, log, database_url=url))
 
 
 def plot_traces(page, selector: str) -> list[dict]:
