@@ -48,6 +48,7 @@ def comparison() -> None:
     if lines:
         status_area.caption(md(" · ".join(lines)))
     runs = {run.run_id: run for run in runs_view.stored_runs()}
+    runs |= runs_view.still_stored(st.session_state.get("compare_runs", []), runs)  # chosen, now past the newest
     # Runs of the experiment join the selection as they finish (once each, so they can be removed).
     added = st.session_state.setdefault("compare_added", [])
     fresh = [snap.run_id for snap in snapshots if snap.run_id in runs and snap.run_id not in added]
@@ -63,6 +64,8 @@ def comparison() -> None:
         key="compare_runs",
         format_func=lambda run_id: runs_view.short_label(runs[run_id]),  # as the charts and the table name it
     )
+    if note := runs_view.offered_note(list(runs.values())):
+        st.caption(note.removeprefix(" · ").capitalize())
     chosen = [runs[run_id] for run_id in chosen_ids]
     if not chosen:
         waiting = "The experiment's runs join here as they finish."

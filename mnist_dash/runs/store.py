@@ -316,6 +316,11 @@ class RunStore:
         query = select(func.count()).select_from(runs).where(runs.c.owner == owner_key)
         return self._cached(("count", owner_key), lambda connection: connection.execute(query).scalar_one())
 
+    def count(self) -> int:
+        """How many runs the store holds."""
+        query = select(func.count()).select_from(runs)
+        return self._cached(("count",), lambda connection: connection.execute(query).scalar_one())
+
     def find_same(self, spec: ModelSpec, data: Mnist) -> RunInfo | None:
         """The newest finished run of the same design (its name aside) trained on the same data; None if none.
 

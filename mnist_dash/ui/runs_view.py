@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import streamlit as st
 
 from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.owners import may_delete
 from mnist_dash.plan import describe
-from mnist_dash.runs import DamagedRunError, RunInfo
+from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
+from mnist_dash.runs.store import CHOICES
 from mnist_dash.text import md
 from mnist_dash.ui import state
 from mnist_dash.weights import WeightHistory
@@ -72,6 +75,24 @@ def default_index(runs: list[RunInfo]) -> int:
     return next((i for i, run in enumerate(runs) if run.owner == me and run.status == "finished"), 0)
 
 
+def still_stored(run_ids: list[str], offered: dict[str, RunInfo]) -> dict[str, RunInfo]:
+    """The runs of `run_ids` that a page no longer offers but the store still holds (a choice stays chosen)."""
+    found = {}
+    for run_id in run_ids:
+        if run_id not in offered:
+            with contextlib.suppress(RunNotFound, DamagedRunError):
+                found[run_id] = state.store().get(run_id)
+    return found
+
+
+def offered_note(runs: list[RunInfo]) -> str:
+    """When the class has stored more runs than a picker offers, a few words saying which ones it offers."""
+    total = state.store().count()
+    if total <= len(runs):
+        return ""
+    return f" · offered: your runs and the class's {CHOICES} newest, of {total:,} stored"
+
+
 def pick_run(runs: list[RunInfo], key: str, label_text: str = "Run") -> RunInfo | None:
     """A select box of runs (see `default_index` for the first shown); None (with a hint) when there are none."""
     if not runs:
@@ -79,7 +100,7 @@ def pick_run(runs: list[RunInfo], key: str, label_text: str = "Run") -> RunInfo 
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
         return None
     run = st.selectbox(label_text, runs, index=default_index(runs), key=key, format_func=label)
-    st.caption(describe(run.spec))
+    st.caption(describe(run.spec) + offered_note(runs))
     return run
 
 

@@ -1,0 +1,74 @@
+"""The pages and the run store's database: a store that cannot be opened, the folder store's import offer,
+the pickers with more runs than they offer."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.store_scale import fill
+from mnist_dash.jobs import JobQueue, TrainingJob
+from mnist_dash.runs import RunStore
+from mnist_dash.runs.folders import IMPORT_SETTING
+from mnist_dash.runs.store import CHOICES
+
+from .test_app import fresh_server, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
+
+FOLDER_STORE = Path(__file__).parent / "fixtures" / "folder_store"
+
+
+@pytest.mark.parametrize("page", ["home", "design", "weights"])
+def test_a_database_that_cannot_be_opened_is_explained_on_every_page(page, monkeypatch):
+    monkeypatch.setenv("MNIST_DASH_DB_URL", "postgresql://teacher:s3cret-pw@127.0.0.1:9/classroom")
+    fresh_server(monkeypatch)
+    app = open_page(page)
+    said = texts(app.error)
+    assert "The run store cannot be opened" in said and "MNIST_DASH_DB_URL" in said
+    assert "127.0.0.1" in said and "s3cret-pw" not in said  # where it looked, never the password
+    assert not app.exception
+
+
+def test_a_url_that_is_not_one_says_how_to_write_it(monkeypatch):
+    monkeypatch.setenv("MNIST_DASH_DB_URL", "my database please")
+    fresh_server(monkeypatch)
+    said = texts(open_page("home").error)
+    assert "is not a database URL" in said and "postgresql://user:password@host/database" in said
+
+
+def test_the_folder_store_is_offered_once_and_imported(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    shutil.copytree(FOLDER_STORE / "runs", home / "runs")
+    monkeypatch.setenv("MNIST_DASH_HOME", str(home))
+    fresh_server(monkeypatch)
+    app = open_page("home")
+    assert "2 runs from an earlier version of this app" in texts(app.markdown)
+    app.button(key="store_import_go").click().run(timeout=180)  # a process of its own: it loads Keras
+    assert not app.exception
+    store = RunStore()
+    assert sorted(run.spec.name for run in store.list().runs) == ["legacy-bn", "legacy-tiny"]
+    assert store.setting(IMPORT_SETTING) == "done"
+    assert "imported 20261127-064638-legacy-tiny-42c6" in texts(app.markdown)  # each run as it comes in
+    again = open_page("home")  # a new session: the offer is not made again
+    assert "from an earlier version" not in texts(again.markdown)
+
+
+def test_not_now_hides_the_offer_for_the_session_only(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    shutil.copytree(FOLDER_STORE / "runs", home / "runs")
+    monkeypatch.setenv("MNIST_DASH_HOME", str(home))
+    fresh_server(monkeypatch)
+    app = open_page("home")
+    app.button(key="store_import_later").click().run()
+    assert "from an earlier version" not in texts(app.markdown)
+    assert RunStore().setting(IMPORT_SETTING) is None and RunStore().count() == 0
+
+
+def test_pickers_offer_the_newest_and_say_so_when_the_class_has_more(tiny_data, tiny_spec):
+    store = RunStore()
+    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=JobQueue(1)).start().wait(60)
+    record, data = store.raw(snap.run_id)
+    fill(store.url, record, data, CHOICES + 19, 0)  # copies of it, owned by a class of 30 (not this viewer)
+    app = open_page("weights")
+    picker = app.selectbox(key="weights_run")
+    assert len(picker.options) == CHOICES
+    assert f"the class's {CHOICES} newest, of {CHOICES + 20:,} stored" in texts(app.caption)
