@@ -32,7 +32,9 @@ def main():
     with tempfile.TemporaryDirectory() as home:
         train_presets(home, args.epochs)
         with streamlit_server({"MNIST_DASH_HOME": home}) as url, sync_playwright() as playwright:
-            shoot(url, out, launch_chromium(playwright))
+            browser = launch_chromium(playwright)
+            shoot(url, out, browser)
+            browser.close()
     for path in sorted(out.glob("*.png")):
         print(f"{path} {path.stat().st_size // 1024} kB")
 
@@ -44,49 +46,88 @@ def train_presets(home: str, epochs: int) -> None:
         print(f"trained {name}: {snap.status}, test accuracy {snap.test_accuracy:.4f}", flush=True)
 
 
-def shoot(url: str, out: Path, browser) -> None:
-    page = browser.new_page(viewport={"width": 1366, "height": 1150})
+SCREENS = {  # a laptop, a classroom projector, a phone held upright (touch): the sizes the browser suite checks
+    "": {"viewport": {"width": 1366, "height": 1150}},
+    "-1024": {"viewport": {"width": 1024, "height": 768}},
+    "-390": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+
+
+def show_home(page, url):
     page.goto(url)
     page.get_by_text("Images per digit").wait_for()
-    time.sleep(1.5)
-    page.screenshot(path=out / "home.png")
+
+
+def show_design(page, url):
+    page.goto(f"{url}/design?{DESIGN}")
+    page.get_by_text("Layers, as Keras builds them").wait_for()
+
+
+def show_weights(page, url):
     page.goto(f"{url}/weights")
     page.get_by_text("Statistics at epoch").wait_for()
     page.locator(".st-key-weights_run").click()
     page.get_by_text("notebook-5-hidden-bn ·").first.click()
-    page.get_by_text("bn_4 gamma").first.wait_for()
-    time.sleep(2)
-    page.screenshot(path=out / "weights.png")
+    page.get_by_text("bn_4 gamma").first.wait_for(state="attached")  # a cell of the grid (drawn on a canvas)
+
+
+def show_compare(page, url):
     page.goto(f"{url}/compare")
     page.get_by_text("Observations").wait_for()
-    time.sleep(2)
-    page.screenshot(path=out / "compare.png", full_page=True)
+
+
+def show_evaluate(page, url):
     page.goto(f"{url}/evaluate")
     page.get_by_text("Mistakes, most confident first").wait_for(timeout=60_000)
-    time.sleep(2)
-    page.screenshot(path=out / "evaluate.png")
+
+
+def show_draw(page, url):
     page.goto(f"{url}/draw")
     draw_a_seven(page)
     page.get_by_text("sure").wait_for(timeout=60_000)
-    time.sleep(2)
-    page.screenshot(path=out / "draw.png")
-    page.goto(f"{url}/design?{DESIGN}")
-    page.get_by_text("Layers, as Keras builds them").wait_for()
-    time.sleep(1.5)
-    page.screenshot(path=out / "design.png")
+
+
+PAGES = {
+    "home": show_home,
+    "design": show_design,
+    "weights": show_weights,
+    "compare": show_compare,
+    "evaluate": show_evaluate,
+    "draw": show_draw,
+}
+
+
+def shoot(url: str, out: Path, browser) -> None:
+    """Every page at each of the three sizes (home.png, home-1024.png, home-390.png, ...), then Train at 1366 px."""
+    for suffix, screen in SCREENS.items():
+        context = browser.new_context(**screen)
+        page = context.new_page()
+        for name, show in PAGES.items():
+            show(page, url)
+            time.sleep(2)  # Plotly fits its charts after they appear
+            page.screenshot(path=out / f"{name}{suffix}.png", full_page=name == "compare" and not suffix)
+        if suffix == "-1024":
+            show_train(page, url, out, suffix)
+        context.close()
+    page = browser.new_page(**SCREENS[""])
+    show_train(page, url, out, "")
+
+
+def show_train(page, url: str, out: Path, suffix: str) -> None:
+    """Design's Train button, the offer of the stored run, then a new job live and finished."""
+    show_design(page, url)
     page.locator(".st-key-design_train button").click()
     # The store already holds this design, seed and data: the Train page offers the finished run.
     page.get_by_text("This exact design was trained before").wait_for(timeout=60_000)
     time.sleep(1.5)
-    page.screenshot(path=out / "train-offer.png")
+    page.screenshot(path=out / f"train-offer{suffix}.png")
     page.locator(".st-key-train_start button").click()  # train it again, to show the live view
     page.get_by_text("Epoch 2 of 3 ·").wait_for(timeout=120_000)
     time.sleep(2.5)
-    page.screenshot(path=out / "train-running.png")
+    page.screenshot(path=out / f"train-running{suffix}.png")
     page.get_by_text("Finished after").wait_for(timeout=120_000)
     time.sleep(1.5)
-    page.screenshot(path=out / "train-finished.png", full_page=True)
-    browser.close()
+    page.screenshot(path=out / f"train-finished{suffix}.png", full_page=not suffix)
 
 
 if __name__ == "__main__":
