@@ -1,0 +1,111 @@
+"""A teacher's challenge: a parameter budget, an epoch budget, and whether it is judged on the mean of 3 seeds.
+
+The one place that decides whether a design or a run is inside the budget (`Challenge.problems`,
+`Challenge.allows`) and what a run scores (`scores`): the board, Design and the entry
+button all ask here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from mnist_dash.runs.records import RunInfo
+from mnist_dash.spec import ModelSpec
+
+SEED_CHOICES = (1, 3)
+MAX_BUDGET = 100_000_000
+
+
+class ChallengeError(ValueError):
+    """A challenge setting that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    max_params: int | None = None  # at most this many parameters; None: no budget
+    max_epochs: int | None = None  # at most this many epochs; None: no budget
+    seeds: int = 1  # 3: a design scores the mean test accuracy of three seeds (seed, seed + 1, seed + 2)
+
+    def __post_init__(self):
+        for name in ("max_params", "max_epochs"):
+            value = getattr(self, name)
+            if value is not None and (type(value) is not int or not 1 <= value <= MAX_BUDGET):
+                raise ChallengeError(f"{name} must be a whole number from 1 to {MAX_BUDGET:,} (got {value!r:.30})")
+        if self.seeds not in SEED_CHOICES:
+            raise ChallengeError(f"seeds must be 1 or 3 (got {self.seeds!r:.30})")
+
+    def describe(self) -> str:
+        """In words, as students read it: "best test accuracy under 100,000 parameters, in at most 10 epochs"."""
+        parts = ["best test accuracy"]
+        if self.max_params is not None:
+            parts.append(f"with at most {self.max_params:,} parameters")
+        if self.max_epochs is not None:
+            parts.append(f"in at most {self.max_epochs} epoch" + ("" if self.max_epochs == 1 else "s"))
+        if self.seeds > 1:
+            parts.append(f"judged on the mean of {self.seeds} seeds")
+        return ", ".join(parts)
+
+    def problems(self, spec: ModelSpec, params: int) -> list[str]:
+        """What puts a design (with `params` parameters) beyond the budget, in words; empty when inside."""
+        found = []
+        if self.max_params is not None and params > self.max_params:
+            found.append(f"{params:,} parameters: the challenge allows at most {self.max_params:,}")
+        if self.max_epochs is not None and spec.epochs > self.max_epochs:
+            found.append(f"{spec.epochs} epochs: the challenge allows at most {self.max_epochs}")
+        return found
+
+    def allows(self, run: RunInfo) -> bool:
+        """Whether a stored run is inside the budget (finished, as many epochs as it planned)."""
+        return run.status == "finished" and not self.problems(run.spec, run.params_total)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Challenge:
+        """The challenge `to_json` wrote; ChallengeError for anything else."""
+        try:
+            data = json.loads(text)
+            return cls(**data)
+        except (ValueError, TypeError) as error:
+            raise ChallengeError(f"the stored challenge cannot be read ({error})") from None
+
+
+def seed_siblings(spec: ModelSpec, challenge: Challenge) -> list[ModelSpec]:
+    """The other seeds a run of `spec` needs to be scored: seed + 1 and seed + 2 when judged on 3 seeds."""
+    return [spec.replace(seed=spec.seed + step) for step in range(1, challenge.seeds)]
+
+
+def _design(spec: ModelSpec) -> str:
+    return json.dumps(spec.to_dict() | {"name": "", "seed": 0}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Score:
+    run: RunInfo  # the run that represents the entry (the lowest seed)
+    accuracy: float  # its test accuracy, or the mean over its seeds
+    seeds: tuple[int, ...]  # the seeds it was judged on
+
+
+def scores(runs: list[RunInfo], challenge: Challenge) -> list[Score]:
+    """Each entry inside the budget with its score: one run, or (3 seeds) a design whose seeds s, s+1, s+2 all ran.
+
+    For 3 seeds, an owner's runs of one design (name aside) are grouped by the design without
+    its seed; a group scores the mean test accuracy of the first seed that has both next seeds.
+    """
+    inside = [run for run in runs if challenge.allows(run) and run.test_accuracy is not None]
+    if challenge.seeds == 1:
+        return [Score(run, run.test_accuracy, (run.spec.seed,)) for run in inside]
+    groups: dict[tuple, dict[int, RunInfo]] = {}
+    for run in sorted(inside, key=lambda run: run.created):
+        groups.setdefault((run.owner, _design(run.spec)), {}).setdefault(run.spec.seed, run)
+    found = []
+    for by_seed in groups.values():
+        for seed in sorted(by_seed):
+            wanted = [seed + step for step in range(challenge.seeds)]
+            if all(s in by_seed for s in wanted):
+                mean = sum(by_seed[s].test_accuracy for s in wanted) / len(wanted)
+                found.append(Score(by_seed[seed], mean, tuple(wanted)))
+                break
+    return found
