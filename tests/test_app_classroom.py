@@ -193,7 +193,7 @@ def test_a_design_name_with_markup_is_shown_as_text(page):
 def test_a_run_interrupted_by_a_restart_is_reported_and_can_be_dismissed():
     from mnist_dash.spec import LayerSpec, ModelSpec
 
-    from .test_store_faults import orphan
+    from .test_runs import orphan
 
     store = RunStore()
     marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),), name="cut short [see](https://example.invalid)"))

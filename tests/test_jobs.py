@@ -1,9 +1,10 @@
-import errno
 import itertools
 import time
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from mnist_dash.data import Mnist
 from mnist_dash.jobs import JobStatus, TrainingJob
@@ -12,6 +13,7 @@ from mnist_dash.runs import RunStore
 
 from .conftest import make_digits
 from .queue_support import Stand
+from .test_runs import marker_ids, save_fake
 
 
 def wait_until(predicate, timeout=60.0):
@@ -74,40 +76,44 @@ def test_a_failure_inside_fit_ends_failed_with_the_message(tiny_data, tiny_spec)
 
 
 @pytest.mark.parametrize(
-    ("error", "words", "fix"),
+    ("reason", "fix"),
     [
-        (OSError(errno.ENOSPC, "No space left on device"), "No space left on device", "Free some disk space"),
-        (PermissionError(errno.EACCES, "Permission denied"), "Permission denied", "Make that folder writable"),
+        ("database or disk is full", "Free some space there (delete old runs)"),
+        (
+            "server closed the connection unexpectedly",
+            "Check that the database is reachable and writable (or set MNIST_DASH_DB_URL to another)",
+        ),
     ],
 )
 def test_a_failed_save_ends_failed_with_the_reason_and_leaves_earlier_runs(
-    tiny_data, tiny_spec, tmp_path, monkeypatch, error, words, fix
+    tiny_data, tiny_spec, database_url, monkeypatch, reason, fix
 ):
-    store = RunStore(tmp_path)
+    store = RunStore(database_url)
+    earlier = save_fake(store)
+
+    def failing(*args, **kwargs):  # where the run is written, in its one transaction
+        raise OperationalError("INSERT INTO runs ...", {}, Exception(reason))
+
+    monkeypatch.setattr(store, "insert", failing)
     limiter = JobQueue(1)
-    first = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=limiter).start().wait(60)
-    before = sorted(p.name for p in store.runs_dir.rglob("*"))
-
-    def full_disk(*args, **kwargs):  # Where the run's weights are written: halfway through the save.
-        raise error
-
-    monkeypatch.setattr(np, "savez", full_disk)
     snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=limiter).start().wait(60)
-    assert snap.status == JobStatus.FAILED and snap.run_id is None
-    assert snap.error.startswith(f"could not save the run: {words} (in {store.runs_dir}). {fix}")
-    assert "MNIST_DASH_HOME" in snap.error and snap.error.endswith("then train again.")
+    assert snap.status == JobStatus.FAILED and snap.run_id is None and snap.history
+    assert snap.error == f"could not save the run: {reason} (in {store.where}). {fix}, then train again."
     assert limiter.running == 0
-    listing = store.list()
-    assert [run.run_id for run in listing.runs] == [first.run_id] and not listing.damaged and not listing.interrupted
-    assert sorted(p.name for p in store.runs_dir.rglob("*")) == before  # nothing half-written, nothing else touched
-    assert list(store.markers.folder.iterdir()) == []
+    listing = RunStore(database_url).list()
+    assert [run.run_id for run in listing.runs] == [earlier] and not listing.damaged and not listing.interrupted
+    assert store.revision() == 1 and marker_ids(store) == []  # nothing half-written, no marker left
+    assert store.history(earlier)["epochs"]
 
 
-def test_a_store_that_cannot_be_written_fails_before_training(tiny_data, tiny_spec, tmp_path):
-    (tmp_path / "in_progress").write_text("a file where the folder should be")
-    snap = TrainingJob(tiny_spec, tiny_data, store=RunStore(tmp_path), queue=JobQueue(1)).start().wait(60)
-    assert snap.status == JobStatus.FAILED and snap.history == ()
-    assert snap.error.startswith("could not write to the run store: ")
+def test_a_store_that_cannot_be_written_fails_before_training(tiny_data, tiny_spec, database_url):
+    store = RunStore(database_url)
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE in_progress"))  # as a database that refuses writes
+    snap = TrainingJob(tiny_spec, tiny_data, store=store, queue=JobQueue(1)).start().wait(60)
+    assert snap.status == JobStatus.FAILED and snap.history == () and snap.batch_history == ()
+    assert snap.error.startswith("could not write to the run store: ") and "in_progress" in snap.error
+    assert snap.error.endswith("then train again.")
 
 
 def test_a_training_job_is_marked_in_progress_until_it_is_saved(slow_data, tiny_spec, tmp_path):
@@ -115,10 +121,10 @@ def test_a_training_job_is_marked_in_progress_until_it_is_saved(slow_data, tiny_
     job = TrainingJob(tiny_spec.replace(batch_size=8, epochs=20), slow_data, store=store, queue=JobQueue(1))
     job.start()
     wait_until(lambda: job.snapshot().history)  # one epoch done: a run stopped now is saved
-    assert len(store.markers.ids()) == 1 and store.list().interrupted == []  # this process still trains it
+    assert len(marker_ids(store)) == 1 and store.list().interrupted == []  # this process still trains it
     job.stop()
     snap = job.wait(60)
-    assert store.markers.ids() == [] and [run.run_id for run in store.list().runs] == [snap.run_id]
+    assert marker_ids(store) == [] and [run.run_id for run in store.list().runs] == [snap.run_id]
 
 
 def test_two_jobs_with_a_limit_of_one_queue(slow_data, tiny_data, tiny_spec):
@@ -223,7 +229,7 @@ def test_a_job_stopped_before_its_first_epoch_ended_is_not_stored(slow_data, tin
     snap = job.wait(60)
     assert snap.status == JobStatus.STOPPED and snap.run_id is None and snap.history == ()
     assert "before its first epoch ended" in snap.reason
-    assert store.list().runs == [] and store.markers.ids() == []
+    assert store.list().runs == [] and marker_ids(store) == []
 
 
 def test_a_job_past_the_time_limit_is_stopped_saved_and_says_why(tiny_data, tiny_spec, tmp_path):

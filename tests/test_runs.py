@@ -1,152 +1,195 @@
+"""The run store's contract, on SQLite and on PostgreSQL (`database_url`): what is saved is read back whole.
+
+Most runs here are made up (`fake_run`: numbers of the right shapes, no Keras), so the suite
+stays fast; the tests of `load_model` and `keras_file` train one tiny model. The helpers
+below (`fake_run`, `save_fake`, `orphan`, `marker_ids`, `set_column`) serve the other store tests too.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
-from mnist_dash.data import validation_split
-from mnist_dash.runs import DamagedRunError, RunNotFound, RunStore, default_home
-from mnist_dash.training import LiveHistory, train
+from mnist_dash.data import fingerprint
+from mnist_dash.owners import named
+from mnist_dash.plan import count_params
+from mnist_dash.runs import (
+    DamagedRun,
+    DamagedRunError,
+    RunNotFound,
+    RunStore,
+    StoreWriteError,
+    default_home,
+    history_csv,
+)
+from mnist_dash.runs import store as store_module
+from mnist_dash.runs.database import in_progress, run_data, runs
+from mnist_dash.spec import LayerSpec, ModelSpec
+from mnist_dash.weights import WeightRecorder
 
-
-@pytest.fixture(scope="module")
-def trained(tiny_data):
-    from mnist_dash.spec import LayerSpec, ModelSpec
-
-    spec = ModelSpec(layers=(LayerSpec(16, batch_norm="before"),), epochs=2, batch_size=64, name="Store test!")
-    live = LiveHistory()
-    model = train(spec, validation_split(tiny_data), callbacks=[live])
-    return spec, live, model
-
-
-def save(store, trained, status="finished", **extra):
-    spec, live, model = trained
-    return store.save(
-        spec=spec,
-        status=status,
-        history=live.epochs,
-        batch_history=live.batches,
-        weights=live.weights.history,
-        model=model,
-        test_loss=0.5,
-        test_accuracy=0.9,
-        **extra,
-    )
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ModelSpec(layers=(LayerSpec(8, batch_norm="after"),), batch_size=64, epochs=2, name="Store test!")
 
 
-def test_save_then_read_everything_back(tmp_path, trained, tiny_data):
-    store = RunStore(tmp_path)
-    run_id = save(store, trained)
-    assert "store-test" in run_id
+# Helpers for every store test
+
+
+def fake_run(spec: ModelSpec = SPEC, epochs: int | None = None, seed: int = 0) -> dict:
+    """What `RunStore.save` takes besides the spec and status, made up: `epochs` epochs of numbers, no Keras."""
+    epochs = spec.epochs if epochs is None else epochs
+    rng = np.random.default_rng(seed)
+    history = [
+        {"epoch": e, "loss": 1 / e, "accuracy": 0.8, "val_loss": 1.1 / e, "val_accuracy": 0.75, "seconds": 0.5}
+        for e in range(1, epochs + 1)
+    ]
+    batches = [{"epoch": e / 4, "loss": 2 / (e + 1), "accuracy": 0.1 * e} for e in range(4 * epochs)]
+    recorder = WeightRecorder(sample_size=100, seed=seed)
+    for _epoch in range(epochs + 1):
+        recorder.record(
+            {
+                "hidden_1": {"kernel": rng.normal(size=(784, 8)), "bias": rng.normal(size=8)},
+                "output": {"kernel": rng.normal(size=(8, 10)), "bias": rng.normal(size=10)},
+            }
+        )
+    final = [rng.normal(size=shape).astype(np.float32) for shape in ((784, 8), (8,), (8, 10), (10,))]
+    return {"history": history, "batch_history": batches, "weights": recorder.history, "model": final}
+
+
+def save_fake(store: RunStore, spec: ModelSpec = SPEC, status: str = "finished", seed: int = 0, **extra) -> str:
+    """Save a made-up run (see `fake_run`) of `spec`; its run id."""
+    epochs = spec.epochs if status == "finished" else 1
+    metrics = {"test_loss": 0.5, "test_accuracy": 0.9} if status == "finished" else {}
+    return store.save(spec=spec, status=status, **fake_run(spec, epochs, seed), **metrics | extra)
+
+
+def set_column(store: RunStore, column, run_id: str, value) -> None:
+    """Change one stored value behind the store's back, as a hand edit or a damaged disk would."""
+    key = column.table.c.marker_id if column.table is in_progress else column.table.c.run_id
+    with store.engine.begin() as connection:
+        connection.execute(column.table.update().where(key == run_id).values({column.name: value}))
+
+
+def marker_ids(store: RunStore) -> list[str]:
+    """Every row of `in_progress` (runs being trained now, or interrupted), newest first."""
+    with store.engine.connect() as connection:
+        return list(
+            connection.execute(select(in_progress.c.marker_id).order_by(in_progress.c.marker_id.desc())).scalars()
+        )
+
+
+@functools.cache
+def a_finished_process() -> dict:
+    """`this_process()` as a child process wrote it before it ended: the marker of a server that was killed."""
+    code = "import json; from mnist_dash.runs.markers import this_process; print(json.dumps(this_process()))"
+    said = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(said.stdout)
+
+
+def orphan(store: RunStore, marker: str) -> None:
+    """Make a marker look as a killed server leaves it: written by a process that has ended."""
+    with store.engine.connect() as connection:
+        record = json.loads(
+            connection.execute(select(in_progress.c.record).where(in_progress.c.marker_id == marker)).scalar_one()
+        )
+    set_column(store, in_progress.c.record, marker, json.dumps(record | a_finished_process()))
+
+
+def count_rows(store: RunStore, table) -> int:
+    with store.engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def ids(listing) -> list[str]:
+    return [run.run_id for run in listing.runs]
+
+
+@pytest.fixture
+def store(database_url):
+    store = RunStore(database_url)
+    yield store
+    store.engine.dispose()
+
+
+# Saving and reading back
+
+
+def test_save_then_read_everything_back(store):
+    made = fake_run(SPEC)
+    run_id = store.save(spec=SPEC, status="finished", test_loss=0.5, test_accuracy=0.9, owner=named("Ada"), **made)
+    assert run_id.split("-")[2:4] == ["store", "test"] and len(run_id.split("-")[-1]) == 8
     info = store.get(run_id)
-    spec, live, model = trained
-    assert info.spec == spec and info.status == "finished" and info.epochs_run == 2
-    assert info.test_accuracy == 0.9 and len(info.epoch_seconds) == 2
-    assert store.history(run_id)["epochs"] == live.epochs
-    assert store.weights(run_id).epochs == 3
-    loaded = store.load_model(run_id)
-    sample = tiny_data.x_test[:5]
-    np.testing.assert_allclose(np.asarray(loaded(sample)), np.asarray(model(sample)), rtol=1e-5, atol=1e-6)
+    assert (info.run_id, info.spec, info.status, info.epochs_run) == (run_id, SPEC, "finished", 2)
+    assert info.epoch_seconds == (0.5, 0.5) and info.params_total == count_params(SPEC).total
+    assert (info.test_loss, info.test_accuracy, info.owner, info.owner_name) == (0.5, 0.9, "name:ada", "Ada")
+    assert info.created.endswith("+00:00") and info.data_fingerprint is None
+    assert store.history(run_id) == {"epochs": made["history"], "batches": made["batch_history"]}
+    for got, saved in zip(store.final_weights(run_id), made["model"], strict=True):
+        np.testing.assert_array_equal(got, saved)  # exact: a model rebuilt from them predicts as the trained one
+    snapshots, original = store.weights(run_id), made["weights"]
+    assert snapshots.epochs == 3 and list(snapshots.shapes) == list(original.shapes)
+    for key in original.shapes:
+        np.testing.assert_array_equal(snapshots.indices[key], original.indices[key])
+        np.testing.assert_array_equal(np.stack(snapshots.stats[key]), np.stack(original.stats[key]))  # exact
+        samples = np.stack(snapshots.samples[key])
+        assert samples.dtype == np.float32  # kept as float16: they only draw violins
+        np.testing.assert_allclose(samples, np.stack(original.samples[key]), rtol=1e-3, atol=1e-3)
+    record, data = store.raw(run_id)
+    assert record["run_id"] == run_id and record["spec"] == SPEC.to_dict()
+    assert set(data) == {"history", "snapshots", "weights"}
 
 
-def test_listing_is_newest_first_and_keeps_stopped_runs(tmp_path, trained):
-    store = RunStore(tmp_path)
-    first = save(store, trained, status="stopped")
-    second = save(store, trained)
+def test_listing_is_newest_first_keeps_stopped_runs_and_sorts_imported_runs_by_their_date(store):
+    first = save_fake(store, status="stopped")
+    second = save_fake(store)  # most likely within the same second: the order saved decides
+    record, data = store.raw(first)
+    old = "20200101-000000-from-an-old-store"
+    store.insert(old, record | {"run_id": old, "created": "2020-01-01T00:00:00+00:00"}, data)  # inserted last, oldest
     listing = store.list()
-    assert {r.run_id for r in listing.runs} == {first, second} and listing.damaged == []
-    assert [r.run_id for r in listing.runs] == sorted([first, second], reverse=True)
-    assert store.get(first).status == "stopped"
+    assert [run.run_id for run in listing.runs] == [second, first, old]
+    assert listing.damaged == [] and listing.interrupted == []
+    assert store.get(first).status == "stopped" and store.get(first).test_accuracy is None
 
 
-def test_damaged_runs_are_reported_and_the_rest_still_listed(tmp_path, trained):
-    store = RunStore(tmp_path)
-    good = save(store, trained)
-    no_model, bad_json, bad_spec = (save(store, trained) for _ in range(3))
-    (store.runs_dir / no_model / "model.keras").unlink()
-    (store.runs_dir / bad_json / "run.json").write_text("{not json")
-    record = json.loads((store.runs_dir / bad_spec / "run.json").read_text())
-    record["spec"]["layers"][0]["units"] = -3
-    (store.runs_dir / bad_spec / "run.json").write_text(json.dumps(record))
-    (store.runs_dir / "20990101-000000-hand-made").mkdir()
-    (store.runs_dir / "stray.txt").write_text("not a run")
-    listing = store.list()
-    assert [r.run_id for r in listing.runs] == [good]
-    reasons = {d.run_id: d.reason for d in listing.damaged}
-    assert "lacks model.keras" in reasons[no_model]
-    assert "unreadable run.json" in reasons[bad_json]
-    assert "units" in reasons[bad_spec]
-    assert "lacks run.json" in reasons["20990101-000000-hand-made"]
-    with pytest.raises(DamagedRunError):
-        store.get(bad_json)
-
-
-def test_a_crash_mid_save_leaves_no_run(tmp_path, trained, monkeypatch):
-    store = RunStore(tmp_path)
-
-    def crash(*args, **kwargs):
-        raise OSError("disk pulled out")
-
-    monkeypatch.setattr(np, "savez", crash)
-    with pytest.raises(OSError, match="disk pulled out"):
-        save(store, trained)
-    assert store.list().runs == [] and list(store.runs_dir.iterdir()) == []
-
-
-def test_a_partial_directory_is_never_listed(tmp_path, trained):
-    store = RunStore(tmp_path)
-    run_id = save(store, trained)
-    (store.runs_dir / run_id).rename(store.runs_dir / f".tmp-{run_id}")
-    assert store.list().runs == [] and store.list().damaged == []
-
-
-def test_delete(tmp_path, trained):
-    store = RunStore(tmp_path)
-    keep, doomed = save(store, trained), save(store, trained)
-    store.delete(doomed)
-    assert [r.run_id for r in store.list().runs] == [keep]
-    with pytest.raises(RunNotFound):
-        store.delete(doomed)
-
-
-@pytest.mark.parametrize("run_id", ["../../etc", "", "20260101-000000-x/../../y", "a b"])
-def test_run_ids_cannot_escape_the_store(tmp_path, run_id):
-    with pytest.raises(RunNotFound):
-        RunStore(tmp_path).get(run_id)
-
-
-def test_empty_store_lists_nothing(tmp_path):
-    listing = RunStore(tmp_path / "never-created").list()
-    assert listing.runs == [] and listing.damaged == []
-
-
-def test_home_comes_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("MNIST_DASH_HOME", str(tmp_path / "elsewhere"))
-    assert default_home() == tmp_path / "elsewhere"
-    assert RunStore().root == tmp_path / "elsewhere"
-    monkeypatch.delenv("MNIST_DASH_HOME")
-    assert default_home().name == ".mnist_dash"
-
-
-def test_history_csv_has_a_row_per_epoch():
-    from mnist_dash.runs import history_csv
-
-    text = history_csv(
-        [{"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.12, "val_accuracy": 0.96, "seconds": 2.51}]
+def test_choices_are_the_owners_runs_and_the_classs_newest(store):
+    ada, bea = named("Ada"), named("Bea")
+    a1, b1, a2, b2, nobody, a3 = (
+        save_fake(store, owner=ada),
+        save_fake(store, owner=bea),
+        save_fake(store, owner=ada),
+        save_fake(store, owner=bea),
+        save_fake(store),
+        save_fake(store, owner=ada),
     )
-    assert text.splitlines() == ["epoch,loss,accuracy,val_loss,val_accuracy,seconds", "1,0.3,0.9,0.12,0.96,2.51"]
+    assert ids(store.choices(ada.key, limit=2)) == [a3, nobody, a2, a1]  # the newest two, and all of Ada's
+    assert ids(store.choices(bea.key, limit=2)) == [a3, nobody, b2, b1]
+    assert ids(store.choices(None, limit=2)) == [a3, nobody]
+    assert ids(store.choices("name:zed", limit=100)) == [a3, nobody, b2, a2, b1, a1]
+    assert [run.run_id for run in store.owned(ada.key)] == [a3, a2, a1] and store.owned("name:zed") == []
+    assert (store.count_owned(ada.key), store.count_owned(bea.key), store.count_owned("name:zed")) == (3, 2, 0)
+    store.delete(a2)
+    assert store.count_owned(ada.key) == 2 and ids(store.choices(ada.key, limit=1)) == [a3, a1]
+    save_fake(store, owner=bea)
+    assert store.count_owned(bea.key) == 3  # a count is read again once a run is stored
 
 
-def test_find_same_finds_a_finished_run_of_the_same_design_and_data(tmp_path, trained, tiny_data):
-    from mnist_dash.data import Mnist, fingerprint
-    from mnist_dash.spec import LayerSpec
+def test_find_same_finds_a_finished_run_of_the_same_design_and_data(store, tiny_data):
+    from mnist_dash.data import Mnist
 
-    store = RunStore(tmp_path)
-    spec = trained[0]
+    spec = SPEC
     assert store.find_same(spec, tiny_data) is None
-    save(store, trained)  # saved without a fingerprint (as before there were any): never the same
-    save(store, trained, status="stopped", data_fingerprint=fingerprint(tiny_data))  # cut short: not the same run
+    save_fake(store)  # saved without a fingerprint (as before there were any): never the same
+    save_fake(store, status="stopped", data_fingerprint=fingerprint(tiny_data))  # cut short: not the same run
     assert store.find_same(spec, tiny_data) is None
-    run_id = save(store, trained, data_fingerprint=fingerprint(tiny_data))
+    run_id = save_fake(store, data_fingerprint=fingerprint(tiny_data))
     assert store.get(run_id).data_fingerprint == fingerprint(tiny_data)
     assert store.find_same(spec, tiny_data).run_id == run_id
     assert store.find_same(spec.replace(name="renamed"), tiny_data).run_id == run_id
@@ -154,13 +197,374 @@ def test_find_same_finds_a_finished_run_of_the_same_design_and_data(tmp_path, tr
         spec.replace(seed=1),
         spec.replace(epochs=3),
         spec.replace(learning_rate=0.002),
-        spec.replace(layers=(LayerSpec(17, batch_norm="before"),)),
-        spec.replace(layers=(LayerSpec(16, batch_norm="after"),)),
+        spec.replace(layers=(LayerSpec(9, batch_norm="after"),)),
+        spec.replace(layers=(LayerSpec(8, batch_norm="before"),)),
         spec.replace(validation="holdout"),
     ]
     assert [store.find_same(other, tiny_data) for other in others] == [None] * len(others)
     fewer_tests = Mnist(tiny_data.x_train, tiny_data.y_train, tiny_data.x_test[:-1], tiny_data.y_test[:-1])
     assert store.find_same(spec, fewer_tests) is None
-    # Several designs at once, in one reading of the store: answers in the order asked.
-    found = store.find_each([others[0], spec.replace(name="again"), others[1]], tiny_data)
-    assert [run.run_id if run else None for run in found] == [None, run_id, None]
+    # Several designs at once: answers in the order asked; the newest of two equal runs.
+    newer = save_fake(store, spec.replace(name="again"), data_fingerprint=fingerprint(tiny_data))
+    found = store.find_each([others[0], spec.replace(name="asked"), others[1]], tiny_data)
+    assert [run.run_id if run else None for run in found] == [None, newer, None]
+    store.delete(newer)
+    assert store.find_same(spec, tiny_data).run_id == run_id
+
+
+def test_delete_removes_the_run_and_its_data(store):
+    keep, doomed = save_fake(store), save_fake(store)
+    store.delete(doomed)
+    assert [run.run_id for run in store.list().runs] == [keep] and count_rows(store, run_data) == 1
+    for read in (store.delete, store.get, store.history, store.weights, store.final_weights, store.raw):
+        with pytest.raises(RunNotFound):
+            read(doomed)
+
+
+def test_a_run_id_that_is_not_there_is_not_found(store):
+    save_fake(store)
+    for run_id in ["../../etc", "", "20260101-000000-x/../../y", "a b", "x' OR '1'='1"]:
+        for read in (store.get, store.history, store.raw):
+            with pytest.raises(RunNotFound):
+                read(run_id)
+
+
+def test_the_revision_moves_on_save_and_delete_only(store):
+    assert store.revision() == 0
+    run_id = save_fake(store)
+    assert store.revision() == 1
+    marker = store.begin_training(SPEC)
+    store.end_training(marker)
+    store.set_setting("anything", "yes")
+    store.list(), store.choices("name:ada"), store.get(run_id), store.history(run_id), store.count_owned("x")
+    with pytest.raises(RunNotFound):
+        store.delete("20260101-000000-not-there")
+    assert store.revision() == 1
+    store.delete(run_id)
+    assert store.revision() == 2
+    assert RunStore(store.url).revision() == 2  # it is the database's, not this object's
+
+
+def test_records_are_parsed_once_and_listings_read_again_only_after_a_change(store, monkeypatch):
+    first, second = save_fake(store, owner=named("Ada")), save_fake(store)
+    parsed, statements = [], []
+    real_run_info = store_module.run_info
+    monkeypatch.setattr(
+        store_module, "run_info", lambda run_id, record: parsed.append(run_id) or real_run_info(run_id, record)
+    )
+    assert {run.run_id for run in store.list().runs} == {first, second} and sorted(parsed) == sorted([first, second])
+    parsed.clear()
+    store.list(), store.choices("name:ada"), store.owned("name:ada"), store.count_owned("name:ada")
+    store.get(first), store.get(second)
+    assert parsed == []  # a stored run never changes: parsed once per process
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert ids(store.list()) == [second, first] and ids(store.choices("name:ada")) == [second, first]
+    assert [run.run_id for run in store.owned("name:ada")] == [first] and store.count_owned("name:ada") == 1
+    assert [s for s in statements if "FROM runs" in s] == []  # the revision did not move: answered from memory
+    third = save_fake(store)
+    parsed.clear()
+    assert ids(store.list()) == [third, second, first] and parsed == [third]  # read again; only the new one parsed
+    assert [s for s in statements if "runs.record" in s]
+
+
+def test_a_run_is_stored_whole_or_not_at_all(store):
+    earlier = save_fake(store)
+    marker = store.begin_training(SPEC)
+
+    def fail_before_commit(connection, cursor, statement, *args):  # the last write of the save's transaction
+        if statement.lstrip().upper().startswith("UPDATE REVISION"):
+            raise OperationalError(statement, {}, Exception("the server closed the connection unexpectedly"))
+
+    event.listen(store.engine, "before_cursor_execute", fail_before_commit)
+    with pytest.raises(StoreWriteError, match="could not save the run: the server closed the connection"):
+        save_fake(store, marker=marker)
+    event.remove(store.engine, "before_cursor_execute", fail_before_commit)
+    assert [run.run_id for run in RunStore(store.url).list().runs] == [earlier]
+    assert count_rows(store, runs) == count_rows(store, run_data) == 1 and store.revision() == 1
+    assert marker_ids(store) == [marker]  # not saved, so still in progress
+    run_id = save_fake(store, marker=marker)
+    assert marker_ids(store) == [] and {run.run_id for run in store.list().runs} == {earlier, run_id}
+
+
+def test_an_empty_store_lists_nothing(tmp_path):
+    store = RunStore(tmp_path / "never-created")
+    listing = store.list()
+    assert listing.runs == [] and listing.damaged == [] and listing.interrupted == []
+    assert (tmp_path / "never-created" / "runs.db").is_file() and store.home == tmp_path / "never-created"
+
+
+def test_the_store_comes_from_the_environment(tmp_path, monkeypatch, database_url):
+    monkeypatch.setenv("MNIST_DASH_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("MNIST_DASH_DB_URL", raising=False)
+    assert default_home() == tmp_path / "elsewhere"
+    assert RunStore().url == f"sqlite:///{tmp_path / 'elsewhere' / 'runs.db'}"
+    assert (tmp_path / "elsewhere" / "runs.db").is_file()
+    monkeypatch.setenv("MNIST_DASH_DB_URL", f" {database_url} ")
+    from_env = RunStore()
+    assert from_env.url == database_url and from_env.home is None
+    save_fake(from_env)
+    assert len(RunStore(database_url).list().runs) == 1
+    assert RunStore(tmp_path / "a folder").url.endswith("a folder/runs.db")  # a folder given wins over the variable
+    monkeypatch.delenv("MNIST_DASH_HOME")
+    assert default_home().name == ".mnist_dash"
+
+
+def test_settings_are_kept(store):
+    assert store.setting("folder_store_import") is None
+    store.set_setting("folder_store_import", "declined")
+    store.set_setting("folder_store_import", "done")
+    assert RunStore(store.url).setting("folder_store_import") == "done"
+
+
+def test_history_csv_has_a_row_per_epoch():
+    text = history_csv(
+        [{"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.12, "val_accuracy": 0.96, "seconds": 2.51}]
+    )
+    assert text.splitlines() == ["epoch,loss,accuracy,val_loss,val_accuracy,seconds", "1,0.3,0.9,0.12,0.96,2.51"]
+
+
+# Damaged runs: a hand edit, a bad disk, a bug of an older version
+
+
+RECORD_DAMAGE = [
+    ("{not json", "unreadable record: Expecting property name"),
+    ("[1, 2, 3]", "it is not a JSON object"),
+    ({"spec": {"layers": [{"units": -3}]}}, "layers[0].units: must be between 1 and 2,048, got -3"),
+    ({"spec": None}, "spec: must be a JSON object"),
+    ({"epochs_run": "many"}, "`epochs_run` is 'many'"),
+    ({"params_total": 1.5}, "`params_total` is 1.5"),
+    ({"status": "finished?"}, "`status` is 'finished?'"),
+    ({"status": None}, "`status` is None"),
+    ({"test_accuracy": "high"}, "`test_accuracy` is 'high'"),
+    ({"epoch_seconds": 3}, "`epoch_seconds` is 3"),
+    ({"epoch_seconds": ["slow"]}, "`epoch_seconds` holds something other than numbers"),
+    ({"created": ["today"]}, "`created` is ['today']"),
+    ({"data_fingerprint": 7}, "`data_fingerprint` is 7"),
+    ({"owner": 7}, "`owner` is 7"),
+    ({"status": "finished", "spec": "gone"}, "spec: must be a JSON object"),
+]
+
+
+def test_a_damaged_record_is_listed_with_the_reason_and_the_rest_still_listed(store):
+    good = save_fake(store, owner=named("Ada"))
+    damaged = {}
+    for damage, words in RECORD_DAMAGE:
+        run_id = save_fake(store, owner=named("Ada"))
+        record, _ = store.raw(run_id)
+        set_column(store, runs.c.record, run_id, damage if isinstance(damage, str) else json.dumps(record | damage))
+        damaged[run_id] = words
+    fresh = RunStore(store.url)  # this one has read every record already (`save` checks it): a stored run never changes
+    listing = fresh.list()
+    assert [run.run_id for run in listing.runs] == [good] and all(isinstance(d, DamagedRun) for d in listing.damaged)
+    reasons = {d.run_id: d.reason for d in listing.damaged}
+    assert set(reasons) == set(damaged)
+    for run_id, words in damaged.items():
+        assert reasons[run_id].startswith(f"run {run_id} has an unreadable record: ") and words in reasons[run_id]
+        with pytest.raises(DamagedRunError, match="unreadable record"):
+            fresh.get(run_id)
+    assert [run.run_id for run in fresh.owned("name:ada")] == [good] and fresh.count_owned("name:ada") == 1 + len(
+        damaged
+    )
+    choices = fresh.choices("name:ada", limit=2)
+    assert [run.run_id for run in choices.runs] == [good] and len(choices.damaged) == len(damaged)
+
+
+def _history(**epoch_change) -> str:
+    epoch = {"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.12, "val_accuracy": 0.96, "seconds": 2.5}
+    return json.dumps({"epochs": [epoch | epoch_change], "batches": []})
+
+
+HISTORY_DAMAGE = [
+    ("{not json", "has an unreadable history: Expecting property name"),
+    (
+        json.dumps({"epochs": [{"epoch": 1, "loss": 0.3, "accuracy": 0.9, "val_accuracy": 0.9, "seconds": 1}]}),
+        "has a damaged history: epoch 1 has no number for 'val_loss' (found None)",
+    ),
+    (_history(loss="high"), "has a damaged history: epoch 1 has no number for 'loss' (found 'high')"),
+    (_history(accuracy=True), "epoch 1 has no number for 'accuracy' (found True)"),
+    (_history(val_loss=float("nan")), "epoch 1 has no number for 'val_loss' (found nan)"),
+    (json.dumps({"epochs": {"1": {}}, "batches": []}), "has a damaged history: it is not a list of epochs"),
+    (json.dumps([{"epoch": 1}]), "has a damaged history: it is not a list of epochs"),
+    (json.dumps({"epochs": [3], "batches": []}), "has a damaged history: epoch 1 is not a record"),
+    (json.dumps({"epochs": [], "batches": 3}), "has a damaged history: its batches are not a list"),
+]
+
+
+def test_a_history_of_the_wrong_shape_is_a_damaged_run(store):
+    for history, words in HISTORY_DAMAGE:
+        run_id = save_fake(store)
+        set_column(store, run_data.c.history, run_id, history)
+        with pytest.raises(DamagedRunError) as raised:
+            store.history(run_id)
+        assert str(raised.value).startswith(f"run {run_id} ") and words in str(raised.value), history
+    assert len(store.list().runs) == len(HISTORY_DAMAGE)  # listing never reads a run's data
+
+
+def _npz(arrays: dict) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _snapshots(change) -> bytes:
+    arrays = fake_run()["weights"].to_arrays()
+    change(arrays)
+    return _npz(arrays)
+
+
+SNAPSHOT_DAMAGE = [
+    (lambda a: a.update({"index/output/bias": np.array([0, 1, 99])}), "output/bias does not fit its shape"),
+    (lambda a: a.update({"samples/output/bias": a["samples/output/bias"][:, :-1]}), "output/bias does not fit"),
+    (lambda a: a.update({"stats/hidden_1/kernel": a["stats/hidden_1/kernel"][:, :5]}), "hidden_1/kernel does not fit"),
+    (lambda a: a.update({"stats/hidden_1/bias": a["stats/hidden_1/bias"][:2]}), "hidden_1/bias does not fit"),
+    (
+        lambda a: a.update({k: a[k][:2] for k in ("samples/output/kernel", "stats/output/kernel")}),
+        "the layers disagree on the epochs",
+    ),
+    (lambda a: a.pop("index/hidden_1/bias"), "has damaged weight snapshots: 'index/hidden_1/bias'"),
+    (lambda a: a.update({"shape/output/bias": np.array(["ten"])}), "has damaged weight snapshots: invalid literal"),
+    (lambda a: [a.pop(k) for k in list(a)], "has damaged weight snapshots: the layers disagree"),  # none at all
+]
+
+
+def test_snapshots_whose_arrays_do_not_fit_are_a_damaged_run(store):
+    cases = [
+        (b"\x00" * 100, "has unreadable weight snapshots"),
+        (b"PK\x03\x04 half", "has unreadable weight snapshots"),
+    ]
+    for blob, words in cases + [(_snapshots(change), words) for change, words in SNAPSHOT_DAMAGE]:
+        run_id = save_fake(store)
+        set_column(store, run_data.c.snapshots, run_id, blob)
+        with pytest.raises(DamagedRunError) as raised:
+            store.weights(run_id)
+        assert str(raised.value).startswith(f"run {run_id} ") and words in str(raised.value), words
+
+
+def test_final_weights_that_cannot_be_read_and_a_run_without_its_data_are_damaged_runs(store):
+    unreadable, no_data = save_fake(store), save_fake(store)
+    set_column(store, run_data.c.weights, unreadable, b"not an archive")
+    with pytest.raises(DamagedRunError, match=f"run {unreadable} has unreadable final weights"):
+        store.final_weights(unreadable)
+    with store.engine.begin() as connection:
+        connection.execute(run_data.delete().where(run_data.c.run_id == no_data))
+    for read in (store.history, store.weights, store.final_weights):
+        with pytest.raises(DamagedRunError, match=f"run {no_data} has no stored data"):
+            read(no_data)
+
+
+# The trained model, rebuilt from its design and the stored weights (Keras)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data):
+    from mnist_dash.data import validation_split
+    from mnist_dash.training import LiveHistory, train
+
+    spec = ModelSpec(layers=(LayerSpec(16, batch_norm="before", dropout=0.1),), epochs=1, batch_size=64, name="keras")
+    live = LiveHistory()
+    model = train(spec, validation_split(tiny_data), callbacks=[live])
+    return spec, live, model
+
+
+# keras_file saves a compiled model whose optimizer was never built: Keras says so when it loads it (harmless).
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer:UserWarning")
+def test_the_stored_model_predicts_as_the_trained_one_did(store, trained, tiny_data, tmp_path):
+    import keras
+
+    spec, live, model = trained
+    run_id = store.save(
+        spec=spec,
+        status="finished",
+        history=live.epochs,
+        batch_history=live.batches,
+        weights=live.weights.history,
+        model=model,
+        test_loss=0.5,
+        test_accuracy=0.9,
+    )
+    assert store.history(run_id)["epochs"] == live.epochs and store.weights(run_id).epochs == 2
+    sample = tiny_data.x_test[:20]
+    expected = np.asarray(model(sample, training=False))
+    np.testing.assert_allclose(np.asarray(store.load_model(run_id)(sample, training=False)), expected, atol=1e-6)
+    path = tmp_path / f"{run_id}.keras"
+    path.write_bytes(store.keras_file(run_id))
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(np.asarray(loaded(sample, training=False)), expected, atol=1e-6)
+    # Final weights that do not fit the design (a hand-edited spec, another run's weights): fake_run's are 8 wide.
+    other = save_fake(store, spec.replace(name="does not fit"))
+    with pytest.raises(DamagedRunError, match=f"run {other} has final weights that do not fit its design"):
+        store.load_model(other)
+    set_column(store, run_data.c.weights, other, _npz({}))  # none at all
+    with pytest.raises(DamagedRunError, match="do not fit its design"):
+        store.keras_file(other)
+
+
+# Runs in progress, and runs a stopped server left unsaved
+
+
+def test_a_marker_of_this_process_is_in_progress_not_interrupted(store):
+    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),)))
+    assert marker_ids(store) == [marker]
+    assert store.interrupted() == [] and store.list().interrupted == [] and not store.dismiss_interrupted(marker)
+    store.end_training(marker)
+    store.end_training(marker)  # harmless twice
+    assert marker_ids(store) == []
+
+
+def test_a_marker_whose_process_is_gone_is_interrupted_and_can_be_dismissed(store):
+    spec = ModelSpec(layers=(LayerSpec(8),), name="cut short")
+    older, marker = store.begin_training(spec.replace(name="older")), store.begin_training(spec)
+    orphan(store, marker)
+    [interrupted] = store.list().interrupted
+    assert (interrupted.marker_id, interrupted.phase, interrupted.spec) == (marker, "training", spec)
+    assert interrupted.reason == "the server stopped while it trained this run, so the run was not saved"
+    assert interrupted.started[:4] == marker[:4] and interrupted.started.endswith("+00:00")
+    assert store.choices(None).interrupted == [interrupted]
+    orphan(store, older)
+    assert [i.marker_id for i in store.interrupted()] == sorted([older, marker], reverse=True)  # newest first
+    assert store.dismiss_interrupted(marker) and not store.dismiss_interrupted(marker)
+    assert [i.marker_id for i in store.interrupted()] == [older] and marker_ids(store) == [older]
+
+
+def test_a_marker_of_another_machine_is_never_called_interrupted(store):
+    marker = store.begin_training(SPEC)
+    orphan(store, marker)
+    with store.engine.connect() as connection:
+        record = json.loads(connection.execute(select(in_progress.c.record)).scalar_one())
+    set_column(store, in_progress.c.record, marker, json.dumps(record | {"host": "another-server"}))
+    assert store.interrupted() == [] and not store.dismiss_interrupted(marker)
+
+
+def test_an_unreadable_marker_is_reported_and_can_be_dismissed(store):
+    for record in ["{half a reco", "[1, 2]", json.dumps({"phase": "saving", "pid": 1}), json.dumps({"spec": {}})]:
+        marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),)))
+        set_column(store, in_progress.c.record, marker, record)
+        [interrupted] = store.list().interrupted
+        assert interrupted.phase == "unknown" and interrupted.spec is None, record
+        assert interrupted.reason.startswith("the record of this run in progress cannot be read (")
+        assert store.dismiss_interrupted(marker), record
+        assert store.list().interrupted == [] and marker_ids(store) == []
+
+
+def test_an_interrupted_marker_with_a_hand_edited_spec_still_shows(store):
+    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),)))
+    orphan(store, marker)
+    with store.engine.connect() as connection:
+        record = json.loads(connection.execute(select(in_progress.c.record)).scalar_one())
+    set_column(store, in_progress.c.record, marker, json.dumps(record | {"spec": {"layers": "many"}}))
+    [interrupted] = store.list().interrupted
+    assert interrupted.phase == "training" and interrupted.spec is None
+    assert store.dismiss_interrupted(marker) and marker_ids(store) == []
+
+
+def test_dismissing_a_marker_that_is_not_there_does_nothing(store):
+    kept = store.begin_training(SPEC)
+    for marker_id in ["../../etc/passwd", "", "20260101-000000-zz", "x' OR '1'='1"]:
+        assert store.dismiss_interrupted(marker_id) is False
+    assert marker_ids(store) == [kept]
+
+
+def test_saving_removes_the_marker_in_the_same_transaction(store):
+    marker = store.begin_training(SPEC)
+    run_id = save_fake(store, marker=marker)
+    assert marker_ids(store) == [] and [run.run_id for run in store.list().runs] == [run_id]

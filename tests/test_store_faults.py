@@ -1,204 +1,174 @@
-"""The run store after faults: a killed server, half-written runs, hand-edited or damaged files."""
+"""The run store after faults, on SQLite and PostgreSQL: a killed server, two servers at once, a taken run id."""
 
-import hashlib
-import json
+from __future__ import annotations
+
+import multiprocessing
 import os
-import shutil
+import queue
+import random
 import subprocess
 import sys
-import zipfile
+import traceback
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
-from mnist_dash.runs import DamagedRunError, RunNotFound, RunStore
-from mnist_dash.spec import LayerSpec, ModelSpec
+from mnist_dash.runs import RunStore, StoreWriteError
+from mnist_dash.runs import store as store_module
+from mnist_dash.runs.database import run_data, runs
+from tests.test_runs import SPEC, count_rows, ids, marker_ids, save_fake
 
 REPO = Path(__file__).resolve().parent.parent
+MOMENT = datetime(2026, 5, 1, 10, 15, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def store_with_a_run(tiny_data, tmp_path_factory) -> Path:
-    """A store home holding one finished run; tests copy it."""
-    home = tmp_path_factory.mktemp("template")
-    spec = ModelSpec(layers=(LayerSpec(16),), batch_size=64, epochs=1, name="completed")
-    snap = TrainingJob(spec, tiny_data, store=RunStore(home), queue=JobQueue(1)).start().wait(120)
-    assert snap.status == JobStatus.FINISHED, snap.error
-    return home
+class Frozen(datetime):
+    """The clock of a store whose every run is saved in the same second: run ids differ only in their random part."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return MOMENT
 
 
-@pytest.fixture
-def home(store_with_a_run, tmp_path) -> Path:
-    shutil.copytree(store_with_a_run, tmp_path / "home")
-    return tmp_path / "home"
-
-
-def file_digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*.*")}
-
-
-def kill_child_after(mode: str, line: str, home: Path, tmp_path: Path) -> None:
-    """Run tests/crash_child.py in `mode` until it prints `line`, then SIGKILL it."""
-    log = tmp_path / f"{mode}.log"
-    env = os.environ | {"MNIST_DASH_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+def kill_child_after(arguments: list[str], line: str, tmp_path: Path) -> None:
+    """Run tests/crash_child.py with `arguments` until it prints `line`, then SIGKILL it."""
+    log = tmp_path / "child.log"
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
     with log.open("w") as stderr:
         child = subprocess.Popen(
-            [sys.executable, "-m", "tests.crash_child", mode], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=stderr
+            [sys.executable, "-m", "tests.crash_child", *arguments],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
         )
         try:
             said = child.stdout.readline().decode().strip()
             assert said == line, f"the child said {said!r}; its stderr ends: {log.read_text()[-2000:]}"
         finally:
-            child.kill()  # SIGKILL: no finally blocks, no atexit, nothing tidied up
+            child.kill()  # SIGKILL: no finally blocks, no atexit, no rollback sent: the database must cope
             child.wait(30)
             child.stdout.close()
 
 
+@pytest.fixture
+def store(database_url):
+    store = RunStore(database_url)
+    yield store
+    store.engine.dispose()
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-@pytest.mark.timeout(180)
-def test_killed_while_training_shows_as_interrupted_and_the_rest_intact(home, tmp_path):
-    before = file_digests(home / "runs")
-    kill_child_after("training", "EPOCH", home, tmp_path)
-    listing = RunStore(home).list()
-    assert [run.spec.name for run in listing.runs] == ["completed"] and listing.damaged == []
-    assert file_digests(home / "runs") == before
+@pytest.mark.timeout(120)
+def test_killed_while_saving_leaves_no_partial_run_and_shows_as_interrupted(store, tmp_path):
+    earlier = save_fake(store)
+    before = (store.revision(), count_rows(store, runs), count_rows(store, run_data))
+    kill_child_after(["saving", store.url], "SAVING", tmp_path)
+    fresh = RunStore(store.url)
+    listing = fresh.list()
+    assert ids(listing) == [earlier] and listing.damaged == []
+    assert (fresh.revision(), count_rows(fresh, runs), count_rows(fresh, run_data)) == before
     [interrupted] = listing.interrupted
-    assert interrupted.phase == "training" and interrupted.spec.name == "killed while training"
+    assert interrupted.phase == "training" and interrupted.spec == SPEC.replace(name="killed while saving")
     assert interrupted.reason == "the server stopped while it trained this run, so the run was not saved"
     assert interrupted.started[:4].isdigit() and interrupted.started.endswith("+00:00")
-    assert RunStore(home).dismiss_interrupted(interrupted.marker_id)
-    assert RunStore(home).list().interrupted == []
+    assert fresh.dismiss_interrupted(interrupted.marker_id) and fresh.list().interrupted == []
+    assert marker_ids(fresh) == []
+    later = save_fake(fresh)  # nothing of the dead process holds the database
+    assert ids(fresh.list()) == [later, earlier]
+    fresh.engine.dispose()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 @pytest.mark.timeout(180)
-def test_killed_while_saving_never_shows_the_half_written_run(home, tmp_path):
-    before = file_digests(home / "runs")
-    kill_child_after("saving", "SAVING", home, tmp_path)
-    [partial] = (home / "runs").glob(".tmp-*")
-    assert {p.name for p in partial.iterdir()} == {"model.keras", "weights.npz"}
-    store = RunStore(home)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # a real job (Keras): once is enough
+def test_killed_while_training_shows_as_interrupted_and_the_rest_intact(store, tmp_path):
+    earlier = save_fake(store)
+    kill_child_after(["training", store.url], "EPOCH", tmp_path)
     listing = store.list()
-    assert [run.spec.name for run in listing.runs] == ["completed"] and listing.damaged == []
+    assert ids(listing) == [earlier] and listing.damaged == [] and count_rows(store, run_data) == 1
     [interrupted] = listing.interrupted
-    assert interrupted.phase == "saving" and interrupted.spec.name == "killed while saving"
-    assert "while it saved this run" in interrupted.reason
-    assert partial.is_dir()  # kept until the interruption is dismissed, so it can be reported
-    assert store.dismiss_interrupted(interrupted.marker_id)
-    assert not partial.exists() and store.list().interrupted == []
-    assert file_digests(home / "runs") == before
+    assert interrupted.phase == "training" and interrupted.spec.name == "killed while training"
+    assert store.dismiss_interrupted(interrupted.marker_id) and store.list().interrupted == []
 
 
-def test_a_marker_of_this_process_is_in_progress_not_interrupted(home):
-    store = RunStore(home)
-    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),)))
-    assert store.list().interrupted == [] and not store.dismiss_interrupted(marker)
-    store.end_training(marker)
-    assert store.markers.ids() == []
+def test_a_run_id_taken_already_is_drawn_again_and_both_runs_are_kept(store, monkeypatch):
+    monkeypatch.setattr(store_module, "datetime", Frozen)
+    drawn = iter(["aaaaaaaa", "aaaaaaaa", "bbbbbbbb"])
+    monkeypatch.setattr(store_module.secrets, "token_hex", lambda n: next(drawn))
+    first, second = save_fake(store), save_fake(store, seed=1)
+    assert (first, second) == ("20260501-101500-store-test-aaaaaaaa", "20260501-101500-store-test-bbbbbbbb")
+    assert ids(store.list()) == [second, first] and store.list().damaged == []
+    assert store.revision() == 2 and count_rows(store, run_data) == 2
+    assert not np.array_equal(store.final_weights(first)[0], store.final_weights(second)[0])  # each its own data
+    monkeypatch.setattr(store_module.secrets, "token_hex", lambda n: "aaaaaaaa")
+    with pytest.raises(StoreWriteError, match="could not save the run: no free run id after 5 tries"):
+        save_fake(store)
+    assert ids(store.list()) == [second, first] and store.revision() == 2
 
 
-def orphan(store: RunStore, marker: str) -> None:
-    """Make a marker look like a process that is gone (as after a restart: another boot)."""
-    path = store.markers.path(marker)
-    path.write_text(json.dumps(json.loads(path.read_text()) | {"boot": "an earlier boot", "pid": 999_999_999}))
+def _save_and_list(url: str, name: str, ready, results) -> None:
+    """One of two servers saving 10 runs into `url` in the same second as the other, listing after each save.
+
+    Run ids are drawn from 256 values, not 2**32, so the two servers draw the same one now and then.
+    Puts (name, run ids saved, traceback or None) on `results`.
+    """
+    saved = []
+    try:
+        store_module.datetime = Frozen
+        store_module.secrets = SimpleNamespace(token_hex=lambda n: f"{random.randrange(256):0{2 * n}x}")
+        ready.wait(60)  # all three processes open the fresh database at once
+        store = RunStore(url)
+        for number in range(10):
+            saved.append(save_fake(store, SPEC.replace(name="same"), seed=number))
+            listing = store.list()
+            assert listing.damaged == [], listing.damaged
+            assert set(saved) <= set(ids(listing))
+            for run in listing.runs:
+                store.history(run.run_id)  # a run listed is a run whole
+        results.put((name, saved, None))
+    except BaseException:
+        results.put((name, saved, traceback.format_exc()))
 
 
-def test_a_run_saved_just_before_the_kill_is_complete_not_interrupted(home):
-    store = RunStore(home)
-    [run] = store.list().runs
-    marker = store.begin_training(run.spec)
-    store.markers.write(marker, run.spec, "saving", run.run_id)  # killed after the rename, before the tidy-up
-    orphan(store, marker)
-    listing = store.list()
-    assert [r.run_id for r in listing.runs] == [run.run_id] and listing.interrupted == []
-    assert store.markers.ids() == []
-
-
-def test_a_half_written_run_no_marker_owns_is_deleted_and_never_listed(home):
-    store = RunStore(home)
-    [run] = store.list().runs
-    leftover = store.runs_dir / f".tmp-{run.run_id[:16]}-old-version"
-    shutil.copytree(store.runs_dir / run.run_id, leftover)
-    listing = store.list()
-    assert [r.run_id for r in listing.runs] == [run.run_id] and listing.interrupted == []
-    assert not leftover.exists()
-
-
-def test_an_unreadable_marker_is_reported_and_can_be_dismissed(home):
-    store = RunStore(home)
-    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),)))
-    store.markers.path(marker).write_text("{half a reco")
-    [interrupted] = store.list().interrupted
-    assert interrupted.phase == "unknown" and interrupted.spec is None and "cannot be read" in interrupted.reason
-    assert store.dismiss_interrupted(marker) and store.list().interrupted == []
-
-
-def test_an_interrupted_marker_with_a_hand_edited_spec_still_shows(home):
-    store = RunStore(home)
-    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),)))
-    orphan(store, marker)
-    path = store.markers.path(marker)
-    path.write_text(json.dumps(json.loads(path.read_text()) | {"spec": {"layers": "many"}, "run_id": "../../etc"}))
-    [interrupted] = store.list().interrupted
-    assert interrupted.phase == "training" and interrupted.spec is None
-    assert store.dismiss_interrupted(marker)
-    assert (home / "runs").is_dir()
-
-
-@pytest.mark.parametrize("marker_id", ["../../etc/passwd", "", "20260101-000000-zz", None])
-def test_dismissing_needs_a_marker_id(home, marker_id):
-    with pytest.raises(RunNotFound):
-        RunStore(home).dismiss_interrupted(marker_id)
-
-
-@pytest.mark.parametrize(
-    ("change", "words"),
-    [
-        ({"epochs_run": "many"}, "`epochs_run` is 'many'"),
-        ({"params_total": 1.5}, "`params_total` is 1.5"),
-        ({"status": "finished?"}, "`status` is 'finished?'"),
-        ({"status": None}, "`status` is None"),
-        ({"test_accuracy": "high"}, "`test_accuracy` is 'high'"),
-        ({"epoch_seconds": 3}, "`epoch_seconds` is 3"),
-        ({"epoch_seconds": ["slow"]}, "`epoch_seconds` holds something other than numbers"),
-        ({"created": ["today"]}, "`created` is ['today']"),
-        ({"data_fingerprint": 7}, "`data_fingerprint` is 7"),
-        ({"spec": None}, "spec: must be a JSON object"),
-    ],
-)
-def test_a_hand_edited_record_is_reported_with_the_field(home, change, words):
-    store = RunStore(home)
-    [run] = store.list().runs
-    path = store.runs_dir / run.run_id / "run.json"
-    path.write_text(json.dumps(json.loads(path.read_text()) | change))
-    listing = store.list()
-    assert listing.runs == [] and [d.run_id for d in listing.damaged] == [run.run_id]
-    assert words in listing.damaged[0].reason
-
-
-def test_a_record_that_is_not_an_object_is_reported(home):
-    store = RunStore(home)
-    [run] = store.list().runs
-    (store.runs_dir / run.run_id / "run.json").write_text("[1, 2, 3]")
-    [damaged] = store.list().damaged
-    assert "not a JSON object" in damaged.reason
-
-
-@pytest.mark.parametrize("name", ["model.keras", "weights.npz"])
-def test_a_binary_file_that_is_not_an_archive_is_reported(home, name):
-    store = RunStore(home)
-    [run] = store.list().runs
-    (store.runs_dir / run.run_id / name).write_bytes(b"\x00" * 100)
-    [damaged] = store.list().damaged
-    assert f"damaged {name}" in damaged.reason
-
-
-def test_a_model_archive_that_keras_cannot_load_is_a_damaged_run(home):
-    store = RunStore(home)
-    [run] = store.list().runs
-    with zipfile.ZipFile(store.model_path(run.run_id), "w") as archive:
-        archive.writestr("config.json", "{not keras")
-    assert [r.run_id for r in store.list().runs] == [run.run_id]  # listing does not load models
-    with pytest.raises(DamagedRunError, match=r"unreadable model\.keras"):
-        store.load_model(run.run_id)
+@pytest.mark.timeout(180)
+def test_two_servers_saving_and_listing_at_once_keep_every_run(database_url):
+    context = multiprocessing.get_context("spawn")  # as two servers: nothing shared but the database
+    ready, results = context.Barrier(3), context.Queue()
+    servers = {name: context.Process(target=_save_and_list, args=(database_url, name, ready, results)) for name in "ab"}
+    for server in servers.values():
+        server.start()
+    reports, whole = {}, set()
+    try:
+        ready.wait(60)
+        store = RunStore(database_url)
+        while len(reports) < 2:
+            listing = store.list()
+            assert listing.damaged == [] and listing.interrupted == []
+            for run_id in set(ids(listing)) - whole:
+                assert store.history(run_id)["epochs"] and store.final_weights(run_id)
+                whole.add(run_id)
+            try:
+                name, saved, error = results.get(timeout=0.05)
+            except queue.Empty:
+                silent = [servers[name] for name in servers if name not in reports]
+                assert all(server.is_alive() for server in silent) or not results.empty(), "a server died"
+                continue
+            assert error is None, f"server {name} failed:\n{error}"
+            reports[name] = saved
+    finally:
+        for server in servers.values():
+            server.join(30)
+            if server.is_alive():
+                server.kill()
+    assert [server.exitcode for server in servers.values()] == [0, 0]
+    saved = reports["a"] + reports["b"]
+    assert len(saved) == len(set(saved)) == 20 and all(run_id.startswith("20260501-101500-same-") for run_id in saved)
+    fresh = RunStore(database_url)
+    listing = fresh.list()
+    assert sorted(ids(listing)) == sorted(saved) and listing.damaged == [] and fresh.revision() == 20
+    assert count_rows(fresh, run_data) == 20 and all(fresh.history(run_id) for run_id in saved)
+    store.engine.dispose(), fresh.engine.dispose()

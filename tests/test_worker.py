@@ -14,6 +14,7 @@ from mnist_dash.jobs import workers as worker
 from mnist_dash.runs import RunStore
 
 from .test_jobs import wait_until
+from .test_runs import marker_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +23,8 @@ def process_job(spec, data, **options) -> TrainingJob:
     return TrainingJob(spec, data, queue=JobQueue(1), runner="process", **options).start()
 
 
-def test_a_job_trains_in_a_worker_and_its_progress_and_run_come_back(tiny_data, tiny_spec, tmp_path):
-    store = RunStore(tmp_path)
+def test_a_job_trains_in_a_worker_and_its_progress_and_run_come_back(tiny_data, tiny_spec, database_url):
+    store = RunStore(database_url)  # the worker opens the same database by its URL
     job = process_job(tiny_spec, tiny_data, store=store)
     snap = job.wait(timeout=180)
     assert snap.status == JobStatus.FINISHED and snap.test_accuracy > 0.5
@@ -32,7 +33,7 @@ def test_a_job_trains_in_a_worker_and_its_progress_and_run_come_back(tiny_data, 
     [run] = store.list().runs
     assert run.run_id == snap.run_id and run.epochs_run == 2
     assert store.history(run.run_id)["epochs"] == list(snap.history)
-    assert store.markers.ids() == []  # nothing left in progress
+    assert marker_ids(store) == [] and store.list().interrupted == []  # nothing left in progress
 
 
 def test_stop_reaches_the_worker_and_a_late_stop_never_reaches_the_next_job(tiny_data, tiny_spec):
