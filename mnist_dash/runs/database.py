@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def shown_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "(not a URL)"
 
 
@@ -138,9 +139,10 @@ def connect(url: str) -> Engine:
     """An engine for `url`, its schema brought up to date; DatabaseError (with the fix) when it cannot be had."""
     try:
         parsed = make_url(_with_driver(url))
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        shown = re.sub(r"[^/@]*@", "***@", url)[:60]  # never its user and password
         raise DatabaseError(
-            f"{URL_ENV} is not a database URL ({url[:60]!r}). Write it as postgresql://user:password@host/database, "
+            f"{URL_ENV} is not a database URL ({shown!r}). Write it as postgresql://user:password@host/database, "
             f"or unset it to keep the runs in a SQLite file under {HOME_ENV}."
         ) from None
     try:
@@ -155,6 +157,9 @@ def connect(url: str) -> Engine:
         ) from None
     try:
         upgrade(engine)
+    except DatabaseError:
+        engine.dispose()
+        raise
     except SQLAlchemyError as error:
         engine.dispose()
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]

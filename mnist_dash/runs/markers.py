@@ -149,7 +149,7 @@ class Markers:
             record = json.loads(text)
         except ValueError:
             record = None
-        if isinstance(record, dict) and owner_alive(record):
+        if isinstance(record, dict) and record.get("phase") in PHASES and owner_alive(record):
             return False
         self.remove(marker_id)
         return True

@@ -392,6 +392,7 @@ class RunStore:
         import tempfile
 
         model = self.load_model(run_id)
+        model.optimizer.build(model.trainable_variables)  # a file Keras loads without warning of a missing optimizer
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{run_id}.keras"
             model.save(path)
