@@ -23,6 +23,7 @@ navigation = st.navigation(
         st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
         st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("app_pages/board.py", title="Class board", icon=":material/leaderboard:"),
     ]
 )
 if not state.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page

@@ -16,6 +16,7 @@ from playwright.sync_api import sync_playwright
 from bench.streamlit_server import draw_a_seven, launch_chromium, streamlit_server
 from mnist_dash.data import load_mnist
 from mnist_dash.jobs import JobQueue, TrainingJob
+from mnist_dash.owners import named
 from mnist_dash.presets import NOTEBOOK_PRESETS, PRESETS
 from mnist_dash.runs import RunStore
 
@@ -41,8 +42,9 @@ def main():
 
 def train_presets(home: str, epochs: int) -> None:
     data, store = load_mnist(), RunStore(home)
-    for name in NOTEBOOK_PRESETS:
-        snap = TrainingJob(PRESETS[name].replace(epochs=epochs), data, store=store, queue=JobQueue(1)).start().wait()
+    for name, student in zip(NOTEBOOK_PRESETS, ("Ada", "Bo", "Cy"), strict=True):  # three students, for the board
+        spec = PRESETS[name].replace(epochs=epochs)
+        snap = TrainingJob(spec, data, store=store, queue=JobQueue(1), owner=named(student)).start().wait()
         print(f"trained {name}: {snap.status}, test accuracy {snap.test_accuracy:.4f}", flush=True)
 
 
@@ -87,6 +89,11 @@ def show_draw(page, url):
     page.get_by_text("sure").wait_for(timeout=60_000)
 
 
+def show_board(page, url):
+    page.goto(f"{url}/board")
+    page.get_by_text("best for its size").first.wait_for(state="attached")
+
+
 PAGES = {
     "home": show_home,
     "design": show_design,
@@ -94,6 +101,7 @@ PAGES = {
     "compare": show_compare,
     "evaluate": show_evaluate,
     "draw": show_draw,
+    "board": show_board,
 }
 
 

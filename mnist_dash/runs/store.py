@@ -316,6 +316,15 @@ class RunStore:
         query = select(func.count()).select_from(runs).where(runs.c.owner == owner_key)
         return self._cached(("count", owner_key), lambda connection: connection.execute(query).scalar_one())
 
+    def finished_owned(self) -> list[RunInfo]:
+        """Every finished run that has an owner, oldest first: the class board's runs (read once per change)."""
+        query = (
+            select(runs.c.run_id, runs.c.record)
+            .where(runs.c.status == "finished", runs.c.owner.is_not(None))
+            .order_by(runs.c.created, runs.c.seq)
+        )
+        return self._listing(("finished_owned",), query).runs
+
     def count(self) -> int:
         """How many runs the store holds."""
         query = select(func.count()).select_from(runs)

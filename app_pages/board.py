@@ -1,0 +1,91 @@
+"""Class board: each student's best run, every run of the class by size and accuracy, and "try this one"."""
+
+import streamlit as st
+
+from mnist_dash.board import COLUMNS, best_per_owner, board_csv, last_epoch_gap
+from mnist_dash.challenge import Challenge, scores
+from mnist_dash.plan import describe
+from mnist_dash.plots_board import board_scatter
+from mnist_dash.runs import DamagedRunError, RunNotFound
+from mnist_dash.text import md
+from mnist_dash.ui import runs_view, state
+
+REFRESH_S = 5  # seconds between redraws while the class trains: one indexed read when nothing changed
+
+st.title("Class board")
+st.caption(
+    "Each student's best stored run, and every finished run of the class by size and test accuracy. "
+    "It updates by itself while the class trains."
+)
+
+
+def gap(run) -> float | None:
+    try:
+        return last_epoch_gap(runs_view.epoch_history(run.run_id))
+    except (DamagedRunError, RunNotFound):
+        return None
+
+
+@st.fragment(run_every=REFRESH_S)
+def board() -> None:
+    challenge = Challenge()  # the teacher's challenge narrows this (issue "The teacher's room")
+    runs = state.store().finished_owned()
+    rows = best_per_owner(scores(runs, challenge), gap)
+    if not rows:
+        st.info("No finished runs with an owner yet. Train one, and it appears here.", icon=":material/info:")
+        return
+    me = state.owner().key
+    table = [
+        {
+            "owner": row.owner + (" (you)" if row.owner_key == me else ""),
+            "design": row.design,
+            "params": row.params,
+            "epochs": row.epochs,
+            "test_accuracy": row.test_accuracy * 100,
+            "gap": None if row.gap is None else row.gap * 100,
+            "seconds_per_epoch": row.seconds_per_epoch,
+            "run_id": row.run_id,
+        }
+        for row in rows
+    ]
+    titles = dict(COLUMNS)
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="board_table",
+        column_config={
+            "owner": st.column_config.TextColumn(titles["owner"], pinned=True),
+            "design": st.column_config.TextColumn(titles["design"]),
+            "params": st.column_config.NumberColumn(titles["params"], format="localized"),
+            "epochs": st.column_config.NumberColumn(titles["epochs"]),
+            "test_accuracy": st.column_config.NumberColumn(titles["test_accuracy"], format="%.2f%%"),
+            "gap": st.column_config.NumberColumn(
+                titles["gap"], format="%.2f pts", help="last epoch's training accuracy minus validation accuracy"
+            ),
+            "seconds_per_epoch": st.column_config.NumberColumn(titles["seconds_per_epoch"], format="%.1f s"),
+            "run_id": None,
+        },
+    )
+    st.download_button("Board (CSV)", board_csv(rows), file_name="class-board.csv", key="board_csv")
+    chosen = st.plotly_chart(
+        board_scatter(runs, me), on_select="rerun", selection_mode="points", key="board_scatter", theme=None
+    )
+    st.caption(
+        "Each dot is one run; the dotted staircase is the best accuracy reached at each size so far, ringed dots "
+        "are yours. A dot above and left of the staircase would be a new best for its size. Click a dot to see it."
+    )
+    picked = [point.get("customdata") for point in (chosen.selection.points if chosen else [])]
+    picked = [run for run in runs if run.run_id in picked]
+    if picked:
+        run = picked[0]
+        with st.container(border=True, key="board_picked"):
+            st.markdown(
+                f"**{md(run.spec.name or 'custom')}** by {md(run.owner_name or 'someone')}: {describe(run.spec)}, "
+                f"{run.params_total:,} parameters, {run.epochs_run} epochs, test accuracy {run.test_accuracy:.2%}"
+            )
+            if st.button("Try this one", key="board_try", type="primary"):
+                state.set_design(run.spec)
+                st.switch_page("app_pages/design.py")
+
+
+board()

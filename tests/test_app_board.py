@@ -1,0 +1,23 @@
+"""The Class board page: each owner once, their best run, names as text, and the CSV for grading."""
+
+from mnist_dash.owners import named
+from mnist_dash.runs import RunStore
+from mnist_dash.spec import LayerSpec, ModelSpec
+
+from .test_app import TEST_OWNER, open_page, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
+from .test_runs import save_fake
+
+
+def test_the_board_page_lists_each_owner_once_with_names_as_text(monkeypatch):
+    store = RunStore()
+    mischief = named("**bold** <b>x</b>")
+    save_fake(store, ModelSpec(layers=(LayerSpec(8),), epochs=2, name="small"), owner=mischief, test_accuracy=0.91)
+    save_fake(store, ModelSpec(layers=(LayerSpec(16),), epochs=2, name="wide"), owner=mischief, test_accuracy=0.93)
+    save_fake(store, ModelSpec(layers=(LayerSpec(8),), epochs=2, name="mine"), owner=TEST_OWNER, test_accuracy=0.92)
+    save_fake(store, ModelSpec(layers=(LayerSpec(8),), epochs=2, name="nobody's"), test_accuracy=0.99)
+    app = open_page("board")
+    table = app.dataframe[0].value
+    assert list(table["owner"]) == ["**bold** <b>x</b>", f"{TEST_OWNER.name} (you)"]
+    assert list(table["test_accuracy"].round(2)) == [93.0, 92.0]
+    assert list(table["gap"].round(2)) == [5.0, 5.0]  # fake runs end at 0.80 training, 0.75 validation accuracy
+    assert not app.exception
