@@ -53,6 +53,8 @@ def board() -> None:
         table,
         hide_index=True,
         key="board_table",
+        # The design last: the longest column, it may run past a projector's edge without hiding a number.
+        column_order=("owner", "test_accuracy", "params", "epochs", "gap", "seconds_per_epoch", "design"),
         column_config={
             "owner": st.column_config.TextColumn(titles["owner"], pinned=True),
             "design": st.column_config.TextColumn(titles["design"]),

@@ -49,7 +49,7 @@ def board_scatter(runs: list[RunInfo], me: str | None, budget: int | None = None
     if budget is not None:
         figure.add_vline(x=budget, line={"color": "#d62728", "dash": "dash"}, annotation_text="budget")
     figure.update_layout(
-        title=titled("Test accuracy against size: every run of the class"),
+        title=titled("Every run: accuracy by size"),
         xaxis={"title": "parameters (log scale)", "type": "log"},
         yaxis_title="test accuracy (%)",
         font_size=FONT_SIZE,

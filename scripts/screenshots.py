@@ -68,13 +68,20 @@ def show_design(page, url):
 def show_weights(page, url):
     page.goto(f"{url}/weights")
     page.get_by_text("Statistics at epoch").wait_for()
-    page.locator(".st-key-weights_run").click()
-    page.get_by_text("notebook-5-hidden-bn ·").first.click()
+    page.locator(".st-key-weights_run input").click()
+    page.keyboard.type("notebook-5")  # the select box filters its options as one types
+    page.keyboard.press("Enter")
     page.get_by_text("bn_4 gamma").first.wait_for(state="attached")  # a cell of the grid (drawn on a canvas)
 
 
 def show_compare(page, url):
     page.goto(f"{url}/compare")
+    page.get_by_text("Runs to compare", exact=True).wait_for()
+    for name in NOTEBOOK_PRESETS:  # the students' three runs (the viewer has none of their own)
+        page.locator(".st-key-compare_runs input").click()
+        page.get_by_role("option").filter(has_text=f"{name} (").first.click()
+        page.wait_for_selector("[data-test-script-state='notRunning']")
+    page.keyboard.press("Escape")
     page.get_by_text("Observations").wait_for()
 
 
