@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 
 import numpy as np
 import streamlit as st
@@ -12,21 +13,29 @@ from mnist_dash.owners import may_delete
 from mnist_dash.plan import describe
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.runs.store import CHOICES
-from mnist_dash.text import md
+from mnist_dash.text import count, md
 from mnist_dash.ui import state
 from mnist_dash.weights import WeightHistory
 
 
 def label(run: RunInfo) -> str:
-    """A run as a picker shows it (plain text, not markdown): name, how far it trained, its test accuracy, when."""
+    """A run as a picker shows it, short enough for a phone: "notebook-2-hidden · test 97.51% · 27 Nov 07:23".
 
-    def epochs(count: int) -> str:
-        return f"{count} epoch" + ("" if count == 1 else "s")
+    A stopped run says so instead of an accuracy ("stopped after 1 of 3 epochs"); the rest is in `details`.
+    """
+    done = f"test {run.test_accuracy:.2%}" if run.test_accuracy is not None else ""
+    if run.status == "stopped":
+        done = f"stopped after {run.epochs_run} of {count(run.spec.epochs, 'epoch')}"
+    when = datetime.fromisoformat(run.created).strftime("%-d %b %H:%M")
+    return " · ".join(part for part in (run.spec.name or "custom", done, when) if part)
 
-    trained = f"stopped after {run.epochs_run} of {epochs(run.spec.epochs)}" if run.status == "stopped" else ""
-    accuracy = "" if run.test_accuracy is None else f" · test {run.test_accuracy:.2%}"
-    when = run.created[:16].replace("T", " ")
-    return f"{run.spec.name or 'custom'} · {trained or epochs(run.epochs_run)}{accuracy} · {when}"
+
+def details(run: RunInfo) -> str:
+    """What the picker's short label leaves out: the design, how far it trained, when (UTC)."""
+    trained = count(run.epochs_run, "epoch")
+    if run.status == "stopped":
+        trained = f"stopped after {run.epochs_run} of {count(run.spec.epochs, 'epoch')}"
+    return f"{describe(run.spec)} · {trained} · {run.created[:16].replace('T', ' ')} UTC"
 
 
 def short_label(run: RunInfo, accuracy: bool = False) -> str:
@@ -100,7 +109,7 @@ def pick_run(runs: list[RunInfo], key: str, label_text: str = "Run") -> RunInfo 
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/monitoring:")
         return None
     run = st.selectbox(label_text, runs, index=default_index(runs), key=key, format_func=label)
-    st.caption(describe(run.spec) + offered_note(runs))
+    st.caption(details(run) + offered_note(runs))
     return run
 
 
