@@ -9,7 +9,7 @@ from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.plots_model import probability_bars, probability_history
 from mnist_dash.presets import PRESETS
 from mnist_dash.text import md
-from mnist_dash.ui import draw_canvas, runs_view, state
+from mnist_dash.ui import class_set, draw_canvas, runs_view, state
 
 st.title("Draw a digit")
 runs = [run for run in runs_view.stored_runs() if run.status == "finished"]
@@ -75,6 +75,7 @@ else:
             )
             st.caption(f"{probabilities.max():.1%} sure")
             st.plotly_chart(probability_bars(probabilities), key="draw_probabilities", config={"displayModeBar": False})
+    class_set.offer_add(image)
 
 job = state.current_job()
 if image is not None and job is not None and not job.done:  # only a job that is training: it changes each epoch

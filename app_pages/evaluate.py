@@ -16,7 +16,7 @@ from mnist_dash.evaluation import (
     per_class_accuracy,
 )
 from mnist_dash.plots_model import confusion_heatmap
-from mnist_dash.ui import runs_view, state, tables
+from mnist_dash.ui import class_set, runs_view, state, tables
 
 CLICKS = "evaluate_clicks"  # how many cells were clicked: the chart's key, so each click starts a fresh selection
 
@@ -90,3 +90,4 @@ if probabilities is not None:
     with st.container(horizontal=True, key="evaluate_mistakes"):  # wraps: 8 a row on a laptop, 3 on a phone
         for image, caption in zip(images, captions, strict=True):
             st.image(image, caption=caption, width=84)
+    class_set.evaluate(run.run_id, np.trace(matrix) / matrix.sum())

@@ -94,6 +94,20 @@ settings = Table(  # the class's settings that must persist (for example: was th
     Column("value", Text, nullable=False),
 )
 
+class_digits = Table(  # the class's own handwriting (mnist_dash.runs.digits), a test set of their hands
+    "class_digits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("label", Integer, nullable=False),
+    Column("pixels", LargeBinary, nullable=False),  # 784 bytes: 28 x 28 uint8, as MNIST's
+    Column("owner", String(80), nullable=False),
+    Column("owner_name", String(80), nullable=False),
+    Column("created", String(32), nullable=False),
+    Index("class_digits_by_owner", "owner"),
+)
+
+DIGITS_REVISION = 2  # the revision row bumped by every change to class_digits (1: runs)
+
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 
@@ -103,7 +117,13 @@ def _version_1(connection: Connection) -> None:
     connection.execute(revision.insert().values(id=1, value=0))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_version_1]  # step n brings the schema to version n
+def _version_2(connection: Connection) -> None:
+    """The class's handwriting: a table of digits and a revision of its own."""
+    metadata.create_all(connection, tables=[class_digits])
+    connection.execute(revision.insert().values(id=DIGITS_REVISION, value=0))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2]  # step n brings the schema to version n
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -42,6 +42,7 @@ from mnist_dash.runs.database import (
     shown_url,
     writing,
 )
+from mnist_dash.runs.digits import ClassDigits
 from mnist_dash.runs.markers import InterruptedRun, Markers, new_marker_id
 from mnist_dash.runs.records import DamagedRun, DamagedRunError, RunInfo, RunListing, new_record, run_info
 from mnist_dash.spec import ModelSpec, SpecError
@@ -103,6 +104,7 @@ class RunStore:
         self.engine = connect(self.url)
         self.where = shown_url(self.url)
         self.markers = Markers(self.engine)
+        self.digits = ClassDigits(self.engine)  # the class's own handwriting, kept with the runs
         self._lock = threading.Lock()
         self._records: dict[str, RunInfo | DamagedRun] = {}  # parsed once: a stored run never changes
         self._answers: dict[tuple, tuple[int, object]] = {}  # listing -> (revision it was read at, answer)

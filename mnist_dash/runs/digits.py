@@ -1,0 +1,127 @@
+"""The class's own handwriting: digits students drew and labelled, kept with the runs as a test set of their hands.
+
+Bounded: at most MAX_DIGITS in all and MAX_PER_OWNER from one owner, each 28 x 28 uint8 as
+MNIST's, with its label and owner. Read once per change (a revision row of its own).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from mnist_dash.owners import Owner
+from mnist_dash.runs.database import DIGITS_REVISION, class_digits, revision, writing
+
+MAX_DIGITS = 3000
+MAX_PER_OWNER = 100
+
+
+class DigitRefused(ValueError):
+    """A digit that cannot be added; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DigitSet:
+    ids: np.ndarray  # int64, one per digit, oldest first
+    x: np.ndarray  # (n, 28, 28) uint8
+    y: np.ndarray  # (n,) uint8 labels
+    owners: tuple[str, ...]  # owner keys
+    owner_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class ClassDigits:
+    """The class_digits table of one database."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._kept: tuple[int, DigitSet] | None = None
+
+    def _revision(self, connection) -> int:
+        return connection.execute(select(revision.c.value).where(revision.c.id == DIGITS_REVISION)).scalar_one()
+
+    def _bump(self, connection) -> None:
+        connection.execute(revision.update().where(revision.c.id == DIGITS_REVISION).values(value=revision.c.value + 1))
+
+    def add(self, image: np.ndarray, label: int, owner: Owner) -> int:
+        """Store one digit (a 28 x 28 uint8 image and its label 0-9) as `owner`'s; its id. DigitRefused when full."""
+        image = np.asarray(image)
+        if image.shape != (28, 28) or image.dtype != np.uint8:
+            raise DigitRefused(f"a class digit is a 28 x 28 image of bytes, not {image.dtype} {image.shape}")
+        if type(label) is not int or not 0 <= label <= 9:
+            raise DigitRefused(f"a digit's label is 0 to 9, not {label!r:.20}")
+        with writing(self.engine) as connection:
+            total = connection.execute(select(func.count()).select_from(class_digits)).scalar_one()
+            if total >= MAX_DIGITS:
+                raise DigitRefused(f"the class set is full ({MAX_DIGITS:,} digits): your teacher can delete some")
+            mine = connection.execute(
+                select(func.count()).select_from(class_digits).where(class_digits.c.owner == owner.key)
+            ).scalar_one()
+            if mine >= MAX_PER_OWNER:
+                raise DigitRefused(f"you have added {MAX_PER_OWNER} digits, the most one student may: thank you!")
+            digit_id = connection.execute(
+                class_digits.insert().values(
+                    label=label,
+                    pixels=image.tobytes(),
+                    owner=owner.key,
+                    owner_name=owner.name,
+                    created=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
+            ).inserted_primary_key[0]
+            self._bump(connection)
+        return int(digit_id)
+
+    def delete(self, digit_id: int) -> bool:
+        """Remove one digit; False if there was none with that id."""
+        with writing(self.engine) as connection:
+            gone = connection.execute(class_digits.delete().where(class_digits.c.id == digit_id)).rowcount
+            if gone:
+                self._bump(connection)
+        return bool(gone)
+
+    def all(self) -> DigitSet:
+        """Every digit, oldest first (read again only after a change)."""
+        with self.engine.connect() as connection:
+            now = self._revision(connection)
+            with self._lock:
+                if self._kept is not None and self._kept[0] == now:
+                    return self._kept[1]
+            rows = connection.execute(
+                select(
+                    class_digits.c.id,
+                    class_digits.c.label,
+                    class_digits.c.pixels,
+                    class_digits.c.owner,
+                    class_digits.c.owner_name,
+                ).order_by(class_digits.c.id)
+            ).all()
+        good = [row for row in rows if len(row.pixels) == 784 and 0 <= row.label <= 9]  # a damaged row is left out
+        found = DigitSet(
+            ids=np.array([row.id for row in good], dtype=np.int64),
+            x=np.frombuffer(b"".join(row.pixels for row in good), dtype=np.uint8).reshape(-1, 28, 28),
+            y=np.array([row.label for row in good], dtype=np.uint8),
+            owners=tuple(row.owner for row in good),
+            owner_names=tuple(row.owner_name for row in good),
+        )
+        with self._lock:
+            self._kept = (now, found)
+        return found
+
+    def npz(self) -> bytes:
+        """The set as an .npz in Keras's MNIST layout: the digits as x_test/y_test, x_train/y_train empty."""
+        digits = self.all()
+        buffer = io.BytesIO()
+        empty = np.zeros((0, 28, 28), dtype=np.uint8)
+        np.savez_compressed(
+            buffer, x_train=empty, y_train=np.zeros(0, dtype=np.uint8), x_test=digits.x, y_test=digits.y
+        )
+        return buffer.getvalue()
