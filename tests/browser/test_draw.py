@@ -33,6 +33,17 @@ def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, serv
     assert len(bars) == 10 and max(range(10), key=lambda digit: bars[digit]) == 7
 
 
+def test_a_drawing_joins_the_class_set_with_one_click_and_evaluate_counts_it(page, server):
+    page.goto(f"{server.url}/draw")
+    draw_a_seven(page)
+    page.get_by_text("which digit did you mean?").wait_for(timeout=60_000)
+    page.locator("[data-testid='stButtonGroup'] button").filter(has_text="7").first.click()
+    page.get_by_text("Added as a 7: the class set has").wait_for(timeout=30_000)
+    page.goto(f"{server.url}/evaluate")
+    page.get_by_text("On the class's own handwriting").wait_for(timeout=60_000)
+    expect(page.get_by_text("The class's digits")).to_be_visible()
+
+
 def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, server):
     # Long enough (batches of 32, ten epochs) that the drawing is read after at least two more epochs.
     page.goto(f"{server.url}/train?layers=64:relu:0:none&epochs=10&batch_size=32&name=live")
