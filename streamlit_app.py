@@ -6,6 +6,7 @@ import os
 import streamlit as st
 
 from mnist_dash.ui import sidebar, state, store_import
+from mnist_dash.ui import teacher as teacher_ui
 from mnist_dash.ui.keras_in_server import keep_keras_session
 
 if level := os.environ.get("MNIST_DASH_LOG_LEVEL"):  # e.g. INFO: the queue's entries, starts and exits
@@ -24,6 +25,13 @@ navigation = st.navigation(
         st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
         st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
         st.Page("app_pages/board.py", title="Class board", icon=":material/leaderboard:"),
+        # At /teacher for everyone (a key field), in the menu only for the teacher.
+        st.Page(
+            "app_pages/teacher.py",
+            title="Teacher",
+            icon=":material/school:",
+            visibility="visible" if teacher_ui.signed_in() else "hidden",
+        ),
     ]
 )
 if not state.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page

@@ -9,6 +9,7 @@ from mnist_dash.plots_board import board_scatter
 from mnist_dash.runs import DamagedRunError, RunNotFound
 from mnist_dash.text import md
 from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import teacher as teacher_ui
 
 REFRESH_S = 5  # seconds between redraws while the class trains: one indexed read when nothing changed
 
@@ -28,9 +29,11 @@ def gap(run) -> float | None:
 
 @st.fragment(run_every=REFRESH_S)
 def board() -> None:
-    challenge = Challenge()  # the teacher's challenge narrows this (issue "The teacher's room")
+    challenge = teacher_ui.challenge()
+    if challenge is not None:
+        st.info(f"**Challenge:** {challenge.describe()}. Only runs inside it are ranked.", icon=":material/flag:")
     runs = state.store().finished_owned()
-    rows = best_per_owner(scores(runs, challenge), gap)
+    rows = best_per_owner(scores(runs, challenge or Challenge()), gap)
     if not rows:
         st.info("No finished runs with an owner yet. Train one, and it appears here.", icon=":material/info:")
         return
@@ -69,9 +72,8 @@ def board() -> None:
         },
     )
     st.download_button("Board (CSV)", board_csv(rows), file_name="class-board.csv", key="board_csv")
-    chosen = st.plotly_chart(
-        board_scatter(runs, me), on_select="rerun", selection_mode="points", key="board_scatter", theme=None
-    )
+    figure = board_scatter(runs, me, budget=challenge.max_params if challenge else None)
+    chosen = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="board_scatter", theme=None)
     st.caption(
         "Each dot is one run; the dotted staircase is the best accuracy reached at each size so far, ringed dots "
         "are yours. A dot above and left of the staircase would be a new best for its size. Click a dot to see it."

@@ -11,6 +11,7 @@ from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.text import md
 from mnist_dash.ui import design_form, state, tables
 from mnist_dash.ui import owner as owner_ui
+from mnist_dash.ui import teacher as teacher_ui
 
 st.title("Design a network")
 
@@ -55,6 +56,11 @@ with summary:
     else:
         counts = count_params(spec)
         st.metric("Parameters", f"{counts.total:,}")
+        if (challenge := teacher_ui.challenge()) is not None:  # the teacher's budget, beside the count
+            if beyond := challenge.problems(spec, counts.total):
+                st.warning(f"**Beyond the challenge** ({challenge.describe()}): {'; '.join(beyond)}.")
+            else:
+                st.success(f"**Inside the challenge:** {challenge.describe()}.", icon=":material/flag:")
         st.caption(
             f"{counts.trainable:,} trainable · {counts.non_trainable:,} non-trainable (batch-norm moving statistics)"
         )

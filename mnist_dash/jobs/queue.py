@@ -175,6 +175,12 @@ class JobQueue:
         with self._condition:
             return len(self._places) - self._running()
 
+    def everyone(self) -> list:
+        """Every job queued or running, running first, then in turn order (the teacher's view of the queue)."""
+        with self._condition:
+            places = list(self._places.values())
+        return [place.job for place in sorted(places, key=lambda p: (not p.running, p.tag, p.seq))]
+
     def active_of(self, owner_key: str) -> list:
         """The owner's jobs queued or running, in arrival order."""
         with self._condition:

@@ -1,0 +1,84 @@
+"""Teacher: the challenge, the queue with Cancel, and deleting any run or class digit. Only for the teacher."""
+
+import streamlit as st
+
+from mnist_dash import teacher
+from mnist_dash.challenge import Challenge, ChallengeError
+from mnist_dash.data import enlarge
+from mnist_dash.text import md
+from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import teacher as teacher_ui
+
+st.title("Teacher")
+if not teacher.teachers_configured():
+    st.info(
+        f"This server has no teacher key. The host sets one as {teacher.KEY_ENV} (an environment variable or a "
+        f"root-level secret), or lists signed-in teachers' emails in {teacher.TEACHERS_ENV}.",
+        icon=":material/key:",
+    )
+    st.stop()
+if not teacher_ui.signed_in():
+    teacher_ui.sign_in()
+    st.stop()
+
+st.subheader("The challenge")
+current = teacher_ui.challenge()
+st.markdown(f"**Now:** {current.describe()}" if current else "**Now:** no challenge.")
+with st.form("teacher_challenge"):
+    row = st.container(horizontal=True)
+    params = row.number_input("Most parameters (0: no budget)", 0, 100_000_000, 100_000, step=10_000, width=240)
+    epochs = row.number_input("Most epochs (0: no budget)", 0, 1000, 0, width=200)
+    seeds = row.radio("Judged on", (1, 3), format_func=lambda n: "one run" if n == 1 else "the mean of 3 seeds")
+    if st.form_submit_button("Set the challenge", type="primary"):
+        try:
+            chosen = Challenge(max_params=int(params) or None, max_epochs=int(epochs) or None, seeds=int(seeds))
+        except ChallengeError as error:
+            st.error(md(str(error)))
+        else:
+            teacher.set_challenge(state.store(), chosen)
+            st.rerun()
+if current and st.button("Clear the challenge", key="teacher_clear_challenge"):
+    teacher.set_challenge(state.store(), None)
+    st.rerun()
+
+st.subheader("The queue")
+jobs = state.queue().everyone()
+if not jobs:
+    st.caption("Nothing is training or waiting.")
+for job in jobs:
+    line, cancel = st.columns([5, 1], vertical_alignment="center")
+    snap = job.snapshot()
+    line.markdown(f"**{md(job.owner.name)}**: {md(job.spec.name or 'custom')} · {md(snap.status_line)}")
+    if cancel.button("Cancel", key=f"teacher_cancel_{job.job_id}"):
+        job.stop("your teacher cancelled it")
+        st.rerun()
+
+st.subheader("Runs")
+runs = {run.run_id: run for run in runs_view.stored_runs()}
+by_whom = {run_id: f"{run.owner_name or 'nobody'}: {runs_view.label(run)}" for run_id, run in runs.items()}
+doomed = st.multiselect("Runs to delete", list(runs), format_func=by_whom.get, key="teacher_runs")
+if st.button("Delete these runs", disabled=not doomed, key="teacher_delete_runs"):
+    for run_id in doomed:
+        state.store().delete(run_id)
+    st.session_state.pop("teacher_runs", None)
+    st.rerun()
+
+st.subheader("The class's handwriting")
+digits = state.store().digits.all()
+st.caption(f"{len(digits):,} digits. Tick the ones to delete (a scribble, a wrong label).")
+chosen = []
+with st.container(horizontal=True, key="teacher_digits"):  # the newest 60, each with its tick box
+    for index in range(max(0, len(digits) - 60), len(digits)):
+        with st.container(width=110):
+            st.image(enlarge(digits.x[index]), width=70)
+            label = f"{digits.y[index]} by {md(digits.owner_names[index])}"
+            if st.checkbox(label, key=f"teacher_digit_{digits.ids[index]}"):
+                chosen.append(int(digits.ids[index]))
+if st.button("Delete the ticked digits", disabled=not chosen, key="teacher_delete_digits"):
+    for digit_id in chosen:
+        state.store().digits.delete(digit_id)
+    st.rerun()
+
+if st.button("Sign out", key="teacher_sign_out"):
+    teacher_ui.sign_out()
+    st.rerun()

@@ -1,0 +1,124 @@
+"""The teacher's room: the key, the challenge seen by students, the queue's Cancel, deleting runs and digits."""
+
+import threading
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_dash import teacher
+from mnist_dash.challenge import Challenge
+from mnist_dash.jobs import JobStatus, TrainingJob
+from mnist_dash.jobs import queue as queue_module
+from mnist_dash.owners import named
+from mnist_dash.runs import RunStore
+from mnist_dash.spec import LayerSpec, ModelSpec
+from mnist_dash.ui import state
+
+from .test_app import TEST_OWNER, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
+from .test_runs import save_fake
+
+KEY = "correct horse battery staple"
+
+
+@pytest.fixture
+def keyed(monkeypatch):
+    monkeypatch.setenv(teacher.KEY_ENV, KEY)
+    monkeypatch.delenv(teacher.TEACHERS_ENV, raising=False)
+
+
+def signed_in_teacher():
+    app = open_page("teacher")
+    app.text_input(key="teacher_key").input(KEY)
+    app.button[0].click().run()  # the form's Sign in
+    assert not app.exception and "The challenge" in texts(app.subheader)
+    return app
+
+
+def test_the_key_or_an_email_on_the_list_makes_a_teacher(monkeypatch):
+    monkeypatch.delenv(teacher.KEY_ENV, raising=False)
+    monkeypatch.delenv(teacher.TEACHERS_ENV, raising=False)
+    assert not teacher.teachers_configured() and not teacher.is_teacher(key="", email="")
+    monkeypatch.setenv(teacher.KEY_ENV, KEY)
+    assert teacher.is_teacher(key=KEY) and teacher.is_teacher(key=f" {KEY} ")
+    assert not teacher.is_teacher(key="correct horse") and not teacher.is_teacher(key=None)
+    monkeypatch.setenv(teacher.TEACHERS_ENV, "Ms.Lee@School.org, mr.k@school.org")
+    assert teacher.is_teacher(email="ms.lee@school.org") and not teacher.is_teacher(email="student@school.org")
+
+
+def test_without_a_key_on_the_server_nothing_of_the_teacher_is_shown(monkeypatch):
+    monkeypatch.delenv(teacher.KEY_ENV, raising=False)
+    app = open_page("teacher")
+    assert "This server has no teacher key" in texts(app.info)
+    assert "teacher_key" not in [field.key for field in app.text_input]
+    assert "The challenge" not in texts(app.subheader)
+
+
+def test_a_wrong_key_shows_nothing_but_the_key_field(keyed):
+    app = open_page("teacher")
+    app.text_input(key="teacher_key").input("guess").run()
+    app.button[0].click().run()
+    assert "not this server's teacher key" in texts(app.error)
+    assert "The challenge" not in texts(app.subheader)
+
+
+def test_a_challenge_set_by_the_teacher_is_on_the_students_design_page_and_board(keyed):
+    store = RunStore()
+    small = ModelSpec(layers=(LayerSpec(8),), epochs=2, name="small")
+    big = ModelSpec(layers=(LayerSpec(64),), epochs=2, name="big")
+    save_fake(store, small, owner=named("Ada"), test_accuracy=0.90)
+    save_fake(store, big, owner=named("Bo"), test_accuracy=0.97)
+    app = signed_in_teacher()
+    app.number_input[0].set_value(10_000)  # most parameters
+    app.button[0].click().run()  # the form's Set the challenge
+    assert teacher.read_challenge(store) == Challenge(max_params=10_000)
+    student = open_page("design", {"layers": "64:relu:0:none", "me": "bo"})
+    assert "Beyond the challenge" in texts(student.warning) and "50,890 parameters" in texts(student.warning)
+    fits = open_page("design", {"layers": "8:relu:0:none", "me": "ada"})
+    assert "Inside the challenge" in texts(fits.success)
+    board = open_page("board")
+    assert "with at most 10,000 parameters" in texts(board.info)
+    assert list(board.dataframe[0].value["owner"]) == ["Ada"]  # Bo's 97% is over the budget: not ranked
+
+
+def test_the_teacher_cancels_a_students_queued_job(keyed, monkeypatch):
+    monkeypatch.setattr(queue_module, "_default_queue", None)
+    release = threading.Event()
+
+    class Hold(keras.callbacks.Callback):  # the running job keeps the slot until the test lets go
+        def on_epoch_begin(self, epoch, logs=None):
+            release.wait(60)
+
+    spec = ModelSpec(layers=(LayerSpec(8),), epochs=1, batch_size=64, name="running")
+    running = TrainingJob(spec, state._dataset(), owner=named("Ada"))
+    running.callbacks = (Hold(),)
+    running.start()
+    queued = TrainingJob(spec.replace(name="waiting"), state._dataset(), owner=named("Bo")).start()
+    try:
+        app = signed_in_teacher()
+        shown = texts(app.markdown)
+        assert "Ada" in shown and "Bo" in shown and "waiting" in shown
+        app.button(key=f"teacher_cancel_{queued.job_id}").click().run()
+        snap = queued.wait(30)
+        assert snap.status == JobStatus.STOPPED and "your teacher cancelled it" in snap.reason
+    finally:
+        release.set()
+        running.wait(60)
+
+
+def test_the_teacher_deletes_any_run_and_a_class_digit(keyed):
+    store = RunStore()
+    theirs = save_fake(store, ModelSpec(layers=(LayerSpec(8),), epochs=2, name="theirs"), owner=named("Ada"))
+    store.digits.add(np.zeros((28, 28), np.uint8), 3, named("Bo"))
+    kept = store.digits.add(np.full((28, 28), 9, np.uint8), 4, named("Bo"))
+    app = signed_in_teacher()
+    app.multiselect(key="teacher_runs").set_value([theirs]).run()
+    app.button(key="teacher_delete_runs").click().run()
+    assert store.count() == 0
+    first = int(store.digits.all().ids[0])
+    app.checkbox(key=f"teacher_digit_{first}").check().run()
+    app.button(key="teacher_delete_digits").click().run()
+    assert list(store.digits.all().ids) == [kept]
+    assert not app.exception
+    app.button(key="teacher_sign_out").click().run()
+    assert "The challenge" not in texts(app.subheader)
