@@ -14,6 +14,8 @@ from mnist_dash.ui import owner as owner_ui
 from mnist_dash.ui import teacher as teacher_ui
 
 st.title("Design a network")
+teacher_ui.pushed_offer()  # a design the teacher sent to the class, once
+state.apply_locks()  # settings the teacher fixed take the teacher's values
 
 limits = state.limits()
 try:

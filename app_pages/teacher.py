@@ -36,10 +36,14 @@ with st.form("teacher_challenge"):
             st.error(md(str(error)))
         else:
             teacher.set_challenge(state.store(), chosen)
+            teacher_ui.changed()
             st.rerun()
 if current and st.button("Clear the challenge", key="teacher_clear_challenge"):
     teacher.set_challenge(state.store(), None)
+    teacher_ui.changed()
     st.rerun()
+
+teacher_ui.class_rules()
 
 st.subheader("The queue")
 jobs = state.queue().everyone()

@@ -47,6 +47,7 @@ def fresh_server(monkeypatch) -> None:
     """
     state._dataset.clear()
     state.store.clear()
+    state.class_setting.clear()  # the teacher's settings of another test's store
     state._drafts.clear()
     monkeypatch.setattr(queue_module, "_default_queue", None)
 

@@ -8,9 +8,10 @@ import pytest
 
 from mnist_dash import teacher
 from mnist_dash.challenge import Challenge
-from mnist_dash.jobs import JobStatus, TrainingJob
+from mnist_dash.jobs import JobStatus, Limits, TrainingJob
 from mnist_dash.jobs import queue as queue_module
 from mnist_dash.owners import named
+from mnist_dash.presets import PRESETS
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import state
@@ -122,3 +123,54 @@ def test_the_teacher_deletes_any_run_and_a_class_digit(keyed):
     assert not app.exception
     app.button(key="teacher_sign_out").click().run()
     assert "The challenge" not in texts(app.subheader)
+
+
+def test_a_fixed_setting_and_the_presets_lock_are_the_one_rule_everywhere():
+    fixed = Limits(lock="fixed", fixed=(("epochs", 3),))
+    assert [p.message for p in fixed.problems(ModelSpec(layers=(LayerSpec(8),), epochs=5))] == [
+        "set by your teacher to 3"
+    ]
+    assert fixed.problems(ModelSpec(layers=(LayerSpec(8),), epochs=3)) == []
+    presets = Limits(lock="presets")
+    assert presets.problems(PRESETS["notebook-2-hidden"].replace(epochs=2, seed=7, name="mine")) == []
+    assert "locked the class to the presets" in presets.problems(ModelSpec(layers=(LayerSpec(8),)))[0].message
+
+
+def test_class_rules_refuse_what_cannot_be_used():
+    with pytest.raises(teacher.RulesError, match="max_epochs"):
+        teacher.ClassRules(limits={"max_epochs": 0})
+    with pytest.raises(teacher.RulesError, match="the lock is one of"):
+        teacher.ClassRules(lock="everything")
+    with pytest.raises(teacher.RulesError, match="can be fixed"):
+        teacher.ClassRules(fixed={"layers": []})
+    assert teacher.rules_from("{broken") == teacher.ClassRules()  # unreadable: the host's limits alone
+
+
+def test_the_teachers_caps_and_lock_reach_a_students_design_page(keyed):
+    app = signed_in_teacher()
+    app.number_input(key="teacher_max_epochs").set_value(4)
+    app.button(key="FormSubmitter:teacher_limits-Apply these limits").click().run()
+    app.radio[1].set_value("fixed")  # the lock (the first radio is the challenge's)
+    app.multiselect[0].set_value(["batch_size"])  # fixed at the teacher's design's batch size
+    app.button(key="FormSubmitter:teacher_lock-Apply the lock").click().run()
+    assert not app.exception
+    rules = teacher.read_rules(RunStore())
+    assert rules.limits["max_epochs"] == 4 and rules.lock == "fixed" and "batch_size" in rules.fixed
+    student = open_page("design", {"epochs": "10", "batch_size": "64", "me": "bo"})
+    assert "at most 4 epochs" in texts(student.error)
+    batch = next(field for field in student.number_input if field.label == "Batch size")
+    assert batch.disabled and batch.help == "Set by your teacher." and batch.value == rules.fixed["batch_size"]
+
+
+def test_a_design_sent_by_the_teacher_is_offered_once_on_design(keyed):
+    app = signed_in_teacher()
+    app.switch_page("app_pages/design.py").run()
+    app.selectbox(key="design_preset").set_value("notebook-3-hidden-bn").run()
+    app.switch_page("app_pages/teacher.py").run()
+    app.button(key="teacher_push").click().run()
+    assert "Sent" in texts(app.success)
+    student = open_page("design", {"me": "bo"})
+    assert "Your teacher sent a design:** notebook-3-hidden-bn" in texts(student.markdown)
+    student.button(key="design_use_pushed").click().run()
+    assert student.session_state["design"]["name"] == "notebook-3-hidden-bn"
+    assert "Your teacher sent a design" not in texts(student.markdown)

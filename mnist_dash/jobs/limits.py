@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from mnist_dash.plan import count_params
+from mnist_dash.presets import PRESETS
 from mnist_dash.spec import ModelSpec, Problem
 
 ENV_NAMES = {
@@ -45,6 +46,9 @@ class Limits:
     orphan_s: int = 120  # a queued job whose owner's pages were all closed this long leaves the line
     job_seconds: int = 900  # a job training longer is stopped (and saved as stopped)
     owner_runs: int = 30  # stored runs per owner: past that, old ones must go first
+    # Set by a teacher (mnist_dash.teacher), never by the environment:
+    lock: str = "none"  # "presets": designs must be one of the presets; "fixed": the `fixed` settings hold
+    fixed: tuple[tuple[str, object], ...] = ()  # (field, value) pairs the teacher fixed
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
@@ -52,6 +56,8 @@ class Limits:
         environ = os.environ if environ is None else environ
         values = {}
         for field in fields(cls):
+            if field.name not in ENV_NAMES:
+                continue  # a teacher's setting
             name = ENV_NAMES[field.name]
             raw = environ.get(name, "").strip()
             if not raw:
@@ -80,7 +86,19 @@ class Limits:
             found.append(
                 Problem("layers", self._beyond(f"at most {self.max_params:,} parameters", "max_params", f"{params:,}"))
             )
-        return found
+        return found + self._locked(spec)
+
+    def _locked(self, spec: ModelSpec) -> list[Problem]:
+        """What in `spec` breaks the teacher's lock."""
+        if self.lock == "presets" and not any(_free(spec) == _free(preset) for preset in PRESETS.values()):
+            return [Problem("layers", "your teacher has locked the class to the presets: start from one on Design")]
+        if self.lock == "fixed":
+            return [
+                Problem(field, f"set by your teacher to {value}")
+                for field, value in self.fixed
+                if getattr(spec, field, value) != value
+            ]
+        return []
 
     def one_limit(self, values: Mapping, problems: list[Problem]) -> list[Problem]:
         """`problems` with the server's cap said instead of the design's own range where the cap is stricter.
@@ -107,6 +125,13 @@ class Limits:
             f"this server allows {limit} per run so that a class can share it (this design asks for {asked}); "
             f"a teacher can raise the cap with {ENV_NAMES[field]}"
         )
+
+
+FREE_UNDER_PRESETS = ("name", "epochs", "seed", "validation")  # what a student may still change under "presets"
+
+
+def _free(spec: ModelSpec) -> dict:
+    return {key: value for key, value in spec.to_dict().items() if key not in FREE_UNDER_PRESETS}
 
 
 def _as_number(value) -> float | None:

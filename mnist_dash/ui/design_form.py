@@ -77,21 +77,31 @@ def layer_table(problems: list[Problem]) -> None:
     key = widget_key("layers")
     frame = pd.DataFrame(state.design()["layers"], columns=list(LAYER_COLUMNS))
     frame.index = range(1, len(frame) + 1)
+    locked = state.locked("layers")
     st.data_editor(
         frame,
         key=key,
         column_config=LAYER_COLUMNS,
-        num_rows="dynamic",
+        num_rows="fixed" if locked else "dynamic",
+        disabled=locked,
         on_change=_apply_table,
         args=(key,),
         width="stretch",
     )
-    st.caption("Edit a cell, add a row at the bottom, or select rows and delete them. Input 784 → … → output 10.")
+    if locked:
+        st.caption(f"{LOCKED} Pick one of the presets above.")
+    else:
+        st.caption("Edit a cell, add a row at the bottom, or select rows and delete them. Input 784 → … → output 10.")
     show_problems(problems, "layers")
+
+
+LOCKED = "Set by your teacher."
 
 
 def _setting(widget, field: str, label: str, problems: list[Problem], **options) -> None:
     key = widget_key(field)
+    if state.locked(field):
+        options |= {"disabled": True, "help": LOCKED}
     widget(label, key=key, on_change=_copy_setting, args=(field, key), **options)
     show_problems(problems, field)
 

@@ -7,6 +7,7 @@ import os
 
 import streamlit as st
 
+from mnist_dash import teacher
 from mnist_dash.data import (
     Mnist,
     MnistDataError,
@@ -174,12 +175,39 @@ def design() -> dict:
 
 
 def limits() -> Limits:
-    """The server's limits (environment variables, or root-level secrets, which Streamlit exports as such)."""
+    """The server's limits (environment variables, or root-level secrets, which Streamlit exports as such).
+
+    With the teacher's rules on top (mnist_dash.teacher.ClassRules): caps changed for this class, and a lock.
+    """
     try:
-        return Limits.from_env()
+        host = Limits.from_env()
     except LimitsError as error:
         st.error(f"**A limit setting is wrong, so the defaults apply.** {md(str(error))}", icon=":material/tune:")
-        return Limits()
+        host = Limits()
+    return teacher.rules_from(class_setting(teacher.RULES_SETTING)).apply(host)  # the teacher's, on top
+
+
+@st.cache_data(ttl=2, show_spinner=False)  # read by every input of every page: from the store every 2 s at most
+def class_setting(key: str) -> str | None:
+    """A class setting the teacher keeps in the store (mnist_dash.teacher); `class_setting.clear()` after a change."""
+    return store().setting(key)
+
+
+def locked(field: str) -> bool:
+    """Whether the teacher's lock holds this design setting ("layers" for the table): shown disabled."""
+    rules = limits()
+    if rules.lock == "presets":
+        return field not in ("name", "epochs", "seed", "validation")
+    return rules.lock == "fixed" and field in dict(rules.fixed)
+
+
+def apply_locks() -> None:
+    """Give the design the values the teacher fixed (the inputs then show them, disabled)."""
+    fixed = dict(limits().fixed)
+    design = st.session_state[DESIGN_KEY]
+    if any(design.get(key) != value for key, value in fixed.items()):
+        design.update(fixed)
+        st.session_state["design_version"] = st.session_state.get("design_version", 0) + 1
 
 
 def current_job() -> TrainingJob | ReusedRun | None:

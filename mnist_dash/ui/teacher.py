@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from mnist_dash import teacher
 from mnist_dash.challenge import Challenge
+from mnist_dash.spec import SpecError, from_dict
+from mnist_dash.text import md
 from mnist_dash.ui import state
 
 SIGNED_IN_KEY = "teacher_signed_in"
@@ -35,5 +39,95 @@ def sign_out() -> None:
 
 
 def challenge() -> Challenge | None:
-    """The class's challenge, as the teacher set it (one small read of the store)."""
-    return teacher.read_challenge(state.store())
+    """The class's challenge, as the teacher set it."""
+    return teacher.challenge_from(state.class_setting(teacher.CHALLENGE_SETTING))
+
+
+def changed() -> None:
+    """After the teacher changed a setting: every page of this server reads it again at once."""
+    state.class_setting.clear()
+
+
+LIMIT_LABELS = {
+    "max_epochs": "Most epochs a run",
+    "max_params": "Most parameters a design",
+    "min_batch_size": "Smallest batch size",
+    "owner_jobs": "Jobs per student at a time",
+    "owner_runs": "Stored runs per student",
+}
+LOCK_LABELS = {
+    "none": "no lock",
+    "presets": "presets only (epochs, seed and validation stay free)",
+    "fixed": "these settings fixed, to my design's values",
+}
+
+
+def class_rules() -> None:
+    """The Teacher page's caps, lock and "send my design" for this class (kept in the store)."""
+    store = state.store()
+    rules = teacher.read_rules(store)
+    host = state.limits()
+    st.subheader("Limits for this class")
+    st.caption("Over the host's settings, for this server, until you put them back.")
+    with st.form("teacher_limits"):
+        row = st.container(horizontal=True)
+        chosen = {
+            name: row.number_input(label, 1, 100_000_000, getattr(host, name), width=200, key=f"teacher_{name}")
+            for name, label in LIMIT_LABELS.items()
+        }
+        if st.form_submit_button("Apply these limits", type="primary"):
+            _save(store, replace(rules, limits={name: int(value) for name, value in chosen.items()}))
+    if rules.limits and st.button("Back to the host's limits", key="teacher_host_limits"):
+        _save(store, replace(rules, limits={}))
+
+    st.subheader("Lock the class")
+    mine = state.design()
+    with st.form("teacher_lock"):
+        lock = st.radio("Lock", teacher.LOCKS, index=teacher.LOCKS.index(rules.lock), format_func=LOCK_LABELS.get)
+        fields = st.multiselect(
+            "Settings to fix (with the lock above), at my design's values",
+            teacher.FIXABLE,
+            default=[name for name in rules.fixed if name in teacher.FIXABLE],
+            format_func=lambda name: f"{name} = {mine.get(name)}",
+        )
+        if st.form_submit_button("Apply the lock", type="primary"):
+            fixed = {name: mine[name] for name in fields} if lock == "fixed" else {}
+            _save(store, replace(rules, lock=lock, fixed=fixed))
+    if rules.lock != "none":
+        shown = ", ".join(f"{name} = {value}" for name, value in rules.fixed.items())
+        st.caption(f"Now: {LOCK_LABELS[rules.lock]}" + (f": {md(shown)}" if shown else "") + ".")
+
+    st.subheader("Send a design to the class")
+    name = mine.get("name") or "custom"
+    if st.button(f"Send my current design ({md(name)}) to every student", key="teacher_push"):
+        try:
+            teacher.push(store, from_dict(mine).to_dict())
+        except SpecError as error:
+            st.error(f"Your design has problems to fix first: {md(str(error))}")
+        else:
+            changed()
+            st.success("Sent: each student's Design page offers it once.")
+
+
+def _save(store, rules: teacher.ClassRules) -> None:
+    teacher.set_rules(store, rules)
+    changed()
+    st.rerun()
+
+
+def pushed_offer() -> None:
+    """On Design: the design the teacher sent, offered once per sending."""
+    rules = teacher.rules_from(state.class_setting(teacher.RULES_SETTING))
+    if rules.pushed is None or st.session_state.get("teacher_push_seen") == rules.pushed_at:
+        return
+    spec = from_dict(rules.pushed)
+    with st.container(border=True, key="design_pushed"):
+        st.markdown(f"**Your teacher sent a design:** {md(spec.name or 'custom')}")
+        row = st.container(horizontal=True)
+        if row.button("Use it", type="primary", key="design_use_pushed"):
+            state.set_design(spec)
+            st.session_state["teacher_push_seen"] = rules.pushed_at
+            st.rerun()
+        if row.button("Not now", key="design_skip_pushed"):
+            st.session_state["teacher_push_seen"] = rules.pushed_at
+            st.rerun()
