@@ -15,6 +15,7 @@ if level := os.environ.get("MNIST_DASH_LOG_LEVEL"):  # e.g. INFO: the queue's en
 
 keep_keras_session()  # no full garbage collection after every page run once Draw has loaded Keras
 st.set_page_config(page_title="mnist_dash: how MLPs learn", page_icon=":material/pin:", layout="wide")
+for_teacher = "visible" if teacher_ui.signed_in() else "hidden"
 navigation = st.navigation(
     [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -25,13 +26,9 @@ navigation = st.navigation(
         st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/grid_on:"),
         st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
         st.Page("app_pages/board.py", title="Class board", icon=":material/leaderboard:"),
-        # At /teacher for everyone (a key field), in the menu only for the teacher.
-        st.Page(
-            "app_pages/teacher.py",
-            title="Teacher",
-            icon=":material/school:",
-            visibility="visible" if teacher_ui.signed_in() else "hidden",
-        ),
+        # At /teacher for everyone (a key field), in the menu only for the teacher; the projector view too.
+        st.Page("app_pages/teacher.py", title="Teacher", icon=":material/school:", visibility=for_teacher),
+        st.Page("app_pages/projector.py", title="Projector", icon=":material/cast:", visibility=for_teacher),
     ]
 )
 if not state.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page

@@ -2,14 +2,11 @@
 
 import streamlit as st
 
-from mnist_dash.board import COLUMNS, best_per_owner, board_csv, last_epoch_gap
-from mnist_dash.challenge import Challenge, scores
+from mnist_dash.board import COLUMNS, board_csv
 from mnist_dash.plan import describe
 from mnist_dash.plots_board import board_scatter
-from mnist_dash.runs import DamagedRunError, RunNotFound
 from mnist_dash.text import md
-from mnist_dash.ui import runs_view, state
-from mnist_dash.ui import teacher as teacher_ui
+from mnist_dash.ui import board_view, state
 
 REFRESH_S = 5  # seconds between redraws while the class trains: one indexed read when nothing changed
 
@@ -20,20 +17,12 @@ st.caption(
 )
 
 
-def gap(run) -> float | None:
-    try:
-        return last_epoch_gap(runs_view.epoch_history(run.run_id))
-    except (DamagedRunError, RunNotFound):
-        return None
-
-
 @st.fragment(run_every=REFRESH_S)
 def board() -> None:
-    challenge = teacher_ui.challenge()
+    now = board_view.read()
+    challenge, runs, rows = now.challenge, now.runs, now.rows
     if challenge is not None:
         st.info(f"**Challenge:** {challenge.describe()}. Only runs inside it are ranked.", icon=":material/flag:")
-    runs = state.store().finished_owned()
-    rows = best_per_owner(scores(runs, challenge or Challenge()), gap)
     if not rows:
         st.info("No finished runs with an owner yet. Train one, and it appears here.", icon=":material/info:")
         return

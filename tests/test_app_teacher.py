@@ -174,3 +174,18 @@ def test_a_design_sent_by_the_teacher_is_offered_once_on_design(keyed):
     student.button(key="design_use_pushed").click().run()
     assert student.session_state["design"]["name"] == "notebook-3-hidden-bn"
     assert "Your teacher sent a design" not in texts(student.markdown)
+
+
+def test_the_projector_is_the_teachers_and_shows_the_board_in_large_type(keyed):
+    store = RunStore()
+    save_fake(
+        store, ModelSpec(layers=(LayerSpec(8),), epochs=2, name="a"), owner=named("<b>Ada</b>"), test_accuracy=0.9
+    )
+    student = open_page("projector")
+    assert "sign in on the Teacher page" in texts(student.info) and not student.get("html")
+    app = signed_in_teacher()
+    app.switch_page("app_pages/projector.py").run()
+    table = app.get("html")[0].proto.body
+    assert "&lt;b&gt;Ada&lt;/b&gt;" in table and "<b>Ada" not in table and "90.00%" in table
+    assert "Nothing is training right now" in texts(app.markdown)
+    assert not app.exception

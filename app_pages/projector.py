@@ -1,0 +1,43 @@
+"""Projector: the class board in large type, the scatter, and the job training now, redrawn by itself."""
+
+import streamlit as st
+
+from mnist_dash.jobs import JobStatus
+from mnist_dash.plots import training_curves
+from mnist_dash.plots_board import board_scatter
+from mnist_dash.text import md
+from mnist_dash.ui import board_view, state
+from mnist_dash.ui import teacher as teacher_ui
+
+REFRESH_S = 3
+
+if not teacher_ui.signed_in():
+    st.info("The projector view is the teacher's: sign in on the Teacher page.", icon=":material/school:")
+    st.stop()
+
+
+@st.fragment(run_every=REFRESH_S)
+def projector() -> None:
+    board = board_view.read()
+    if board.challenge is not None:
+        st.markdown(f"## Challenge: {md(board.challenge.describe())}")
+    if not board.rows:
+        st.markdown("## No finished runs yet: the board fills as the class trains.")
+    else:
+        st.html(board_view.large_table(board.rows))
+    left, right = st.columns(2)
+    figure = board_scatter(board.runs, None, budget=board.challenge.max_params if board.challenge else None)
+    left.plotly_chart(figure.update_layout(font_size=20, height=560), key="projector_scatter", theme=None)
+    running = next((job for job in state.queue().everyone() if job.snapshot().status == JobStatus.RUNNING), None)
+    with right:
+        if running is None:
+            st.markdown("## Nothing is training right now.")
+            return
+        snap = running.snapshot()
+        st.markdown(f"## Training now: {md(running.owner.name)}'s {md(running.spec.name or 'design')}")
+        figure = training_curves(snap.history, snap.batch_history, "accuracy", snap.spec.epochs, snap.job_id)
+        st.plotly_chart(figure.update_layout(font_size=20, height=480), key="projector_live")
+        st.markdown(f"### {md(snap.status_line)}")
+
+
+projector()

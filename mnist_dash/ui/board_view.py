@@ -1,0 +1,49 @@
+"""The class board as the Class board page and the projector view read it: the runs, the rows, the challenge."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from mnist_dash.board import BoardRow, best_per_owner, last_epoch_gap
+from mnist_dash.challenge import Challenge, scores
+from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
+from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import teacher as teacher_ui
+
+
+@dataclass(frozen=True)
+class Board:
+    challenge: Challenge | None
+    runs: list[RunInfo]  # every finished run with an owner (the scatter)
+    rows: list[BoardRow]  # each owner's best entry, best first (the table)
+
+
+def _gap(run: RunInfo) -> float | None:
+    try:
+        return last_epoch_gap(runs_view.epoch_history(run.run_id))
+    except (DamagedRunError, RunNotFound):
+        return None
+
+
+def read() -> Board:
+    """The board now: one indexed read when no run was stored since the last redraw."""
+    challenge = teacher_ui.challenge()
+    runs = state.store().finished_owned()
+    return Board(challenge, runs, best_per_owner(scores(runs, challenge or Challenge()), _gap))
+
+
+def large_table(rows: list[BoardRow], limit: int = 10) -> str:
+    """The board's first rows as an HTML table in projector-sized type (names escaped: text, never markup)."""
+    cells = "".join(
+        f"<tr><td>{place}</td><td>{html.escape(row.owner)}</td><td>{row.test_accuracy:.2%}</td>"
+        f"<td>{row.params:,}</td><td>{html.escape(row.design)}</td></tr>"
+        for place, row in enumerate(rows[:limit], start=1)
+    )
+    style = (
+        "<style>.projector-board{font-size:1.7rem;border-collapse:collapse;width:100%}"
+        ".projector-board td,.projector-board th{padding:.3rem .8rem;text-align:left;border-bottom:1px solid #ddd}"
+        ".projector-board td:nth-child(3){font-weight:700}</style>"
+    )
+    head = "<tr><th>#</th><th>Student</th><th>Test accuracy</th><th>Parameters</th><th>Design</th></tr>"
+    return f"{style}<table class='projector-board'>{head}{cells}</table>"
