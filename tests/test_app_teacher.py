@@ -16,7 +16,7 @@ from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import state
 
-from .test_app import TEST_OWNER, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
+from .test_app import TEST_OWNER, TINY_QUERY, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
 from .test_runs import save_fake
 
 KEY = "correct horse battery staple"
@@ -189,3 +189,23 @@ def test_the_projector_is_the_teachers_and_shows_the_board_in_large_type(keyed):
     assert "&lt;b&gt;Ada&lt;/b&gt;" in table and "<b>Ada" not in table and "90.00%" in table
     assert "Nothing is training right now" in texts(app.markdown)
     assert not app.exception
+
+
+def test_entering_a_run_in_a_three_seed_challenge_trains_its_other_seeds_and_the_board_ranks_the_mean():
+    teacher.set_challenge(RunStore(), Challenge(seeds=3))
+    app = open_page("train", TINY_QUERY | {"seed": "4"})
+    app.button(key="train_start").click().run()
+    first = app.session_state[state.JOB_KEY].wait(timeout=120)
+    assert first.status == JobStatus.FINISHED, first.error
+    app.run()
+    app.button(key="train_enter_challenge").click().run()
+    assert "Seeds 5, 6 are queued as your jobs" in texts(app.success)
+    siblings = [job for job in queue_module.default_queue().jobs_of(TEST_OWNER.key) if job.spec.seed in (5, 6)]
+    assert sorted(job.spec.seed for job in siblings) == [5, 6]
+    snaps = [job.wait(timeout=120) for job in siblings]
+    assert all(snap.status == JobStatus.FINISHED for snap in snaps), [snap.error for snap in snaps]
+    app.run()
+    assert "seeds 4, 5, 6 are stored" in texts(app.success)
+    mean = (first.test_accuracy + sum(snap.test_accuracy for snap in snaps)) / 3
+    board = open_page("board")
+    assert list(board.dataframe[0].value["test_accuracy"].round(4)) == [round(mean * 100, 4)]

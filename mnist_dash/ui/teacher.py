@@ -7,7 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from mnist_dash import teacher
-from mnist_dash.challenge import Challenge
+from mnist_dash.challenge import Challenge, seed_siblings
 from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.text import md
 from mnist_dash.ui import state
@@ -131,3 +131,30 @@ def pushed_offer() -> None:
         if row.button("Not now", key="design_skip_pushed"):
             st.session_state["teacher_push_seen"] = rules.pushed_at
             st.rerun()
+
+
+def challenge_entry(run_id: str) -> None:
+    """Under a finished run on Train: with a 3-seed challenge, one press trains its other two seeds.
+
+    They queue through the fair queue as the student's own jobs (they count in the student's job and
+    run limits, as any job they start), and the board ranks the design on the mean once all three are in.
+    """
+    rules = challenge()
+    if rules is None or rules.seeds == 1:
+        return
+    run = state.store().get(run_id)
+    if not rules.allows(run):
+        st.caption(f"This run is outside the challenge ({rules.describe()}).")
+        return
+    siblings = seed_siblings(run.spec, rules)
+    twins = state.store().find_each(siblings, state.dataset())
+    missing = [spec for spec, twin in zip(siblings, twins, strict=True) if twin is None]
+    seeds = ", ".join(str(spec.seed) for spec in siblings)
+    if not missing:
+        st.success(f"Entered in the challenge: seeds {run.spec.seed}, {seeds} are stored; the board ranks their mean.")
+        return
+    if st.button(f"Enter it in the challenge (trains seeds {seeds} too)", key="train_enter_challenge"):
+        started = [spec.seed for spec in missing if state.start(spec, state.dataset()) is not None]
+        if started:
+            st.success(f"Seeds {', '.join(map(str, started))} are queued as your jobs; the board ranks the mean.")
+    state.show_refusal()

@@ -11,6 +11,7 @@ from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
 from mnist_dash.share import to_json
 from mnist_dash.text import count, md
 from mnist_dash.ui import state, tables
+from mnist_dash.ui import teacher as teacher_ui
 
 
 def _sentence(text: str) -> str:
@@ -101,6 +102,7 @@ def results(snap: JobSnapshot) -> None:
     except (RunNotFound, DamagedRunError):
         st.caption("This run has since been deleted from the store.")
         return
+    teacher_ui.challenge_entry(snap.run_id)
     downloads = st.container(horizontal=True)
     run_id = snap.run_id
     downloads.download_button(  # built when pressed: the store keeps the design and the weights, not the file
