@@ -36,6 +36,7 @@ def board() -> None:
             "test_accuracy": row.test_accuracy * 100,
             "gap": None if row.gap is None else row.gap * 100,
             "seconds_per_epoch": row.seconds_per_epoch,
+            "class_accuracy": None if row.class_accuracy is None else row.class_accuracy * 100,
             "run_id": row.run_id,
         }
         for row in rows
@@ -46,7 +47,12 @@ def board() -> None:
         hide_index=True,
         key="board_table",
         # The design last: the longest column, it may run past a projector's edge without hiding a number.
-        column_order=("owner", "test_accuracy", "params", "epochs", "gap", "seconds_per_epoch", "design"),
+        column_order=[
+            name
+            for name in ("owner", "test_accuracy", "class_accuracy", "params", "epochs", "gap", "seconds_per_epoch")
+            if name != "class_accuracy" or any(row.class_accuracy is not None for row in rows)  # once the class drew
+        ]
+        + ["design"],
         column_config={
             "owner": st.column_config.TextColumn(titles["owner"], pinned=True),
             "design": st.column_config.TextColumn(titles["design"]),
@@ -57,6 +63,9 @@ def board() -> None:
                 titles["gap"], format="%.2f pts", help="last epoch's training accuracy minus validation accuracy"
             ),
             "seconds_per_epoch": st.column_config.NumberColumn(titles["seconds_per_epoch"], format="%.1f s"),
+            "class_accuracy": st.column_config.NumberColumn(
+                titles["class_accuracy"], format="%.2f%%", help="on the digits the class drew (Draw adds them)"
+            ),
             "run_id": None,
         },
     )

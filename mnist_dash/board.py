@@ -25,6 +25,7 @@ COLUMNS = (
     ("test_accuracy", "Test accuracy"),
     ("gap", "Train - validation gap"),
     ("seconds_per_epoch", "Seconds per epoch"),
+    ("class_accuracy", "Class digits accuracy"),
     ("run_id", "Run"),
 )
 
@@ -42,6 +43,7 @@ class BoardRow:
     gap: float | None  # last epoch's training accuracy minus validation accuracy; None when unknown
     seconds_per_epoch: float
     seeds: tuple[int, ...] = (0,)  # the seeds its accuracy is the mean of (one, unless the challenge asks three)
+    class_accuracy: float | None = None  # on the class's own handwriting; None while the class has none
 
 
 def best_per_owner(entries: list[Score], gap_of: Callable[[RunInfo], float | None]) -> list[BoardRow]:
@@ -100,5 +102,6 @@ def board_csv(rows: list[BoardRow]) -> str:
     for row in rows:
         gap = "" if row.gap is None else f"{row.gap:.4f}"
         accuracy, seconds = f"{row.test_accuracy:.4f}", f"{row.seconds_per_epoch:.2f}"
-        writer.writerow([row.owner, row.design, row.params, row.epochs, accuracy, gap, seconds, row.run_id])
+        hands = "" if row.class_accuracy is None else f"{row.class_accuracy:.4f}"
+        writer.writerow([row.owner, row.design, row.params, row.epochs, accuracy, gap, seconds, hands, row.run_id])
     return buffer.getvalue()

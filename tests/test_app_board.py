@@ -21,3 +21,20 @@ def test_the_board_page_lists_each_owner_once_with_names_as_text(monkeypatch):
     assert list(table["test_accuracy"].round(2)) == [93.0, 92.0]
     assert list(table["gap"].round(2)) == [5.0, 5.0]  # fake runs end at 0.80 training, 0.75 validation accuracy
     assert not app.exception
+
+
+def test_the_board_gets_a_column_for_the_class_handwriting_once_the_class_drew():
+    import numpy as np
+
+    from .test_app import store_a_run
+
+    run_id = store_a_run(owner=named("Ada"))
+    store = RunStore()
+    model = store.load_model(run_id)
+    image = np.zeros((28, 28), np.uint8)
+    image[5:23, 12:16] = 255
+    answer = int(model.predict(image[None].astype(np.float32), verbose=0).argmax())
+    store.digits.add(image, answer, named("Bo"))  # read right
+    store.digits.add(image, (answer + 1) % 10, named("Cy"))  # the same strokes, labelled otherwise: read wrong
+    table = open_page("board").dataframe[0].value
+    assert list(table["class_accuracy"]) == [50.0]

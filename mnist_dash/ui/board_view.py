@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
 
 from mnist_dash.board import BoardRow, best_per_owner, last_epoch_gap
 from mnist_dash.challenge import Challenge, scores
+from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.ui import runs_view, state
 from mnist_dash.ui import teacher as teacher_ui
@@ -30,7 +34,25 @@ def read() -> Board:
     """The board now: one indexed read when no run was stored since the last redraw."""
     challenge = teacher_ui.challenge()
     runs = state.store().finished_owned()
-    return Board(challenge, runs, best_per_owner(scores(runs, challenge or Challenge()), _gap))
+    rows = best_per_owner(scores(runs, challenge or Challenge()), _gap)
+    digits = state.store().digits.all()
+    if len(digits):
+        seen = (len(digits), int(digits.ids[-1]))
+        rows = [replace(row, class_accuracy=_class_accuracy(row.run_id, seen, digits.x, digits.y)) for row in rows]
+    return Board(challenge, runs, rows)
+
+
+@st.cache_data(max_entries=256, show_spinner="Reading the class's handwriting with each best run…")
+def _class_accuracy(run_id: str, seen: tuple[int, int], _x: np.ndarray, _y: np.ndarray) -> float | None:
+    """A run's accuracy on the class's digits (`seen`: the set's size and newest id, so a change reads again).
+
+    Once per run and set: the model is built from the store, used and let go (not kept among the cached ones).
+    """
+    try:
+        model = state.store().load_model(run_id)
+    except (DamagedRunError, RunNotFound):
+        return None
+    return float((predict_probabilities(model, _x).argmax(axis=1) == _y).mean())
 
 
 def large_table(rows: list[BoardRow], limit: int = 10) -> str:
