@@ -46,16 +46,23 @@ if current and st.button("Clear the challenge", key="teacher_clear_challenge"):
 teacher_ui.class_rules()
 
 st.subheader("The queue")
-jobs = state.queue().everyone()
-if not jobs:
-    st.caption("Nothing is training or waiting.")
-for job in jobs:
-    line, cancel = st.columns([5, 1], vertical_alignment="center")
-    snap = job.snapshot()
-    line.markdown(f"**{md(job.owner.name)}**: {md(job.spec.name or 'custom')} · {md(snap.status_line)}")
-    if cancel.button("Cancel", key=f"teacher_cancel_{job.job_id}"):
-        job.stop("your teacher cancelled it")
-        st.rerun()
+
+
+@st.fragment(run_every=3)  # jobs come and go while the teacher watches
+def the_queue() -> None:
+    jobs = state.queue().everyone()
+    if not jobs:
+        st.caption("Nothing is training or waiting.")
+    for job in jobs:
+        line, cancel = st.columns([5, 1], vertical_alignment="center")
+        snap = job.snapshot()
+        line.markdown(f"**{md(job.owner.name)}**: {md(job.spec.name or 'custom')} · {md(snap.status_line)}")
+        if cancel.button("Cancel", key=f"teacher_cancel_{job.job_id}"):
+            job.stop("your teacher cancelled it")
+            st.rerun(scope="fragment")
+
+
+the_queue()
 
 st.subheader("Runs")
 runs = {run.run_id: run for run in runs_view.stored_runs()}
