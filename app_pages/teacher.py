@@ -26,9 +26,17 @@ current = teacher_ui.challenge()
 st.markdown(f"**Now:** {current.describe()}" if current else "**Now:** no challenge.")
 with st.form("teacher_challenge"):
     row = st.container(horizontal=True)
-    params = row.number_input("Most parameters (0: no budget)", 0, 100_000_000, 100_000, step=10_000, width=240)
-    epochs = row.number_input("Most epochs (0: no budget)", 0, 1000, 0, width=200)
-    seeds = row.radio("Judged on", (1, 3), format_func=lambda n: "one run" if n == 1 else "the mean of 3 seeds")
+    shown = current or Challenge(max_params=100_000)  # the form starts at the challenge in force
+    params = row.number_input(
+        "Most parameters (0: no budget)", 0, 100_000_000, shown.max_params or 0, step=10_000, width=240
+    )
+    epochs = row.number_input("Most epochs (0: no budget)", 0, 1000, shown.max_epochs or 0, width=200)
+    seeds = row.radio(
+        "Judged on",
+        (1, 3),
+        index=(1, 3).index(shown.seeds),
+        format_func=lambda n: "one run" if n == 1 else "the mean of 3 seeds",
+    )
     if st.form_submit_button("Set the challenge", type="primary"):
         try:
             chosen = Challenge(max_params=int(params) or None, max_epochs=int(epochs) or None, seeds=int(seeds))

@@ -32,9 +32,11 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home:
         train_presets(home, args.epochs)
-        with streamlit_server({"MNIST_DASH_HOME": home}) as url, sync_playwright() as playwright:
+        env = {"MNIST_DASH_HOME": home, "MNIST_DASH_TEACHER_KEY": TEACHER_KEY}
+        with streamlit_server(env) as url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             shoot(url, out, browser)
+            shoot_teacher(url, out, browser)
             browser.close()
     for path in sorted(out.glob("*.png")):
         print(f"{path} {path.stat().st_size // 1024} kB")
@@ -126,6 +128,32 @@ def shoot(url: str, out: Path, browser) -> None:
         context.close()
     page = browser.new_page(**SCREENS[""])
     show_train(page, url, out, "")
+
+
+TEACHER_KEY = "screenshots"
+
+
+def shoot_teacher(url: str, out: Path, browser) -> None:
+    """The Teacher page (a challenge set) and the projector view on a laptop and on a 1920 px projector."""
+    for suffix, viewport in (("", {"width": 1366, "height": 1150}), ("-1920", {"width": 1920, "height": 1080})):
+        page = browser.new_page(viewport=viewport)
+        page.goto(f"{url}/teacher")
+        page.get_by_label("Teacher key").fill(TEACHER_KEY)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Most parameters (0: no budget)").fill("1000000")  # the notebook's models fit
+        page.get_by_role("button", name="Set the challenge").click()
+        page.get_by_text("Now: best test accuracy").wait_for()
+        time.sleep(1)
+        page.screenshot(path=out / f"teacher{suffix}.png")
+        page.get_by_role("link", name="Projector").click()
+        page.locator(".projector-board").wait_for()
+        time.sleep(2)
+        page.screenshot(path=out / f"projector{suffix}.png")
+        if suffix:
+            show_board(page, url)
+            time.sleep(2)
+            page.screenshot(path=out / f"board{suffix}.png")
+        page.close()
 
 
 def show_train(page, url: str, out: Path, suffix: str) -> None:
