@@ -7,6 +7,7 @@ board and the scatter. On the real MNIST, against `streamlit run` on 127.0.0.1.
 """
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from bench.streamlit_server import draw_a_seven
@@ -28,7 +29,12 @@ def idle(page) -> None:
 
 
 def train(page, url: str, student: str) -> None:
-    page.goto(f"{url}/train?me={student}&{SMALL}&name={student.lower()}-net")
+    """The student types their name under "Your name" in the sidebar, then trains a small design."""
+    page.goto(f"{url}/train?{SMALL}&name={student.lower()}-net")
+    name = page.get_by_role("textbox", name="Your name")
+    name.fill(student)
+    name.press("Enter")
+    page.wait_for_url(f"**me={student}**")  # the name is in the link now
     page.locator(".st-key-train_start button").click()
     page.get_by_text("Finished after").wait_for(timeout=120_000)
 
@@ -72,6 +78,24 @@ def test_a_teacher_and_two_students(new_page, server):
     ada.get_by_text("Inside the challenge").or_(ada.get_by_text("Beyond the challenge")).first.wait_for()
     epochs = ada.get_by_role("spinbutton", name="Epochs")
     expect(epochs).to_be_disabled()
+
+    # On the class board, Ada clicks Bo's dot and tries his design.
+    ada.goto(f"{url}/board?me=Ada")
+    dots = ada.locator(".st-key-board_scatter .scatterlayer .trace .point")
+    dots.first.wait_for(timeout=30_000)
+    for index in range(dots.count()):
+        dots.nth(index).click(force=True)
+        picked = ada.locator(".st-key-board_picked")
+        try:
+            picked.wait_for(timeout=5_000)
+        except PlaywrightTimeout:
+            continue
+        if "bo-net" in picked.inner_text():
+            break
+    expect(ada.locator(".st-key-board_picked")).to_contain_text("bo-net by Bo")
+    ada.get_by_role("button", name="Try this one").click()
+    ada.get_by_role("heading", name="Design a network").wait_for()
+    expect(ada.locator("[data-testid='stSidebar']")).to_contain_text("bo-net")
 
     teacher.get_by_role("link", name="Projector").click()  # in the menu, for the teacher only
     board = teacher.locator(".projector-board")
