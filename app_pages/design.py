@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from mnist_dash.codegen import file_name, keras_code
 from mnist_dash.plan import count_params, layer_plan
 from mnist_dash.plots import width_diagram
 from mnist_dash.presets import PRESETS
@@ -114,6 +115,11 @@ for reason in blockers:
     st.warning(md(reason), icon=":material/block:")
 if spec is not None:
     st.caption("Or share this page's link: it holds the design.")
+    with st.expander("This design as Keras code"):
+        code = keras_code(spec)
+        st.caption("The same model the app trains (layers, names, seed), as a plain script: copy it or download it.")
+        st.code(code, language="python")
+        st.download_button("Download (.py)", code, file_name=file_name(spec), mime="text/x-python", key="design_code")
 uploaded = st.file_uploader("Upload a design (JSON)", type=["json"], key=design_form.widget_key("upload"))
 if uploaded is not None:
     try:

@@ -146,6 +146,19 @@ def cmd_runs(args) -> int:
     return 0
 
 
+def cmd_code(args) -> int:
+    from mnist_dash.codegen import keras_code
+
+    try:
+        spec = get_preset(args.preset) if args.preset else _read_spec(args.spec)
+        print(keras_code(spec), end="")
+    except SpecError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    return 0
+
+
 def cmd_store_import(args) -> int:
     from mnist_dash.runs.folders import IMPORT_SETTING, import_folder, run_folders
 
@@ -194,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=cmd_train)
     runs = commands.add_parser("runs", help="list stored runs ($MNIST_DASH_DB_URL, else $MNIST_DASH_HOME/runs.db)")
     runs.set_defaults(handler=cmd_runs)
+    code = commands.add_parser("code", help="print a design as a plain Keras script (what the app trains)")
+    design = code.add_mutually_exclusive_group(required=True)
+    design.add_argument("--preset", choices=list(PRESETS))
+    design.add_argument("--spec", metavar="FILE.json")
+    code.set_defaults(handler=cmd_code)
     store = commands.add_parser("store", help="move runs between the database and folders").add_subparsers(
         dest="store_command", required=True
     )

@@ -9,13 +9,12 @@ vector the "Output Layer".
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from mnist_dash.plan import PlannedLayer, layer_plan
+from mnist_dash.plan import PlannedLayer, keras_model_name, layer_plan
 from mnist_dash.spec import IMAGE_SHAPE, ModelSpec, check
 
 LOSS = "sparse_categorical_crossentropy"  # The notebook's categorical cross-entropy, on integer labels.
@@ -69,8 +68,7 @@ def build_model(spec: ModelSpec, steps_per_execution: int = 1) -> keras.Model:
     check(spec)
     layers = [keras.Input(shape=IMAGE_SHAPE, name="pixels")]
     layers += [_keras_layer(p, spec, spec.seed + i) for i, p in enumerate(layer_plan(spec))]
-    # A spec's name is free text; Keras names allow only a few characters.
-    model = keras.Sequential(layers, name="mlp_" + re.sub(r"[^A-Za-z0-9_]", "_", spec.name))
+    model = keras.Sequential(layers, name=keras_model_name(spec.name))
     model.compile(
         optimizer=make_optimizer(spec), loss=LOSS, metrics=["accuracy"], steps_per_execution=steps_per_execution
     )

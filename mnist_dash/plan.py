@@ -7,6 +7,7 @@ TensorFlow.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from mnist_dash.spec import IMAGE_SHAPE, INPUT_SIZE, NUM_CLASSES, ModelSpec
@@ -97,3 +98,8 @@ def describe(spec: ModelSpec) -> str:
             text += f", drop {layer.dropout:g}"
         parts.append(text)
     return " → ".join([str(INPUT_SIZE), *parts, str(NUM_CLASSES)])
+
+
+def keras_model_name(name: str) -> str:
+    """The Keras model's name for a design's name: a spec's name is free text, Keras names allow a few characters."""
+    return "mlp_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
