@@ -29,6 +29,7 @@ def test_a_fresh_database_gets_the_schema_and_upgrading_again_changes_nothing(da
         "in_progress",
         "revision",
         "settings",
+        "class_digits",
         "schema_version",
     }
     run_id = save_fake(store)
