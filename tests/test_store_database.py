@@ -36,7 +36,9 @@ def test_a_fresh_database_gets_the_schema_and_upgrading_again_changes_nothing(da
     store.set_setting("folder_store_import", "done")
     assert upgrade(store.engine) == SCHEMA_VERSION and upgrade(store.engine) == SCHEMA_VERSION
     again = RunStore(database_url)  # as a server starting up on it
-    assert version(again) == [SCHEMA_VERSION] and again.revision() == 1 and count_rows(again, sa.table("revision")) == 1
+    assert (
+        version(again) == [SCHEMA_VERSION] and again.revision() == 1 and count_rows(again, sa.table("revision")) == 2
+    )  # runs, digits
     assert ids(again.list()) == [run_id] and again.setting("folder_store_import") == "done"
     store.engine.dispose(), again.engine.dispose()
 
