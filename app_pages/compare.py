@@ -91,7 +91,11 @@ def comparison() -> None:
         for run in chosen
     ]
     named = [(summary.name, list(summary.history)) for summary in summaries]
-    st.caption("Dashed: training; solid: validation. One colour per run: click its name to hide it.")
+    st.caption(
+        "Dashed: training; solid: validation. One colour per run: click its name to hide it. Look for a "
+        "validation curve that turns up (loss) or flattens (accuracy) while training keeps improving: that run "
+        "has started to memorise the training digits."
+    )
     loss, accuracy = st.columns(2)
     loss.plotly_chart(compare_curves(named, "loss"), key="compare_loss")
     accuracy.plotly_chart(compare_curves(named, "accuracy"), key="compare_accuracy")

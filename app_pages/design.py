@@ -68,6 +68,10 @@ with summary:
             f"{counts.trainable:,} trainable · {counts.non_trainable:,} non-trainable (batch-norm moving statistics)"
         )
         st.plotly_chart(width_diagram(spec), key="design_widths", config={"displayModeBar": False})
+        st.caption(
+            "The layers from the 784 pixels to the 10 digits, each as wide as its units. Between two wide "
+            "neighbours sit the most weights: that is where the parameters go."
+        )
 
 if spec is not None:
     st.subheader("Layers, as Keras builds them")

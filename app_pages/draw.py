@@ -75,6 +75,7 @@ else:
             )
             st.caption(f"{probabilities.max():.1%} sure")
             st.plotly_chart(probability_bars(probabilities), key="draw_probabilities", config={"displayModeBar": False})
+            st.caption("Its probability for each digit: one tall bar, it is sure; two close bars, it hesitates.")
     class_set.offer_add(image)
 
 job = state.current_job()
@@ -100,5 +101,6 @@ if image is not None and job is not None and not job.done:  # only a job that is
             key="draw_live_chart",
             config={"displayModeBar": False},
         )
+        st.caption("One line per digit: its probability after each epoch. Watch the answer settle as it learns.")
 
     while_training()

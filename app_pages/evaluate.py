@@ -67,7 +67,10 @@ if probabilities is not None:
                 selection_mode="points",
                 config={"displayModeBar": False},  # nothing to zoom; the bar would cover the digits' axis title
             )
-        st.caption("Click a cell to see its mistakes below.")
+        st.caption(
+            "Rows: the true digit; columns: what the model said. The diagonal is right; a bright cell off it is a "
+            "confusion (a 4 read as a 9). Click a cell to see its mistakes below."
+        )
     with right:
         st.subheader("Accuracy per digit")
         accuracy = per_class_accuracy(matrix)

@@ -28,6 +28,9 @@ def projector() -> None:
     left, right = st.columns(2)
     figure = board_scatter(board.runs, None, budget=board.challenge.max_params if board.challenge else None)
     left.plotly_chart(figure.update_layout(font_size=20, height=560), key="projector_scatter", theme=None)
+    left.caption(
+        "Each dot is a run: higher is more accurate, further right is bigger. The staircase: best for its size."
+    )
     running = next((job for job in state.queue().everyone() if job.snapshot().status == JobStatus.RUNNING), None)
     with right:
         if running is None:
@@ -37,6 +40,7 @@ def projector() -> None:
         st.markdown(f"## Training now: {md(running.owner.name)}'s {md(running.spec.name or 'design')}")
         figure = training_curves(snap.history, snap.batch_history, "accuracy", snap.spec.epochs, snap.job_id)
         st.plotly_chart(figure.update_layout(font_size=20, height=480), key="projector_live")
+        st.caption("Dashed: training accuracy, solid: validation accuracy, epoch by epoch.")
         st.markdown(f"### {md(snap.status_line)}")
 
 

@@ -53,6 +53,10 @@ def curves(snap: JobSnapshot) -> None:
             snap.history, snap.batch_history, metric, epochs=snap.spec.epochs, revision=snap.job_id
         )
         column.plotly_chart(figure, key=f"train_{metric}_chart")
+    st.caption(
+        "Dashed: training, solid: validation, thin: the running value within the epoch in progress. Validation "
+        "loss turning up while training loss keeps falling is the network memorising instead of learning."
+    )
 
 
 def epoch_log(snap: JobSnapshot) -> None:
