@@ -102,7 +102,8 @@ def comparison() -> None:
     rows = [table_row(summary, describe(run.spec)) for summary, run in zip(summaries, chosen, strict=True)]
     number = st.column_config.NumberColumn
     formats = {
-        "run": st.column_config.TextColumn(pinned=True),  # named while the numbers scroll sideways on a narrow page
+        # Named while the numbers scroll sideways on a narrow page; a set width, not one guessed from the first rows.
+        "run": st.column_config.TextColumn(pinned=True, width="medium"),
         "test accuracy": number(format="percent"),
         "parameters": number(format="localized"),
         "best val_loss": number(format="%.4f"),

@@ -75,7 +75,7 @@ else:
             )
             st.caption(f"{probabilities.max():.1%} sure")
             st.plotly_chart(probability_bars(probabilities), key="draw_probabilities", config={"displayModeBar": False})
-            st.caption("Its probability for each digit: one tall bar, it is sure; two close bars, it hesitates.")
+            st.caption("Its probability for each digit: one tall bar, a confident answer; two close bars, a doubt.")
     class_set.offer_add(image)
 
 job = state.current_job()
