@@ -5,7 +5,7 @@ import streamlit as st
 from mnist_dash import teacher
 from mnist_dash.challenge import Challenge, ChallengeError
 from mnist_dash.data import enlarge
-from mnist_dash.text import md
+from mnist_dash.text import duration, md
 from mnist_dash.ui import runs_view, state
 from mnist_dash.ui import teacher as teacher_ui
 
@@ -64,7 +64,9 @@ def the_queue() -> None:
     for job in jobs:
         line, cancel = st.columns([5, 1], vertical_alignment="center")
         snap = job.snapshot()
-        line.markdown(f"**{md(job.owner.name)}**: {md(job.spec.name or 'custom')} · {md(snap.status_line)}")
+        wait = f", about {duration(snap.wait)} to wait" if snap.wait is not None else ""
+        left = f", about {duration(snap.eta)} left" if snap.eta is not None else ""
+        line.markdown(f"**{md(job.owner.name)}**: {md(job.spec.name or 'custom')} · {md(snap.status_line)}{wait}{left}")
         if cancel.button("Cancel", key=f"teacher_cancel_{job.job_id}"):
             job.stop("your teacher cancelled it")
             st.rerun(scope="fragment")

@@ -64,3 +64,9 @@ def excerpt(text: str, limit: int = 40) -> str:
 def count(number: int, noun: str) -> str:
     """`1 epoch`, `2 epochs`: a number with its noun, singular for one."""
     return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
+def duration(seconds: float) -> str:
+    """`45 s`, `2 min 05 s`: a wait or a time left, as people say it."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"

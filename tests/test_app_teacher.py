@@ -99,6 +99,7 @@ def test_the_teacher_cancels_a_students_queued_job(keyed, monkeypatch):
         app = signed_in_teacher()
         shown = texts(app.markdown)
         assert "Ada" in shown and "Bo" in shown and "waiting" in shown
+        assert "running epoch 1 of 1" in shown and "queued #1, about " in shown and " to wait" in shown
         app.button(key=f"teacher_cancel_{queued.job_id}").click().run()
         snap = queued.wait(30)
         assert snap.status == JobStatus.STOPPED and "your teacher cancelled it" in snap.reason

@@ -9,7 +9,7 @@ from mnist_dash.jobs import JobSnapshot, JobStatus
 from mnist_dash.plots import training_curves
 from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
 from mnist_dash.share import to_json
-from mnist_dash.text import count, md
+from mnist_dash.text import count, duration, md
 from mnist_dash.ui import state, tables
 from mnist_dash.ui import teacher as teacher_ui
 
@@ -18,14 +18,9 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:].rstrip(".") + "."
 
 
-def _seconds(value: float) -> str:
-    minutes, seconds = divmod(round(value), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
-
-
 def progress(snap: JobSnapshot) -> None:
     if snap.status == JobStatus.QUEUED:
-        wait = f", about {_seconds(snap.wait)} to wait" if snap.wait is not None else ""
+        wait = f", about {duration(snap.wait)} to wait" if snap.wait is not None else ""
         st.info(
             f"Queued: **#{snap.queue_position}** in line{wait}. Training starts when the jobs ahead finish; "
             "press Stop to leave the line.",
@@ -35,12 +30,12 @@ def progress(snap: JobSnapshot) -> None:
     text = f"Epoch {min(snap.epoch + 1, snap.spec.epochs)} of {snap.spec.epochs}"
     if snap.status == JobStatus.RUNNING and snap.batches_per_epoch:
         text += f" · batch {snap.batch} of {snap.batches_per_epoch}"
-    text += f" · {_seconds(snap.elapsed)} elapsed"
+    text += f" · {duration(snap.elapsed)} elapsed"
     if snap.eta is not None:
-        text += f" · about {_seconds(snap.eta)} left"
+        text += f" · about {duration(snap.eta)} left"
     if snap.done:
         done = f"{snap.epoch} of {count(snap.spec.epochs, 'epoch')}"
-        text = f"{str(snap.status).capitalize()} after {done} in {_seconds(snap.elapsed)}"
+        text = f"{str(snap.status).capitalize()} after {done} in {duration(snap.elapsed)}"
     st.progress(snap.progress, text=text)
     if snap.reason:
         st.info(md(_sentence(snap.reason)), icon=":material/info:")
