@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from mnist_dash.jobs import TrainingJob
 from mnist_dash.plots_model import weight_violins
-from mnist_dash.ui import runs_view, tables
+from mnist_dash.text import md
+from mnist_dash.ui import runs_view, state, tables
 from mnist_dash.weights import (
     KIND_LABELS,
     STAT_NAMES,
@@ -85,17 +87,45 @@ st.write(
     "Watch them spread from their initial values as the network learns; batch-norm layers have their own "
     "scale (gamma) and shift (beta). Each kind of weight gets its own chart: their scales differ."
 )
-run = runs_view.pick_run(runs_view.stored_runs(), key="weights_run")
-history = runs_view.load_or_explain(runs_view.weight_history, run.run_id) if run else None
-if history is not None:
-    playing = f"weights_play_{run.run_id}" in st.session_state
-    if history.epochs > 1:
+
+
+def play_button(view_id: str, epochs: int) -> bool:
+    """Play/Pause through the epochs of `view_id`; whether it is playing."""
+    playing = f"weights_play_{view_id}" in st.session_state
+    if epochs > 1:
         st.button(
             "Pause" if playing else "Play epochs",
             icon=":material/pause:" if playing else ":material/play_arrow:",
             key="weights_play",
             on_click=toggle_play,
-            args=(run.run_id, history.epochs - 1),
+            args=(view_id, epochs - 1),
             help="Step the slider through every epoch; the chart and the table follow it.",
         )
+    return playing
+
+
+def live_view(job) -> None:
+    """This session's job while it trains: each epoch's snapshot joins as the epoch ends (the slider follows)."""
+    if job.done:
+        st.rerun()  # the whole page again: the job is a stored run now
+    history = job.weight_history()
+    slider, seen = f"weights_epoch_{job.job_id}", f"weights_live_last_{job.job_id}"
+    if st.session_state.get(slider) == st.session_state.get(seen):  # on the newest epoch: stay on the newest
+        st.session_state.pop(slider, None)
+    st.session_state[seen] = history.epochs - 1
+    st.caption(md(f"{job.spec.name or 'Your design'}: {job.snapshot().status_line}"))
+    epoch_view(job.job_id, history)
+
+
+job = state.current_job()
+if isinstance(job, TrainingJob) and not job.done and job.weight_history() is not None:
+    st.info("Your job is training: its weights appear here as each epoch ends.", icon=":material/monitoring:")
+    history = job.weight_history()
+    playing = play_button(job.job_id, history.epochs)
+    st.fragment(live_view, run_every=TICK_SECONDS if playing else 2.0)(job)
+    st.stop()
+run = runs_view.pick_run(runs_view.stored_runs(), key="weights_run")
+history = runs_view.load_or_explain(runs_view.weight_history, run.run_id) if run else None
+if history is not None:
+    playing = play_button(run.run_id, history.epochs)
     st.fragment(epoch_view, run_every=TICK_SECONDS if playing else None)(run.run_id, history)

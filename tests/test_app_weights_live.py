@@ -1,0 +1,55 @@
+"""Weights, live: the page follows this session's job while it trains, epoch by epoch."""
+
+import threading
+
+import keras
+
+from mnist_dash.jobs import JobStatus, TrainingJob
+from mnist_dash.runs import RunStore
+from mnist_dash.spec import LayerSpec, ModelSpec
+from mnist_dash.ui import state
+
+from .test_app import TEST_OWNER, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
+
+
+def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_follows():
+    second_epoch, third_epoch = threading.Event(), threading.Event()
+
+    class Pause(keras.callbacks.Callback):  # holds the job at the start of epochs 2 and 3 until the test lets go
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                second_epoch.wait(60)
+            if epoch == 2:
+                third_epoch.wait(60)
+
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=3, batch_size=64, name="growing")
+    job = TrainingJob(spec, state._dataset(), store=RunStore(), owner=TEST_OWNER)
+    job.callbacks = (Pause(),)
+    job.start()
+    try:
+        app = open_page("weights")
+        app.session_state[state.JOB_KEY] = job
+        for _ in range(100):  # the first epoch's snapshot arrives (the job waits before the second)
+            if job.weight_history() is not None and job.weight_history().epochs == 2:
+                break
+            threading.Event().wait(0.1)
+        app.run()
+        assert "Your job is training" in texts(app.info)
+        assert app.slider(key=f"weights_epoch_{job.job_id}").value == 1 and app.slider[0].max == 1
+        second_epoch.set()
+        for _ in range(100):
+            if job.weight_history().epochs == 3:
+                break
+            threading.Event().wait(0.1)
+        app.run()
+        assert app.slider(key=f"weights_epoch_{job.job_id}").max == 2
+        assert app.slider(key=f"weights_epoch_{job.job_id}").value == 2  # it was on the newest: it follows
+        assert "Statistics at epoch 2" in texts(app.subheader)
+    finally:
+        second_epoch.set()
+        third_epoch.set()
+    assert job.wait(60).status == JobStatus.FINISHED
+    app.run()
+    assert "Your job is training" not in texts(app.info)
+    assert app.selectbox(key="weights_run").value.run_id == job.snapshot().run_id
+    assert not app.exception
