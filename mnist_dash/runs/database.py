@@ -17,6 +17,8 @@ import contextlib
 import contextvars
 import os
 import re
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -213,9 +215,9 @@ def _sqlite_engine(url) -> Engine:
     def _pragmas(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # transactions begin where _begin says, not where the driver guesses
         with contextlib.closing(dbapi_connection.cursor()) as cursor:
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer (two servers, one file)
-            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            _wal(cursor)
+            cursor.execute("PRAGMA synchronous=NORMAL")
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
@@ -223,6 +225,20 @@ def _sqlite_engine(url) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
     return engine
+
+
+def _wal(cursor) -> None:
+    """Readers never wait for a writer (two servers, one file). Switching a fresh file to WAL answers "locked"
+    at once, without waiting, while another process opens it too (three servers starting): try again a while."""
+    for _attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.05)
+    cursor.execute("PRAGMA journal_mode=WAL")
 
 
 @contextlib.contextmanager
