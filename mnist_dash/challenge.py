@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from mnist_dash.runs.records import RunInfo
+from mnist_dash.runs.store import design_key
 from mnist_dash.spec import ModelSpec
 
 SEED_CHOICES = (1, 3)
@@ -78,7 +79,8 @@ def seed_siblings(spec: ModelSpec, challenge: Challenge) -> list[ModelSpec]:
 
 
 def _design(spec: ModelSpec) -> str:
-    return json.dumps(spec.to_dict() | {"name": "", "seed": 0}, sort_keys=True)
+    """The design without its name and seed: an owner's runs of it are one entry's seeds."""
+    return design_key(spec.replace(seed=0))
 
 
 @dataclass(frozen=True)

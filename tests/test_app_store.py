@@ -35,11 +35,17 @@ def test_a_url_that_is_not_one_says_how_to_write_it(monkeypatch):
     assert "is not a database URL" in said and "postgresql://user:password@host/database" in said
 
 
-def test_the_folder_store_is_offered_once_and_imported(tmp_path, monkeypatch):
+@pytest.fixture
+def old_home(tmp_path, monkeypatch):
+    """MNIST_DASH_HOME as a version before the database left it: runs in folders, no database yet."""
     home = tmp_path / "home"
     shutil.copytree(FOLDER_STORE / "runs", home / "runs")
     monkeypatch.setenv("MNIST_DASH_HOME", str(home))
     fresh_server(monkeypatch)
+    return home
+
+
+def test_the_folder_store_is_offered_once_and_imported(old_home):
     app = open_page("home")
     assert "2 runs from an earlier version of this app" in texts(app.markdown)
     app.button(key="store_import_go").click().run(timeout=180)  # a process of its own: it loads Keras
@@ -52,11 +58,7 @@ def test_the_folder_store_is_offered_once_and_imported(tmp_path, monkeypatch):
     assert "from an earlier version" not in texts(again.markdown)
 
 
-def test_not_now_hides_the_offer_for_the_session_only(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    shutil.copytree(FOLDER_STORE / "runs", home / "runs")
-    monkeypatch.setenv("MNIST_DASH_HOME", str(home))
-    fresh_server(monkeypatch)
+def test_not_now_hides_the_offer_for_the_session_only(old_home):
     app = open_page("home")
     app.button(key="store_import_later").click().run()
     assert "from an earlier version" not in texts(app.markdown)

@@ -259,9 +259,11 @@ class RunStore:
             found.append(parsed)
         return found
 
-    def _listing(self, key: tuple, query) -> RunListing:
+    def _listing(self, key: tuple, query=None, rows=None) -> RunListing:
+        """The complete and damaged runs of `query`'s (run_id, record) rows, or of `rows(connection)`'s."""
+
         def read(connection):
-            parsed = self._parsed(connection.execute(query).all())
+            parsed = self._parsed(rows(connection) if rows is not None else connection.execute(query).all())
             return (
                 [p for p in parsed if isinstance(p, RunInfo)],
                 [p for p in parsed if isinstance(p, DamagedRun)],
@@ -296,17 +298,12 @@ class RunStore:
         if owner_key is not None:
             queries.append(columns.where(runs.c.owner == owner_key).order_by(*newest))
 
-        def read(connection):
-            rows = {row.run_id: row for query in queries for row in connection.execute(query)}
-            ordered = sorted(rows.values(), key=lambda row: (row.created, row.seq), reverse=True)
-            parsed = self._parsed((row.run_id, row.record) for row in ordered)
-            return (
-                [p for p in parsed if isinstance(p, RunInfo)],
-                [p for p in parsed if isinstance(p, DamagedRun)],
-            )
+        def merged(connection):
+            found = {row.run_id: row for query in queries for row in connection.execute(query)}
+            ordered = sorted(found.values(), key=lambda row: (row.created, row.seq), reverse=True)
+            return [(row.run_id, row.record) for row in ordered]
 
-        complete, damaged = self._cached(("choices", owner_key, limit), read)
-        return RunListing(list(complete), list(damaged), self.interrupted())
+        return self._listing(("choices", owner_key, limit), rows=merged)
 
     def owned(self, owner_key: str) -> list[RunInfo]:
         """The owner's complete runs, newest first."""
