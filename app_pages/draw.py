@@ -1,15 +1,13 @@
 """Draw: a digit on a canvas (or an uploaded image), what the model sees, and what it says."""
 
-import numpy as np
 import streamlit as st
 
 from mnist_dash.canvas import BadUpload, EmptyDrawing, to_mnist
 from mnist_dash.data import enlarge
-from mnist_dash.evaluation import predict_probabilities
-from mnist_dash.plots_model import probability_bars, probability_history
+from mnist_dash.plots_model import probability_history
 from mnist_dash.presets import PRESETS
 from mnist_dash.text import md
-from mnist_dash.ui import class_set, draw_canvas, runs_view, state
+from mnist_dash.ui import class_set, draw_canvas, draw_explain, runs_view, state
 
 st.title("Draw a digit")
 runs = [run for run in runs_view.stored_runs() if run.status == "finished"]
@@ -64,26 +62,22 @@ if image is None:
 else:
     with seen_col:
         st.markdown("**What the model sees** (28 × 28)")
-        st.image(enlarge(np.round(image * 255).astype(np.uint8), 6), width=168)
-    model = runs_view.load_or_explain(runs_view.model, run.run_id)
-    if model is not None:
-        probabilities = predict_probabilities(model, image[None] * 255.0)[0]
+        st.image(enlarge(image, 6), width=168)
+    explained = runs_view.load_or_explain(draw_explain.explainer, run.run_id)
+    if explained is not None:
+        explanation = explained.explain(image)
         with answer_col:
-            st.markdown(  # compact: on a phone it stays on the screen, under the canvas
-                f"<div style='font-size:4.5rem;line-height:1;font-weight:700'>{probabilities.argmax()}</div>",
-                unsafe_allow_html=True,
-            )
-            st.caption(f"{probabilities.max():.1%} sure")
-            st.plotly_chart(probability_bars(probabilities), key="draw_probabilities", config={"displayModeBar": False})
-            st.caption("Its probability for each digit: one tall bar, a confident answer; two close bars, a doubt.")
+            digit = draw_explain.answer(explanation, image)
     class_set.offer_add(image)
+    if explained is not None:
+        draw_explain.why(explanation, image, digit)
 
 job = state.current_job()
 if image is not None and job is not None and not job.done:  # only a job that is training: it changes each epoch
 
     @st.fragment(run_every=2.0)
     def while_training() -> None:
-        from mnist_dash.training import EpochPredictions
+        from mnist_dash.predict import EpochPredictions
 
         if job.done:
             st.rerun()  # the page again, without this chart: the job is a stored run now

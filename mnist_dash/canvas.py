@@ -60,7 +60,7 @@ def ink(image: np.ndarray) -> np.ndarray:
 
 
 def to_mnist(image: np.ndarray) -> np.ndarray:
-    """A float32 (28, 28) array in [0, 1], white digit on black, centred like MNIST.
+    """What the model takes: a uint8 (28, 28) array, 0-255, white digit on black, centred like MNIST.
 
     Raises:
         EmptyDrawing: when there is too little ink to be a digit.
@@ -86,7 +86,7 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
     left = int(np.clip(round(SIZE / 2 - centre_x), 0, SIZE - patch.shape[1]))
     result = np.zeros((SIZE, SIZE), np.float32)
     result[top : top + patch.shape[0], left : left + patch.shape[1]] = patch
-    return np.clip(result, 0, 1)
+    return np.round(np.clip(result, 0, 1) * 255).astype(np.uint8)
 
 
 def read_upload(data: bytes, name: str = "the file") -> np.ndarray:

@@ -1,8 +1,8 @@
 """A trained model on the test set: confusion matrix, per-class accuracy, its mistakes.
 
-Pure NumPy on labels and predicted probabilities, so it is tested on hand-made cases;
-`predict_probabilities` is the one function that runs a model, and `load_keras` the
-one that imports what it needs, most of the first evaluation's wait in a new server.
+Pure NumPy on labels and predicted probabilities (`mnist_dash.predict` runs the model),
+so it is tested on hand-made cases; `load_keras` imports what a model needs, most of the
+first evaluation's wait in a new server.
 """
 
 from __future__ import annotations
@@ -13,18 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_dash.spec import NUM_CLASSES
-
-
-def predict_probabilities(model, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-    """Class probabilities (N, 10) for raw-pixel images, calling the model directly per batch."""
-    import keras  # The model exists, so Keras is loaded already; this module stays importable without it.
-
-    # convert_to_numpy, not np.asarray: on PyTorch the output is a tensor that requires grad.
-    chunks = [
-        keras.ops.convert_to_numpy(model(images[start : start + batch_size], training=False))
-        for start in range(0, len(images), batch_size)
-    ]
-    return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), np.float32)
 
 
 def keras_loaded() -> bool:
@@ -74,6 +62,14 @@ def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
     for point in points:
         if "x" in point and "y" in point:
             return int(point["y"]), int(point["x"])
+    return None
+
+
+def clicked_digit(points: list[dict]) -> int | None:
+    """The digit of a click on `plots_model.probability_bars` (a bar's x), from Streamlit's selected points."""
+    for point in points:
+        if "x" in point:
+            return int(point["x"])
     return None
 
 

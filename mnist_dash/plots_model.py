@@ -128,8 +128,8 @@ def confusion_heatmap(
     return figure
 
 
-def probability_bars(probabilities: np.ndarray) -> go.Figure:
-    """The model's probability for each digit, the chosen one highlighted."""
+def probability_bars(probabilities: np.ndarray, outlined: int | None = None) -> go.Figure:
+    """The model's probability for each digit, its answer highlighted, digit `outlined` (if any) outlined."""
     best = int(np.argmax(probabilities))
     colours = [VALIDATION_COLOUR if digit == best else "#b0b7c3" for digit in range(NUM_CLASSES)]
     figure = go.Figure(
@@ -137,6 +137,8 @@ def probability_bars(probabilities: np.ndarray) -> go.Figure:
             x=list(range(NUM_CLASSES)),
             y=[float(p) for p in probabilities],  # plain numbers, not a binary-encoded array
             marker_color=colours,
+            marker_line_color="#262730",
+            marker_line_width=[3 if digit == outlined else 0 for digit in range(NUM_CLASSES)],
             text=[f"{p:.0%}" for p in probabilities],
             textposition="outside",
             hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",

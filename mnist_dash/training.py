@@ -29,7 +29,6 @@ import keras
 import numpy as np
 
 from mnist_dash.data import Split
-from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.jobs.progress import Progress
 from mnist_dash.model import build_model, layer_weights
 from mnist_dash.spec import ModelSpec
@@ -240,32 +239,3 @@ def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, batch_s
     """Test loss and accuracy, as the notebook's `model.evaluate` prints them."""
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0)
     return float(test_loss), float(test_accuracy)
-
-
-class EpochPredictions:
-    """What a training job's model says about one image after each epoch (for the Draw page).
-
-    Feed it the job's `latest_weights()` as they change; a new image starts a new series.
-    """
-
-    def __init__(self, spec: ModelSpec):
-        self.spec = spec
-        self._model: keras.Model | None = None
-        self._image_key: bytes | None = None
-        self.epochs: list[int] = []
-        self.probabilities: list[np.ndarray] = []
-
-    def update(self, image: np.ndarray, latest: tuple[int, list[np.ndarray]]) -> bool:
-        """Predict `image` (28x28 in [0, 1]) with the weights of `latest` if that epoch is new; True if it was."""
-        key = np.asarray(image, np.float32).tobytes()
-        if key != self._image_key:
-            self._image_key, self.epochs, self.probabilities = key, [], []
-        epoch, weights = latest
-        if self.epochs and self.epochs[-1] == epoch:
-            return False
-        if self._model is None:
-            self._model = build_model(self.spec)
-        self._model.set_weights(weights)
-        self.probabilities.append(predict_probabilities(self._model, image[None] * 255.0)[0])
-        self.epochs.append(epoch)
-        return True

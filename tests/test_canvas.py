@@ -52,7 +52,9 @@ def mnist_model(mnist_path):
 
 
 def accuracy(model, images, labels) -> float:
-    return float((np.asarray(model(images * 255.0, training=False)).argmax(axis=1) == labels).mean())
+    """`images` as MNIST holds them and to_mnist returns them: uint8 pixels, 0-255."""
+    assert images.dtype == np.uint8
+    return float((np.asarray(model(images.astype(np.float32), training=False)).argmax(axis=1) == labels).mean())
 
 
 @pytest.mark.parametrize("form", ["rgba-transparent", "rgb-dark-on-light", "grey-light-on-dark"])
@@ -60,7 +62,7 @@ def test_enlarged_moved_digits_read_as_well_as_the_originals(mnist_model, form):
     model, data = mnist_model
     rng = np.random.default_rng(0)
     digits, labels = data.x_test[:SAMPLE], data.y_test[:SAMPLE]
-    original = accuracy(model, digits.astype(np.float32) / 255, labels)
+    original = accuracy(model, digits, labels)
     processed = np.stack(
         [
             to_mnist(as_form(place(digit, scale=int(rng.choice([4, 6, 9])), canvas=280, rng=rng), form))
@@ -77,7 +79,8 @@ def test_a_small_digit_in_a_corner_is_centred_by_mass():
     canvas = np.zeros((280, 280), np.uint8)
     canvas[10:60, 200:215] = 255  # a "1" near the top right
     out = to_mnist(canvas)
-    assert out.shape == (28, 28) and out.dtype == np.float32 and out.min() >= 0 and out.max() <= 1
+    assert out.shape == (28, 28) and out.dtype == np.uint8 and out.max() == 255  # what MNIST holds
+    out = out / 255
     ys, xs = np.indices(out.shape)
     assert abs((ys * out).sum() / out.sum() - 14) < 1 and abs((xs * out).sum() / out.sum() - 14) < 1
     rows = np.flatnonzero(out.max(axis=1) > 0.1)
@@ -152,7 +155,7 @@ def test_a_12_megapixel_photo_is_decoded_small_and_still_reads(decoded):
     # libjpeg decoded it at 1/4 scale: no full-size raster (48 MB in Pillow) was ever made.
     assert decoded == [("JPEG", (1000, 750))]
     reference = to_mnist(np.asarray(seven(560, 420).convert("RGBA")))
-    assert np.abs(to_mnist(image) - reference).mean() < 0.03
+    assert np.abs(to_mnist(image) / 255 - reference / 255).mean() < 0.03
 
 
 def test_a_progressive_jpeg_counts_the_coefficients_libjpeg_keeps(decoded):
@@ -168,7 +171,7 @@ def test_a_progressive_jpeg_counts_the_coefficients_libjpeg_keeps(decoded):
 def test_a_4096_square_grey_png_is_read_and_a_colour_one_refused(decoded):
     grey = read_upload(png(seven(4096, 4096, "L")), "scan.png")
     assert grey.shape == (UPLOAD_SIDE, UPLOAD_SIDE, 4)
-    assert to_mnist(grey).max() == 1
+    assert to_mnist(grey).max() == 255
     # Pillow keeps RGB at 4 bytes a pixel: 67 MB decoded is over the limit, refused from the header.
     with pytest.raises(BadUpload, match=r"4096 x 4096 pixels .* 67 MB .* limit is 40 MB"):
         read_upload(png(seven(4096, 4096)), "screenshot.png")

@@ -93,7 +93,7 @@ def test_a_database_of_the_first_schema_is_upgraded_and_keeps_its_runs(database_
 
 
 def test_evaluate_shows_accuracy_on_the_class_set_beside_mnist_and_its_mistakes():
-    from mnist_dash.evaluation import predict_probabilities
+    from mnist_dash.predict import predict_probabilities
 
     run_id = store_a_run()
     store = RunStore()

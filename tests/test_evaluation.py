@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_dash.evaluation import confusion_matrix, mistakes, per_class_accuracy, predict_probabilities, row_normalised
+from mnist_dash.evaluation import confusion_matrix, mistakes, per_class_accuracy, row_normalised
 
 
 def probabilities_for(predictions, confidences):
@@ -45,16 +45,6 @@ def test_mistakes_most_confident_first_and_by_cell():
     assert len(mistakes(Y_TRUE, probabilities, limit=1)) == 1
 
 
-def test_predict_probabilities_in_batches():
-    def model(images, training=False):
-        assert training is False
-        out = np.zeros((len(images), 10), np.float32)
-        out[:, 3] = 1.0
-        return out
-
-    images = np.zeros((5, 28, 28), np.uint8)
-    probabilities = predict_probabilities(model, images, batch_size=2)
-    assert probabilities.shape == (5, 10) and (probabilities.argmax(axis=1) == 3).all()
 
 
 def test_largest_confusion_is_off_the_diagonal():

@@ -142,21 +142,6 @@ def test_violin_data_is_labelled_by_layer_for_a_bn_model(tiny_data):
     assert rows[0]["change"] > 0 and 0 <= rows[0]["near_zero"] <= 1
 
 
-def test_epoch_predictions_add_one_point_per_new_epoch_and_restart_for_a_new_image(tiny_data, tiny_spec):
-    from mnist_dash.model import build_model
-    from mnist_dash.training import EpochPredictions
-
-    weights = build_model(tiny_spec).get_weights()
-    tracker = EpochPredictions(tiny_spec)
-    image = tiny_data.x_test[0].astype(np.float32) / 255
-    assert tracker.update(image, (1, weights)) and not tracker.update(image, (1, weights))
-    assert tracker.update(image, (2, weights)) and tracker.epochs == [1, 2]
-    np.testing.assert_allclose(tracker.probabilities[0].sum(), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(tracker.probabilities[0], tracker.probabilities[1], rtol=1e-6)  # same weights
-    assert tracker.update(tiny_data.x_test[1].astype(np.float32) / 255, (3, weights))
-    assert tracker.epochs == [3]
-
-
 # Four linear layers and SGD at its highest allowed rate: the loss is NaN within the first epoch (batch 7 of 19).
 DIVERGING = {"optimizer": "sgd", "learning_rate": 1.0, "momentum": 0.9, "epochs": 3}
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from mnist_dash.board import BoardRow, best_per_owner, last_epoch_gap
 from mnist_dash.challenge import Challenge, scores
-from mnist_dash.evaluation import predict_probabilities
+from mnist_dash.predict import predict_probabilities
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.ui import runs_view, state
 from mnist_dash.ui import teacher as teacher_ui

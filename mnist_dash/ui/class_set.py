@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_dash.data import enlarge
-from mnist_dash.evaluation import predict_probabilities
+from mnist_dash.predict import predict_probabilities
 from mnist_dash.runs.digits import DigitRefused
 from mnist_dash.text import count, md
 from mnist_dash.ui import runs_view, state
@@ -25,9 +25,8 @@ def offer_add(image: np.ndarray) -> None:
         help="The class's own digits become a test set: Evaluate shows how a model does on your hands.",
     )
     if label is not None:
-        pixels = np.round(np.asarray(image) * 255).astype(np.uint8)  # what the model saw, as MNIST stores it
-        try:
-            digits.add(pixels, int(label), state.owner())
+        try:  # what the model saw: to_mnist gives uint8 pixels, as MNIST stores them
+            digits.add(image, int(label), state.owner())
         except DigitRefused as refused:
             st.warning(md(str(refused)), icon=":material/block:")
             return

@@ -8,9 +8,9 @@ from datetime import datetime
 import numpy as np
 import streamlit as st
 
-from mnist_dash.evaluation import predict_probabilities
 from mnist_dash.owners import may_delete
 from mnist_dash.plan import describe
+from mnist_dash.predict import predict_probabilities
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.runs.store import CHOICES
 from mnist_dash.text import count, md

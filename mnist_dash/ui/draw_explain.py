@@ -1,0 +1,100 @@
+"""Draw's answer and "why this answer": the probability bars (a click picks a digit), its saliency
+map over what the model sees, the most active first-layer units, and each hidden layer's activity.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+from mnist_dash.evaluation import clicked_digit
+from mnist_dash.plots_explain import layer_activity, saliency_overlay, unit_tiles
+from mnist_dash.plots_model import probability_bars
+from mnist_dash.predict import Explainer, Explanation
+from mnist_dash.ui import runs_view
+from mnist_dash.units import unit_images
+
+CLICKS = "draw_bar_clicks"  # a new chart key per click: clicking the same bar again picks it again
+CHOSEN = "draw_saliency_for"  # (the drawing's bytes, the digit whose saliency is shown)
+UNITS = 8
+
+
+@st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
+def explainer(run_id: str) -> Explainer:
+    """One per stored model: its backend function is traced on the first drawing, then reused for every stroke."""
+    return Explainer(runs_view.model(run_id))
+
+
+def _pick_clicked_bar(chart_key: str, image_key: bytes) -> None:
+    digit = clicked_digit(st.session_state[chart_key].selection.points)
+    if digit is not None:
+        st.session_state[CHOSEN] = (image_key, digit)
+        st.session_state[CLICKS] = st.session_state.get(CLICKS, 0) + 1
+
+
+def chosen_digit(image: np.ndarray, answer: int) -> int:
+    """The digit whose saliency shows: the one last clicked for this drawing, else the answer."""
+    key, digit = st.session_state.get(CHOSEN, (None, None))
+    return digit if key == image.tobytes() else answer
+
+
+def answer(explanation: Explanation, image: np.ndarray) -> int:
+    """The answer, its certainty and the clickable bars; the digit whose saliency to show."""
+    probabilities = explanation.probabilities
+    chosen = chosen_digit(image, explanation.answer)
+    st.markdown(  # compact: on a phone it stays on the screen, under the canvas
+        f"<div style='font-size:4.5rem;line-height:1;font-weight:700'>{explanation.answer}</div>",
+        unsafe_allow_html=True,
+    )
+    st.caption(f"{probabilities.max():.1%} sure")
+    chart_key = f"draw_probabilities_{st.session_state.get(CLICKS, 0)}"
+    st.plotly_chart(
+        probability_bars(probabilities, outlined=chosen),
+        key=chart_key,
+        on_select=partial(_pick_clicked_bar, chart_key, image.tobytes()),
+        selection_mode="points",
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        "Its probability for each digit: one tall bar, a confident answer; two close bars, a doubt. "
+        "Click a bar to see below what would make it that digit."
+    )
+    return chosen
+
+
+def why(explanation: Explanation, image: np.ndarray, digit: int) -> None:
+    """The saliency map for `digit`, the most active first-layer units, each hidden layer's activity."""
+    st.subheader("Why this answer")
+    row = st.container(horizontal=True, gap="large", key="draw_why")
+    with row.container(width=280, key="draw_saliency"):
+        which = "its answer" if digit == explanation.answer else "another digit: you clicked its bar"
+        st.markdown(f"**What makes it a {digit}** ({which})")
+        st.plotly_chart(
+            saliency_overlay(image, explanation.saliency[digit], digit),
+            key="draw_saliency_chart",
+            config={"displayModeBar": False},
+        )
+        st.caption(
+            f"The pixels the probability of {digit} depends on most: red where more ink would raise it, "
+            "blue where more ink would lower it, over what the model sees."
+        )
+    active = explanation.most_active(UNITS)
+    if active:
+        with row.container(width=420, key="draw_units"):
+            st.markdown(f"**The most active units of {explanation.first_layer}**")
+            images = unit_images(explanation.first_kernel, [unit for unit, _ in active])
+            labels = [f"unit {unit}: {value:.2f}" for unit, value in active]
+            st.plotly_chart(unit_tiles(images, labels), key="draw_units_chart", config={"displayModeBar": False})
+            st.caption(
+                "Each unit's 784 incoming weights as a 28 × 28 image, with its output for your drawing: "
+                "red pixels excite it, blue inhibit it. A unit fires when your ink falls on its red."
+            )
+    if explanation.layers:
+        st.markdown("**Each hidden layer, for this drawing**")
+        st.plotly_chart(layer_activity(explanation.layers), key="draw_layers_chart", config={"displayModeBar": False})
+        st.caption(
+            "One bar per unit: what it passes to the next layer for your drawing (dropout is off, as in prediction). "
+            "Tall bars are the units that fire; draw another digit and see a different set light up."
+        )
