@@ -68,9 +68,11 @@ else:
         explanation = explained.explain(image)
         with answer_col:
             digit = draw_explain.answer(explanation, image)
+        with seen_col:  # beside the answer: which pixels it rests on
+            draw_explain.saliency(explanation, image, digit)
     class_set.offer_add(image)
     if explained is not None:
-        draw_explain.why(explanation, image, digit)
+        draw_explain.inside(explanation)
 
 job = state.current_job()
 if image is not None and job is not None and not job.done:  # only a job that is training: it changes each epoch
@@ -90,7 +92,7 @@ if image is not None and job is not None and not job.done:  # only a job that is
         st.markdown(
             f"**{md(job.spec.name or 'Your design')}, {job.snapshot().status_line}: its answer after each epoch**"
         )
-        st.plotly_chart(
+        st.container(key="draw_live").plotly_chart(
             probability_history(tracker.epochs, tracker.probabilities),
             key="draw_live_chart",
             config={"displayModeBar": False},

@@ -42,7 +42,7 @@ def saliency_overlay(image: np.ndarray, saliency: np.ndarray, digit: int) -> go.
         ]
     )
     _image_axes(figure)
-    figure.update_layout(height=260, width=260, margin={"l": 0, "r": 0, "t": 0, "b": 0}, font_size=FONT_SIZE - 2)
+    figure.update_layout(height=220, width=220, margin={"l": 0, "r": 0, "t": 0, "b": 0}, font_size=FONT_SIZE - 2)
     return figure
 
 
@@ -84,7 +84,7 @@ def unit_tiles(images: np.ndarray, labels: list[str], columns: int = 4) -> go.Fi
         cols=columns,
         subplot_titles=[plotly(label) for label in labels],
         horizontal_spacing=0.03,
-        vertical_spacing=0.12 / rows,
+        vertical_spacing=0.3 / rows,  # room for each row's titles
     )
     for index, image in enumerate(images):
         figure.add_trace(
@@ -102,5 +102,5 @@ def unit_tiles(images: np.ndarray, labels: list[str], columns: int = 4) -> go.Fi
         )
     _image_axes(figure)
     figure.update_annotations(font_size=FONT_SIZE - 4)
-    figure.update_layout(height=40 + 105 * rows, margin={"l": 0, "r": 0, "t": 25, "b": 0})
+    figure.update_layout(height=30 + 130 * rows, margin={"l": 0, "r": 0, "t": 25, "b": 0})
     return figure

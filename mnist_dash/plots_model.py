@@ -144,7 +144,9 @@ def probability_bars(probabilities: np.ndarray, outlined: int | None = None) -> 
             hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
         )
     )
-    return _probability_layout(figure, "digit", height=300)
+    # hovermode "x": the whole column of a digit answers the pointer, so a click anywhere above a bar
+    # too short to hit (a 0.1% digit) still picks that digit.
+    return _probability_layout(figure, "digit", height=300, hovermode="x")
 
 
 def probability_history(epochs: list[int], probabilities: list[np.ndarray]) -> go.Figure:

@@ -50,7 +50,7 @@ def answer(explanation: Explanation, image: np.ndarray) -> int:
     )
     st.caption(f"{probabilities.max():.1%} sure")
     chart_key = f"draw_probabilities_{st.session_state.get(CLICKS, 0)}"
-    st.plotly_chart(
+    st.container(key="draw_bars").plotly_chart(  # one name for the chart, whatever its key
         probability_bars(probabilities, outlined=chosen),
         key=chart_key,
         on_select=partial(_pick_clicked_bar, chart_key, image.tobytes()),
@@ -59,17 +59,15 @@ def answer(explanation: Explanation, image: np.ndarray) -> int:
     )
     st.caption(
         "Its probability for each digit: one tall bar, a confident answer; two close bars, a doubt. "
-        "Click a bar to see below what would make it that digit."
+        "Click a bar to see what would make it that digit."
     )
     return chosen
 
 
-def why(explanation: Explanation, image: np.ndarray, digit: int) -> None:
-    """The saliency map for `digit`, the most active first-layer units, each hidden layer's activity."""
-    st.subheader("Why this answer")
-    row = st.container(horizontal=True, gap="large", key="draw_why")
-    with row.container(width=280, key="draw_saliency"):
-        which = "its answer" if digit == explanation.answer else "another digit: you clicked its bar"
+def saliency(explanation: Explanation, image: np.ndarray, digit: int) -> None:
+    """The saliency map for `digit` over what the model sees."""
+    with st.container(key="draw_saliency"):
+        which = "its answer" if digit == explanation.answer else "the bar you clicked"
         st.markdown(f"**What makes it a {digit}** ({which})")
         st.plotly_chart(
             saliency_overlay(image, explanation.saliency[digit], digit),
@@ -78,11 +76,16 @@ def why(explanation: Explanation, image: np.ndarray, digit: int) -> None:
         )
         st.caption(
             f"The pixels the probability of {digit} depends on most: red where more ink would raise it, "
-            "blue where more ink would lower it, over what the model sees."
+            "blue where more ink would lower it."
         )
+
+
+def inside(explanation: Explanation) -> None:
+    """Inside the network for this drawing: the most active first-layer units, each hidden layer's activity."""
+    st.subheader("Inside the network, for this drawing")
     active = explanation.most_active(UNITS)
     if active:
-        with row.container(width=420, key="draw_units"):
+        with st.container(key="draw_units", width=520):  # 4 across: readable on a phone too
             st.markdown(f"**The most active units of {explanation.first_layer}**")
             images = unit_images(explanation.first_kernel, [unit for unit, _ in active])
             labels = [f"unit {unit}: {value:.2f}" for unit, value in active]
@@ -92,9 +95,11 @@ def why(explanation: Explanation, image: np.ndarray, digit: int) -> None:
                 "red pixels excite it, blue inhibit it. A unit fires when your ink falls on its red."
             )
     if explanation.layers:
-        st.markdown("**Each hidden layer, for this drawing**")
-        st.plotly_chart(layer_activity(explanation.layers), key="draw_layers_chart", config={"displayModeBar": False})
-        st.caption(
+        layers = st.container(key="draw_layers")
+        layers.markdown("**Each hidden layer**")
+        figure = layer_activity(explanation.layers)
+        layers.plotly_chart(figure, key="draw_layers_chart", config={"displayModeBar": False})
+        layers.caption(
             "One bar per unit: what it passes to the next layer for your drawing (dropout is off, as in prediction). "
             "Tall bars are the units that fire; draw another digit and see a different set light up."
         )

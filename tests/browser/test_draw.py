@@ -10,6 +10,22 @@ from playwright.sync_api import expect
 
 from bench.streamlit_server import draw_a_seven
 
+BARS = ".st-key-draw_bars .js-plotly-plot"
+SALIENCY_Z = "plot => JSON.stringify(plot.calcdata[1][0].z.map(row => Array.from(row)))"
+
+
+def click_digit(page, digit: int) -> None:
+    """Click the probability chart in `digit`'s column, high above its bar."""
+    x, y = page.evaluate(
+        """([selector, x]) => {
+            const plot = document.querySelector(selector), box = plot.getBoundingClientRect();
+            const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis;
+            return [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(0.6)];
+        }""",
+        [BARS, digit],
+    )
+    page.mouse.click(x, y)
+
 
 @pytest.fixture(scope="module")
 def server(trained_server):
@@ -27,10 +43,35 @@ def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, serv
     page.get_by_text("sure").wait_for(timeout=60_000)
     answer = page.locator("[data-testid='stMarkdownContainer'] div").filter(has_text="7").first
     assert answer.inner_text().strip() == "7"
-    # The probability chart: one Plotly bar chart with a bar per digit, the 7 the tallest.
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 1", timeout=30_000)
-    bars = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot').data[0].y)")
-    assert len(bars) == 10 and max(range(10), key=lambda digit: bars[digit]) == 7
+    # The probability chart: a Plotly bar chart with a bar per digit, the 7 the tallest.
+    bars = page.locator(BARS)
+    bars.wait_for(timeout=30_000)
+    heights = bars.evaluate("plot => Array.from(plot.data[0].y)")
+    assert len(heights) == 10 and max(range(10), key=lambda digit: heights[digit]) == 7
+
+
+def test_why_this_answer_shows_saliency_units_and_layers_and_a_bar_click_picks_another_digit(page, server):
+    page.goto(f"{server.url}/draw")
+    draw_a_seven(page)
+    page.get_by_text("What makes it a 7").wait_for(timeout=60_000)
+    saliency = page.locator(".st-key-draw_saliency .js-plotly-plot")
+    # The drawing in grey, the saliency over it: two 28 x 28 heatmaps.
+    # (z travels binary-encoded: the arrays Plotly computed from it are read instead.)
+    shapes = saliency.evaluate("plot => plot.calcdata.map(c => [c[0].trace.type, c[0].z.length, c[0].z[0].length])")
+    assert shapes == [["heatmap", 28, 28], ["heatmap", 28, 28]]
+    seven = saliency.evaluate(SALIENCY_Z)
+    # notebook-2-hidden's first layer: the 8 most active units, each a 28 x 28 image of its weights.
+    units = page.locator(".st-key-draw_units .js-plotly-plot")
+    assert units.evaluate("plot => plot.calcdata.filter(c => c[0].z.length === 28).length") == 8
+    assert "unit " in units.evaluate("plot => plot.layout.annotations[0].text")
+    # One bar chart per hidden layer: 512 and 128 units.
+    layers = page.locator(".st-key-draw_layers .js-plotly-plot")
+    assert layers.evaluate("plot => plot.calcdata.map(bars => bars.length)") == [512, 128]
+    # A click on the 1's column (its bar far too short to hit) shows what would make the drawing a 1.
+    click_digit(page, 1)
+    page.get_by_text("What makes it a 1").wait_for(timeout=30_000)
+    assert saliency.evaluate(SALIENCY_Z) != seven
+    assert page.locator(BARS).evaluate("plot => plot.data[0].marker.line.width[1]") > 0  # the 1 is outlined
 
 
 def test_a_drawing_joins_the_class_set_with_one_click_and_evaluate_counts_it(page, server):
@@ -55,8 +96,8 @@ def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, ser
     draw_a_seven(page)
     page.get_by_text("its answer after each epoch").wait_for(timeout=120_000)
     page.wait_for_function(
-        "() => { const plots = document.querySelectorAll('.js-plotly-plot');"
-        " return plots.length === 2 && plots[1].data.length === 10 && plots[1].data[7].x.length >= 2; }",
+        "() => { const plot = document.querySelector('.st-key-draw_live .js-plotly-plot');"
+        " return plot !== null && plot.data.length === 10 && plot.data[7].x.length >= 2; }",
         timeout=120_000,
     )
 
