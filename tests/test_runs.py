@@ -147,6 +147,31 @@ def test_save_then_read_everything_back(store):
     assert set(data) == {"history", "snapshots", "weights"}
 
 
+def test_unit_images_are_stored_as_int8_steps_and_read_back_within_half_a_level(store):
+    made = fake_run(SPEC)
+    original = made["weights"]
+    run_id = store.save(spec=SPEC, status="finished", **made)
+    with np.load(io.BytesIO(store.raw(run_id)[1]["snapshots"])) as arrays:
+        assert arrays["units/steps"].dtype == np.int8 and "units/kernels" not in arrays.files
+    got = store.weights(run_id)
+    np.testing.assert_array_equal(got.unit_ids, original.unit_ids)  # all 8 units of hidden_1, most moved first
+    assert sorted(got.unit_ids.tolist()) == list(range(8)) and got.unit_kernels.dtype == np.float32
+    kept = original.unit_kernels.astype(np.float32)
+    level = np.abs(kept).max() / 127  # one scale for the whole run
+    assert np.abs(got.unit_kernels - kept).max() <= level / 2 + 1e-6
+    # Steps from epoch to epoch wrap around in int8 (the fake weights jump across the whole range): still exact.
+    assert np.abs(np.diff(np.round(kept / level), axis=0)).max() > 127
+
+
+def test_a_run_stored_before_unit_images_were_kept_still_loads(store):
+    run_id = save_fake(store)
+    arrays = fake_run()["weights"].to_arrays()
+    del arrays["units/ids"], arrays["units/kernels"]  # as runs were stored before them
+    set_column(store, run_data.c.snapshots, run_id, _npz(arrays))
+    snapshots = store.weights(run_id)
+    assert snapshots.unit_ids is None and snapshots.unit_kernels is None and snapshots.epochs == 3
+
+
 def test_listing_is_newest_first_keeps_stopped_runs_and_sorts_imported_runs_by_their_date(store):
     first = save_fake(store, status="stopped")
     second = save_fake(store)  # most likely within the same second: the order saved decides
@@ -424,6 +449,13 @@ SNAPSHOT_DAMAGE = [
     (lambda a: a.pop("index/hidden_1/bias"), "has damaged weight snapshots: 'index/hidden_1/bias'"),
     (lambda a: a.update({"shape/output/bias": np.array(["ten"])}), "has damaged weight snapshots: invalid literal"),
     (lambda a: [a.pop(k) for k in list(a)], "has damaged weight snapshots: the layers disagree"),  # none at all
+    (lambda a: a.update({"units/ids": np.array([0, 8])}), "its unit pictures name units the first layer does not"),
+    (lambda a: a.update({"units/ids": np.array([1, 1])}), "its unit pictures name units"),  # one unit twice
+    (lambda a: a.update({"units/kernels": a["units/kernels"][:2]}), "its unit pictures are (2, 8, 784), not"),
+    (
+        lambda a: a.update({"units/steps": np.zeros((3, 8, 784), np.int8)}),
+        "has damaged weight snapshots: 'units/scale'",
+    ),
 ]
 
 
