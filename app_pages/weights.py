@@ -1,11 +1,12 @@
-"""Weights: every layer's weight distribution, epoch by epoch, labelled by layer."""
+"""Weights: every layer's weight distribution, epoch by epoch, labelled by layer; what each hidden unit looks for."""
 
 import streamlit as st
 
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.plots_model import weight_violins
+from mnist_dash.runs import RunInfo
 from mnist_dash.text import md
-from mnist_dash.ui import runs_view, state, tables
+from mnist_dash.ui import runs_view, state, tables, units_view
 from mnist_dash.weights import (
     KIND_LABELS,
     STAT_NAMES,
@@ -27,12 +28,13 @@ def toggle_play(run_id: str, last: int) -> None:
         st.session_state[playing] = 0 if shown >= last else shown
 
 
-def epoch_view(run_id: str, history: WeightHistory) -> None:
-    """The slider, the violins and the statistics at one epoch.
+def epoch_view(source: RunInfo | TrainingJob, history: WeightHistory) -> None:
+    """The slider, then at its epoch the violins and statistics, and the units' images (a tab each).
 
     One fragment: while playing it reruns each tick and moves the slider itself, so the
-    slider, the chart and the table always show the same epoch.
+    slider, the charts and the table always show the same epoch.
     """
+    run_id = source.run_id if isinstance(source, RunInfo) else source.job_id
     last = history.epochs - 1
     playing, slider = f"weights_play_{run_id}", f"weights_epoch_{run_id}"
     upcoming = st.session_state.get(playing)
@@ -42,18 +44,26 @@ def epoch_view(run_id: str, history: WeightHistory) -> None:
             st.rerun()
         st.session_state[slider] = upcoming
         st.session_state[playing] = upcoming + 1
+    if last > 0:
+        st.session_state.setdefault(slider, last)
+        epoch = st.slider("Epoch (0 = the initial weights)", 0, last, key=slider, disabled=upcoming is not None)
+    else:  # A run stopped in its first epoch has only the initial weights: nothing to slide through.
+        epoch = 0
+        st.caption("This run stopped before its first epoch ended: these are its initial weights.")
+    # Tabs under the one slider (and Play): both views follow it without a second slider far down the page.
+    distributions, units = st.tabs(["Distributions", "What each unit looks for"])
+    with distributions:
+        distributions_view(run_id, history, epoch)
+    with units:
+        units_view.section(history, epoch, source)
+
+
+def distributions_view(run_id: str, history: WeightHistory, epoch: int) -> None:
+    """The violins of one kind of weight at `epoch`, and every weight's statistics."""
     kinds = weight_kinds(history)
     if st.session_state.get("weights_kind") not in kinds:  # e.g. gamma chosen, then a run without batch norm
         st.session_state.pop("weights_kind", None)
-    # One row that wraps: the choice of weights goes under the slider where both do not fit (a phone).
-    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
-    if last > 0:
-        st.session_state.setdefault(slider, last)
-        epoch = row.slider("Epoch (0 = the initial weights)", 0, last, key=slider, disabled=upcoming is not None)
-    else:  # A run stopped in its first epoch has only the initial weights: nothing to slide through.
-        epoch = 0
-        row.caption("This run stopped before its first epoch ended: these are its initial weights.")
-    kind = row.segmented_control(
+    kind = st.segmented_control(
         "Weights shown", kinds, default="kernel", required=True, format_func=KIND_LABELS.get, key="weights_kind"
     )
     names = (kind,)
@@ -83,9 +93,11 @@ def epoch_view(run_id: str, history: WeightHistory) -> None:
 
 st.title("Weights")
 st.write(
-    "Each violin is one layer's weights (a fixed sample of up to 2,000 of them, the same ones every epoch). "
-    "Watch them spread from their initial values as the network learns; batch-norm layers have their own "
-    "scale (gamma) and shift (beta). Each kind of weight gets its own chart: their scales differ."
+    "How the network's weights change as it learns, epoch by epoch. **Distributions**: each violin is one "
+    "layer's weights (a fixed sample of up to 2,000 of them, the same ones every epoch); watch them spread "
+    "from their initial values. Batch-norm layers have their own scale (gamma) and shift (beta), and each kind "
+    "of weight gets its own chart: their scales differ. **What each unit looks for**: the first hidden layer's "
+    "units drawn as images of their weights, and which of them the deeper layers listen to."
 )
 
 
@@ -114,7 +126,7 @@ def live_view(job) -> None:
         st.session_state.pop(slider, None)
     st.session_state[seen] = history.epochs - 1
     st.caption(md(f"{job.spec.name or 'Your design'}: {job.snapshot().status_line}"))
-    epoch_view(job.job_id, history)
+    epoch_view(job, history)
 
 
 job = state.current_job()
@@ -128,4 +140,4 @@ run = runs_view.pick_run(runs_view.stored_runs(), key="weights_run")
 history = runs_view.load_or_explain(runs_view.weight_history, run.run_id) if run else None
 if history is not None:
     playing = play_button(run.run_id, history.epochs)
-    st.fragment(epoch_view, run_every=TICK_SECONDS if playing else None)(run.run_id, history)
+    st.fragment(epoch_view, run_every=TICK_SECONDS if playing else None)(run, history)

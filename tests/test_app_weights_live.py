@@ -10,6 +10,11 @@ from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import state
 
 from .test_app import TEST_OWNER, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
+from .test_app_units import labels
+
+
+def unit_labels(app) -> list[str]:
+    return labels(app, "weights_units_chart_0") + labels(app, "weights_units_chart_1")
 
 
 def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_follows():
@@ -36,6 +41,9 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
         app.run()
         assert "Your job is training" in texts(app.info)
         assert app.slider(key=f"weights_epoch_{job.job_id}").value == 1 and app.slider[0].max == 1
+        # The units' images follow the job too: its 16 first-layer units after the epoch that ended.
+        assert "hidden_1: the 16 units that moved most, after epoch 1" in texts(app.markdown)
+        assert len(unit_labels(app)) == 16 and "Weights after epoch 1." in texts(app.caption)
         second_epoch.set()
         for _ in range(100):
             if job.weight_history().epochs == 3:
@@ -45,6 +53,9 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
         assert app.slider(key=f"weights_epoch_{job.job_id}").max == 2
         assert app.slider(key=f"weights_epoch_{job.job_id}").value == 2  # it was on the newest: it follows
         assert "Statistics at epoch 2" in texts(app.subheader)
+        assert "hidden_1: the 16 units that moved most, after epoch 2" in texts(app.markdown)
+        assert "Weights after epoch 2." in texts(app.caption)  # the deeper layer's inputs: the job's newest
+        assert unit_labels(app)[0].split(" · ")[0] == str(job.weight_history().unit_ids[0])
     finally:
         second_epoch.set()
         third_epoch.set()
