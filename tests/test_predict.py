@@ -159,3 +159,18 @@ def test_epoch_predictions_add_one_point_per_new_epoch_and_restart_for_a_new_ima
     np.testing.assert_allclose(tracker.probabilities[0], tracker.probabilities[1], rtol=1e-6)  # same weights
     assert tracker.update(tiny_data.x_test[1], (3, weights))
     assert tracker.epochs == [3]
+
+
+def test_unit_tiles_put_each_units_image_in_its_place():
+    from mnist_dash.plots_explain import unit_tiles
+
+    images = np.arange(5 * 28 * 28, dtype=float).reshape(5, 28, 28) - 1000
+    figure = unit_tiles(images, [f"unit {n}" for n in range(5)], columns=4)
+    mosaic = np.asarray(figure.data[0].z, dtype=float)
+    assert mosaic.shape == (2 * (28 + 7), 4 * (28 + 3))
+    np.testing.assert_array_equal(mosaic[7:35, 0:28], images[0])
+    np.testing.assert_array_equal(mosaic[7:35, 31:59], images[1])
+    np.testing.assert_array_equal(mosaic[42:70, 0:28], images[4])  # the fifth starts the second row
+    assert np.isnan(mosaic[42:70, 31:]).all()  # nothing where there is no unit
+    assert [note.text for note in figure.layout.annotations] == [f"unit {n}" for n in range(5)]
+    assert figure.data[0].zmin == -figure.data[0].zmax  # centred on zero

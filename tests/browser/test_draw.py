@@ -62,8 +62,10 @@ def test_why_this_answer_shows_saliency_units_and_layers_and_a_bar_click_picks_a
     seven = saliency.evaluate(SALIENCY_Z)
     # notebook-2-hidden's first layer: the 8 most active units, each a 28 x 28 image of its weights.
     units = page.locator(".st-key-draw_units .js-plotly-plot")
-    assert units.evaluate("plot => plot.calcdata.filter(c => c[0].z.length === 28).length") == 8
-    assert "unit " in units.evaluate("plot => plot.layout.annotations[0].text")
+    labels = units.evaluate("plot => plot.layout.annotations.map(note => note.text)")
+    assert len(labels) == 8 and all(label.startswith("unit ") for label in labels)
+    # Side by side in one heatmap, 4 across and 2 down, each tile 28 x 28 with gaps between.
+    assert units.evaluate("plot => [plot.calcdata[0][0].z.length, plot.calcdata[0][0].z[0].length]") == [70, 124]
     # One bar chart per hidden layer: 512 and 128 units.
     layers = page.locator(".st-key-draw_layers .js-plotly-plot")
     assert layers.evaluate("plot => plot.calcdata.map(bars => bars.length)") == [512, 128]
