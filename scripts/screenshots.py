@@ -95,7 +95,13 @@ def show_evaluate(page, url):
 def show_draw(page, url):
     page.goto(f"{url}/draw")
     draw_a_seven(page)
-    page.get_by_text("sure").wait_for(timeout=60_000)
+    page.get_by_text("What makes it a 7").wait_for(timeout=60_000)
+
+
+def show_draw_inside(page, url):
+    """Draw's "inside the network" under the answer: the most active units and each layer's activity."""
+    show_draw(page, url)
+    page.get_by_role("heading", name="Inside the network").scroll_into_view_if_needed()
 
 
 def show_board(page, url):
@@ -110,6 +116,7 @@ PAGES = {
     "compare": show_compare,
     "evaluate": show_evaluate,
     "draw": show_draw,
+    "draw-inside": show_draw_inside,
     "board": show_board,
 }
 
