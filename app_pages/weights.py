@@ -129,8 +129,18 @@ def live_view(job) -> None:
     epoch_view(job, history)
 
 
+def until_it_trains(job) -> None:
+    """This session's job is queued or starting: the page turns live when its first snapshot arrives."""
+    if job.done or job.weight_history() is not None:
+        st.rerun()
+    st.caption(md(f"{job.spec.name or 'Your design'}: {job.snapshot().status_line}"))
+
+
 job = state.current_job()
-if isinstance(job, TrainingJob) and not job.done and job.weight_history() is not None:
+if isinstance(job, TrainingJob) and not job.done and job.weight_history() is None:
+    st.info("Your job has not begun training yet: its weights appear here when it does.", icon=":material/schedule:")
+    st.fragment(until_it_trains, run_every=2.0)(job)
+elif isinstance(job, TrainingJob) and not job.done:
     st.info("Your job is training: its weights appear here as each epoch ends.", icon=":material/monitoring:")
     history = job.weight_history()
     playing = play_button(job.job_id, history.epochs)

@@ -64,3 +64,31 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
     assert "Your job is training" not in texts(app.info)
     assert app.selectbox(key="weights_run").value.run_id == job.snapshot().run_id
     assert not app.exception
+
+
+def test_a_job_not_yet_training_turns_the_page_live_when_its_first_snapshot_arrives():
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=1, batch_size=64, name="waiting")
+    job = TrainingJob(spec, state._dataset(), owner=TEST_OWNER)  # not started yet: as one waiting in the queue
+    go_on = threading.Event()
+
+    class Hold(keras.callbacks.Callback):  # holds the job after its first snapshot, before its first epoch
+        def on_epoch_begin(self, epoch, logs=None):
+            go_on.wait(60)
+
+    job.callbacks = (Hold(),)
+    app = open_page("weights")
+    app.session_state[state.JOB_KEY] = job
+    app.run()
+    assert "Your job has not begun training yet: its weights appear here when it does." in texts(app.info)
+    assert not app.exception
+    job.start()
+    for _ in range(300):
+        if job.weight_history() is not None:
+            break
+        threading.Event().wait(0.1)
+    try:
+        app.run()
+        assert "Your job is training" in texts(app.info)
+    finally:
+        go_on.set()
+    assert job.wait(60).status == JobStatus.FINISHED
