@@ -272,6 +272,13 @@ def show_weights(page, url):
     settle(page, charts=1, grids=1)
 
 
+def show_weights_units(page, url):
+    show_weights(page, url)
+    page.get_by_role("tab", name="What each unit looks for").click()
+    page.locator(".st-key-weights_inputs_chart_1 .js-plotly-plot").wait_for()
+    settle(page, charts=4)  # two halves of the units, two of the deeper layer's inputs
+
+
 def show_compare(page, url):
     open_page(page, f"{url}/compare", "text=Runs to compare")
     # None is chosen yet (the runs have no owner). The shorter name first: a table kept the column
@@ -304,6 +311,7 @@ PAGES = {
     "train-offer": show_train_offer,
     "train-finished": show_train_finished,
     "weights": show_weights,
+    "weights-units": show_weights_units,
     "compare": show_compare,
     "evaluate": show_evaluate,
     "draw": show_draw,
