@@ -58,10 +58,12 @@ def mosaic(
     headers: list[str] | None = None,
     scale: bool = False,
     pixel_px: float = PIXEL_PX,
+    toward: str = "center",
 ) -> go.Figure:
     """`images` (n, 28, 28) as one heatmap, `columns` across, each under its label (and each row beside
     its header when `headers` are given), on one colour scale from -limit to +limit centred on zero;
-    the colour bar under them with `scale`. The gaps are zero: white, as a weight of zero."""
+    the colour bar under them with `scale`. The gaps are zero: white, as a weight of zero. Where the
+    figure is wider than its images, they keep to its `toward` side ("left", "right", "center")."""
     rows = max(1, -(-len(images) // columns))
     row_height, column_width = LABEL_BAND + SIDE, SIDE + GAP
     start = HEADER_BAND if headers else 0
@@ -81,8 +83,9 @@ def mosaic(
     colour_bar = {
         "orientation": "h",
         "thickness": 10,
-        "len": 0.8,
-        "x": 0.5,
+        "len": 0.7,
+        "x": 0,  # from the images' left edge: the second half keeps to its left
+        "xanchor": "left",
         "y": 0,
         "yanchor": "top",
         "ypad": 10,
@@ -102,7 +105,9 @@ def mosaic(
         )
     )
     height, width = z.shape
-    figure.update_xaxes(visible=False, range=[-0.5, width - 0.5], constrain="domain", fixedrange=True)
+    figure.update_xaxes(
+        visible=False, range=[-0.5, width - 0.5], constrain="domain", constraintoward=toward, fixedrange=True
+    )
     figure.update_yaxes(
         visible=False,
         range=[height - 0.5, -0.5],  # row 0 on top
@@ -145,9 +150,10 @@ def unit_grid(grid: UnitGrid, epoch: int, count: int) -> list[go.Figure]:
     labels = [f"{unit} · {change:.1f}" for unit, change in zip(grid.ids[:count], changes, strict=True)]
     images, limit = grid.images[epoch, :count], grid.limit(count)
     first, second = halves(len(labels))
+    # Side by side, the halves keep to the middle: one grid of 8 with a wider gap, not two far apart.
     return [
-        mosaic(images[first], labels[first], COLUMNS, limit),
-        mosaic(images[second], labels[second], COLUMNS, limit, scale=True),
+        mosaic(images[first], labels[first], COLUMNS, limit, toward="right"),
+        mosaic(images[second], labels[second], COLUMNS, limit, scale=True, toward="left"),
     ]
 
 
@@ -157,7 +163,7 @@ def input_grid(layer: str, units: list[Inputs]) -> list[go.Figure]:
     limit = max((float(np.abs(unit.images).max()) for unit in units), default=0.0)
     named = "digit {}" if layer == "output" else "unit {}"
     figures = []
-    for part, scale in zip(halves(len(units)), (False, True), strict=True):
+    for part, scale, toward in zip(halves(len(units)), (False, True), ("right", "left"), strict=True):
         shown = units[part]
         images = np.concatenate([unit.images for unit in shown]) if shown else np.zeros((0, SIDE, SIDE))
         labels = [
@@ -167,5 +173,5 @@ def input_grid(layer: str, units: list[Inputs]) -> list[go.Figure]:
         ]
         columns = max((len(unit.inputs) for unit in shown), default=1)
         headers = [named.format(unit.unit) for unit in shown]
-        figures.append(mosaic(images, labels, columns, limit, headers, scale, INPUT_PIXEL_PX))
+        figures.append(mosaic(images, labels, columns, limit, headers, scale, INPUT_PIXEL_PX, toward))
     return figures

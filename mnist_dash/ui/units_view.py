@@ -51,7 +51,6 @@ def _first_layer(history: WeightHistory) -> str:
 
 def section(history: WeightHistory, epoch: int, source: RunInfo | TrainingJob) -> None:
     """The first layer's units at `epoch` (the page's slider), then a deeper layer's units and their inputs."""
-    st.subheader("What each hidden unit looks for")
     if history.unit_ids is not None:
         grid, shown = UnitGrid.of(_first_layer(history), history.unit_ids, history.unit_kernels), epoch
     else:  # only stored runs lack them (a job records them from its first snapshot)
