@@ -7,6 +7,7 @@ Usage: MNIST_DASH_DATA=../shared/data/mnist.npz python -m scripts.screenshots [-
 """
 
 import argparse
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -76,6 +77,19 @@ def show_weights(page, url):
     page.get_by_text("bn_4 gamma").first.wait_for(state="attached")  # a cell of the grid (drawn on a canvas)
 
 
+def show_weights_units(page, url):
+    """The units tab, for the notebook's first model (its first layer of 512 units, no batch norm)."""
+    page.goto(f"{url}/weights")
+    page.get_by_text("Statistics at epoch").wait_for()
+    page.locator(".st-key-weights_run input").click()
+    page.get_by_role("option").filter(has_text="notebook-2-hidden").first.click()
+    page.get_by_text(re.compile(r"512 relu, drop 0.4 → 128 relu → 10 · \d+ epochs")).wait_for()  # its details
+    page.get_by_role("tab", name="What each unit looks for").click()
+    page.locator(".st-key-weights_units_chart_1 .js-plotly-plot").wait_for()
+    # From Play down (under the page's header): the epoch slider, the tabs and the grid under them.
+    page.locator(".st-key-weights_play").evaluate("play => play.scrollIntoView({block: 'start'})")
+
+
 def show_compare(page, url):
     page.goto(f"{url}/compare")
     page.get_by_text("Runs to compare", exact=True).wait_for()
@@ -113,6 +127,7 @@ PAGES = {
     "home": show_home,
     "design": show_design,
     "weights": show_weights,
+    "weights-units": show_weights_units,
     "compare": show_compare,
     "evaluate": show_evaluate,
     "draw": show_draw,
