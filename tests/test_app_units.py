@@ -32,6 +32,12 @@ def z_values(figure: dict) -> np.ndarray:
     return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
 
 
+def pick_run(app, name: str) -> None:
+    options = app.selectbox(key="weights_run").options
+    [index] = [i for i, label in enumerate(options) if label.startswith(f"{name} ·")]
+    app.selectbox(key="weights_run").select_index(index).run()
+
+
 def store_two_layer_run() -> str:
     spec = ModelSpec(layers=(LayerSpec(40), LayerSpec(12)), epochs=2, batch_size=64, name="two layers")
     job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
@@ -98,3 +104,18 @@ def test_a_run_stored_before_unit_images_shows_its_final_units_and_says_so():
     assert [int(label.split(" · ")[0]) for label in shown] == recorded.unit_ids.tolist()
     app.slider(key=f"weights_epoch_{run_id}").set_value(0).run()
     assert "after epoch 2" in texts(app.markdown) and not app.exception
+
+
+def test_choices_another_run_lacks_fall_back_to_what_it_has():
+    wide = store_two_layer_run()  # 40 units, then hidden_2 and the output
+    narrow = store_a_run()  # 16 units, then the output
+    app = open_page("weights")
+    pick_run(app, "two layers")
+    assert app.selectbox(key="weights_run").value.run_id == wide
+    app.select_slider(key="weights_units_count").set_value(40).run()
+    app.selectbox(key="weights_units_layer").set_value("hidden_2").run()
+    assert len(labels(app, "weights_units_chart_0") + labels(app, "weights_units_chart_1")) == 40
+    pick_run(app, "tiny")
+    assert app.selectbox(key="weights_run").value.run_id == narrow and not app.exception
+    assert len(labels(app, "weights_units_chart_0") + labels(app, "weights_units_chart_1")) == 16
+    assert app.selectbox(key="weights_units_layer").value == "output"

@@ -13,10 +13,19 @@ import streamlit as st
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.plan import layer_plan
 from mnist_dash.plots_units import input_grid, unit_grid
-from mnist_dash.runs import RunInfo
+from mnist_dash.runs import DamagedRunError, RunInfo
 from mnist_dash.spec import ModelSpec
-from mnist_dash.ui import state
-from mnist_dash.units import SHOWN_MOST, UnitGrid, deeper_units, dense_kernels, most_changed, strongest_units
+from mnist_dash.text import md
+from mnist_dash.ui import runs_view, state
+from mnist_dash.units import (
+    PIXELS,
+    SHOWN_MOST,
+    UnitGrid,
+    deeper_units,
+    dense_kernels,
+    most_changed,
+    strongest_units,
+)
 from mnist_dash.weights import WeightHistory
 
 COUNTS = (16, 24, 32, 40, 48, 56, 64)  # how many first-layer units the grid may show
@@ -46,35 +55,54 @@ def _grid_from_final_weights(run_id: str, spec: ModelSpec) -> UnitGrid:
 
 
 def _first_layer(history: WeightHistory) -> str:
-    return next(key.split("/")[0] for key, shape in history.shapes.items() if len(shape) == 2 and shape[0] == 784)
+    return next(key.split("/")[0] for key, shape in history.shapes.items() if len(shape) == 2 and shape[0] == PIXELS)
+
+
+def _offered(key: str, options: list, default) -> None:
+    """Keep a choice only while it is offered: another run may have fewer units or other layers."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def _grid(history: WeightHistory, epoch: int, source: RunInfo | TrainingJob) -> tuple[UnitGrid, int, int] | None:
+    """(grid, its index for `epoch`, the epoch it shows); None, said on the page, when it cannot be had."""
+    if history.unit_ids is not None:
+        return UnitGrid.of(_first_layer(history), history.unit_ids, history.unit_kernels), epoch, epoch
+    if isinstance(source, TrainingJob):  # a job records them from its first snapshot: not yet
+        st.caption("The units' images appear here when the job's first snapshot arrives.")
+        return None
+    try:
+        grid = _grid_from_final_weights(source.run_id, source.spec)
+    except (DamagedRunError, ValueError) as error:
+        st.error(f"This run's units cannot be shown: {md(str(error))}", icon=":material/broken_image:")
+        return None
+    st.info(
+        "This run was stored before unit images were kept: these are its units after its last epoch, "
+        "from its final weights, whatever the epoch chosen above.",
+        icon=":material/history:",
+    )
+    return grid, 1, source.epochs_run
 
 
 def section(history: WeightHistory, epoch: int, source: RunInfo | TrainingJob) -> None:
     """The first layer's units at `epoch` (the page's slider), then a deeper layer's units and their inputs."""
-    if history.unit_ids is not None:
-        grid, shown = UnitGrid.of(_first_layer(history), history.unit_ids, history.unit_kernels), epoch
-    else:  # only stored runs lack them (a job records them from its first snapshot)
-        grid = _grid_from_final_weights(source.run_id, source.spec)
-        shown = 1
-        st.info(
-            "This run was stored before unit images were kept: these are its units after its last epoch, "
-            "from its final weights, whatever the epoch chosen above.",
-            icon=":material/history:",
+    found = _grid(history, epoch, source)
+    if found is not None:
+        grid, index, shown = found
+        offered = [n for n in COUNTS if n < grid.ids.size] + [min(grid.ids.size, COUNTS[-1])]
+        count = offered[0]
+        if len(offered) > 1:
+            _offered("weights_units_count", offered, 32 if 32 in offered else offered[-1])
+            count = st.select_slider("Units shown", offered, key="weights_units_count")
+        when = f"after epoch {shown}" if shown else "at the start"
+        st.markdown(f"**{grid.layer}: the {count} units that moved most, {when}**")
+        _halves(unit_grid(grid, index, count), "weights_units_chart")
+        st.caption(
+            f"Each image is one {grid.layer} unit's 784 incoming weights, one per pixel: red pixels excite the "
+            "unit, blue inhibit it. Above each, the unit's number · how far its weights have moved from their "
+            "start (‖w − w₀‖); the units that moved most by the last epoch come first. Move the epoch to watch "
+            "strokes of digits form out of the initial noise."
         )
-    offered = [n for n in COUNTS if n < grid.ids.size] + [min(grid.ids.size, COUNTS[-1])]
-    count = offered[0]
-    if len(offered) > 1:
-        st.session_state.setdefault("weights_units_count", 32 if 32 in offered else offered[-1])
-        count = st.select_slider("Units shown", offered, key="weights_units_count")
-    when = f"after epoch {shown if history.unit_ids is not None else source.epochs_run}" if shown else "at the start"
-    st.markdown(f"**{grid.layer}: the {min(count, grid.ids.size)} units that moved most, {when}**")
-    _halves(unit_grid(grid, shown, count), "weights_units_chart")
-    st.caption(
-        f"Each image is one {grid.layer} unit's 784 incoming weights, one per pixel: red pixels excite the "
-        "unit, blue inhibit it. Above each, the unit's number · how far its weights have moved from their "
-        "start (‖w − w₀‖); the units that moved most by the last epoch come first. Move the epoch to watch "
-        "strokes of digits form out of the initial noise."
-    )
     weights = _weights(source)
     _deeper(source.spec, weights[1] if weights else None, weights[0] if weights else None)
 
@@ -89,18 +117,24 @@ def _weights(source: RunInfo | TrainingJob) -> tuple[int, list[np.ndarray]] | No
     """(epoch, the model's weights then): a run's final ones, a job's newest (None before its first epoch)."""
     if isinstance(source, TrainingJob):
         return source.latest_weights()
-    return source.epochs_run, final_weights(source.run_id)
+    weights = runs_view.load_or_explain(final_weights, source.run_id)  # damaged: said, and None
+    return None if weights is None else (source.epochs_run, weights)
 
 
 def _deeper(spec: ModelSpec, weights: list[np.ndarray] | None, epoch: int | None) -> None:
     names = [planned.name for planned in layer_plan(spec) if planned.kind == "Dense"]
     if len(names) < 2:
         return  # no hidden layer: the grid above is the output layer itself
+    _offered("weights_units_layer", names[1:], names[1])
     layer = st.selectbox("Deeper layer", names[1:], key="weights_units_layer")
     if weights is None:
         st.caption("A deeper layer's inputs appear here when the first epoch ends.")
         return
-    kernels = [kernel for _, kernel in dense_kernels(spec, weights)]
+    try:
+        kernels = [kernel for _, kernel in dense_kernels(spec, weights)]
+    except ValueError as error:
+        st.error(f"This run's final weights do not fit its design: {md(str(error))}", icon=":material/broken_image:")
+        return
     index = names.index(layer)
     below = names[index - 1]
     if layer == "output":
