@@ -3,9 +3,10 @@
 A page (or the CLI) starts a `TrainingJob` and polls `snapshot()`; the job's thread
 never touches the page. `start()` enters the job in the class's queue, which refuses it
 (JobRefused, with the reasons) beyond a limit; the thread then waits for its turn and
-trains on a runner: on this thread ("thread": the CLI, tests) or in a worker process
-("process": the app). Either way the runner's news arrives as `Progress` objects in
-one `LiveMirror`, which is all `snapshot()` reads.
+trains on a runner (`runners`): on this thread ("thread": the CLI, tests), in a worker
+process ("process": the app) or on a Ray cluster ("ray": the app, when the host names
+one). Every way, the runner's news arrives as `Progress` objects in one `LiveMirror`,
+which is all `snapshot()` reads.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mnist_dash.jobs.limits import ENV_NAMES, Limits
 from mnist_dash.jobs.pace import PACE
 from mnist_dash.jobs.progress import JobResult, LiveMirror
 from mnist_dash.jobs.queue import JobQueue, default_queue
+from mnist_dash.jobs.runners import RUNNERS
 from mnist_dash.jobs.snapshot import JobSnapshot, JobStatus
 from mnist_dash.jobs.workers import JobFailed, WorkerHung
 from mnist_dash.owners import LOCAL, Owner
@@ -29,7 +31,6 @@ from mnist_dash.spec import ModelSpec, check
 from mnist_dash.weights import WeightHistory
 
 log = logging.getLogger(__name__)
-RUNNERS = ("thread", "process")
 _job_numbers = itertools.count(1)
 
 
@@ -51,7 +52,8 @@ class TrainingJob:
         queue: the queue to wait in; the process-wide one by default.
         callbacks: more Keras callbacks for `fit`, called after the live history's (thread runner only).
         runner: "thread" trains on the job's thread in this process (the CLI, tests); "process" trains
-            in a worker process (`mnist_dash.jobs.workers`) so this one stays responsive (the app).
+            in a worker process (`mnist_dash.jobs.workers`) so this one stays responsive (the app); "ray"
+            on the Ray cluster MNIST_DASH_RAY_ADDRESS names (`mnist_dash.jobs.ray_runner`).
         owner: who the job and its run belong to; limits are counted per owner.
         limits: the server's limits (the app); None for none (the CLI, on the user's own machine).
     """
@@ -69,8 +71,8 @@ class TrainingJob:
     ):
         if runner not in RUNNERS:
             raise ValueError(f"runner must be one of {RUNNERS}, got {runner!r}")
-        if runner == "process" and callbacks:
-            raise ValueError("Keras callbacks cannot travel to a worker process: use runner='thread'")
+        if runner != "thread" and callbacks:
+            raise ValueError("Keras callbacks cannot travel to a worker process or a Ray cluster: use runner='thread'")
         self.spec = check(spec)
         self.runner = runner
         self.data = data
@@ -234,6 +236,10 @@ class TrainingJob:
             from mnist_dash.jobs import workers
 
             result = workers.run_job(self.spec, self.data, self._live, self._stop, self)
+        elif self.runner == "ray":
+            from mnist_dash.jobs import ray_runner  # Ray loads here, and only for a job on a cluster
+
+            result = ray_runner.run_job(self.spec, self.data, self._live, self._stop, self)
         else:
             from mnist_dash import training  # Keras loads here, on the job's thread.
             from mnist_dash.jobs import train_run

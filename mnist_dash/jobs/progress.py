@@ -1,10 +1,10 @@
 """What crosses from a runner to the server while a job trains: one typed `Progress` at a time.
 
 Every runner reports the same way: the thread runner hands each `Progress` straight to
-the job's `LiveMirror`, the worker process sends it over its pipe, and the mirror is
-what `TrainingJob.snapshot()` reads. A `Progress` carries only what is new since the
-last one (batch points, finished epochs), plus the state that replaces the old (step
-counts, weight snapshots, the newest weights). The last one of a job carries its
+the job's `LiveMirror`, the worker process sends it over its pipe, a Ray task through its
+hub actor, and the mirror is what `TrainingJob.snapshot()` reads. A `Progress` carries
+only what is new since the last one (batch points, finished epochs), plus the state that
+replaces the old (step counts, weight snapshots, the newest weights). The last one of a job carries its
 `JobResult`, or the reason it failed. An empty one is a heartbeat: the runner is alive.
 """
 
@@ -14,6 +14,9 @@ import threading
 from dataclasses import dataclass
 
 from mnist_dash.weights import WeightHistory
+
+# Why a job stopped before its first epoch ended has no run (said the same by every runner).
+NOTHING_TO_SAVE = "it stopped before its first epoch ended, so there was nothing to save"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The class's queue: who may enter it, whose turn it is, who left it, and where each job stands.
 
-At most `slots` jobs (`MNIST_DASH_MAX_JOBS`, default 1) train at once. The rest wait in
+At most `slots` jobs train at once: `MNIST_DASH_MAX_JOBS` (default 1) on one server, or
+as many as a Ray cluster has CPUs when jobs train there (`ray_runner.cluster_slots`). The rest wait in
 a fair turn order, not first come first served: each owner's jobs get start tags
 (start-time fair queuing with one unit per job), so an owner's second job never starts
 before another owner's first job that was queued while it waited, however fast one
@@ -17,10 +18,12 @@ import os
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mnist_dash.jobs.admission import JobRefused, refusals
 from mnist_dash.jobs.limits import Limits
+from mnist_dash.jobs.runners import ray_address
 
 MAX_JOBS_ENV = "MNIST_DASH_MAX_JOBS"
 RECENT_JOBS = 3  # per owner: what a reload shows
@@ -47,10 +50,10 @@ def orphan_reason(seconds: int) -> str:
 class JobQueue:
     """Admission, turn order, orphans and queue positions for the jobs of one server."""
 
-    def __init__(self, slots: int = 1, clock=time.monotonic):
-        if slots < 1:
+    def __init__(self, slots: int | Callable[[], int] = 1, clock=time.monotonic):
+        if not callable(slots) and slots < 1:
             raise ValueError(f"slots must be at least 1, got {slots}")
-        self.slots = slots
+        self._slots = slots
         self._clock = clock
         self._condition = threading.Condition()
         self._places: dict[str, _Place] = {}  # queued or running, by job id
@@ -59,6 +62,11 @@ class JobQueue:
         self._arrivals = itertools.count()
         self._seen: dict[str, float] = {}  # per owner: when one of their pages was last drawn
         self._recent: OrderedDict[str, deque] = OrderedDict()
+
+    @property
+    def slots(self) -> int:
+        """How many jobs may train at once now (a cluster's count may change while jobs wait)."""
+        return self._slots() if callable(self._slots) else self._slots
 
     # ---- entering and leaving ----
 
@@ -213,9 +221,14 @@ _default_lock = threading.Lock()
 
 
 def default_queue() -> JobQueue:
-    """The process-wide queue, with `MNIST_DASH_MAX_JOBS` slots from its first use."""
+    """The process-wide queue: `MNIST_DASH_MAX_JOBS` slots, or a Ray cluster's CPUs when jobs train there."""
     global _default_queue
     with _default_lock:
         if _default_queue is None:
-            _default_queue = JobQueue(max_jobs_from_env())
+            if ray_address() is not None:
+                from mnist_dash.jobs import ray_runner  # imports Ray: only when the host named a cluster
+
+                _default_queue = JobQueue(ray_runner.cluster_slots)
+            else:
+                _default_queue = JobQueue(max_jobs_from_env())
         return _default_queue

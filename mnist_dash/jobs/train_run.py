@@ -1,8 +1,9 @@
 """One training run from start to stored result: check, fit, judge, evaluate, save.
 
-Shared by every runner: a thread of this process (`TrainingJob(..., runner="thread")`)
-and a worker process (`mnist_dash.jobs.worker_loop`). Imports Keras: load it only where
-training happens.
+Shared by every runner: a thread of this process (`TrainingJob(..., runner="thread")`),
+a worker process (`mnist_dash.jobs.worker_loop`) and a Ray task (`mnist_dash.jobs.ray_remote`,
+whose stand-in store hands the run back to the server to save). Imports Keras: load it only
+where training happens.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 from mnist_dash import training
 from mnist_dash.data import Mnist, fingerprint, validation_split
 from mnist_dash.jobs.limits import Limits
-from mnist_dash.jobs.progress import JobResult
+from mnist_dash.jobs.progress import NOTHING_TO_SAVE, JobResult
 from mnist_dash.owners import Owner
 from mnist_dash.spec import ModelSpec
-
-NOTHING_TO_SAVE = "it stopped before its first epoch ended, so there was nothing to save"
 
 
 class NotAllowed(ValueError):

@@ -18,6 +18,7 @@ from mnist_dash.data import (
 )
 from mnist_dash.jobs import JobQueue, JobRefused, Limits, LimitsError, TrainingJob, default_queue
 from mnist_dash.jobs.reuse import ReusedRun
+from mnist_dash.jobs.runners import app_runner
 from mnist_dash.owners import Owner
 from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
 from mnist_dash.runs import DamagedRunError, DatabaseError, RunNotFound, RunStore
@@ -120,6 +121,8 @@ def warm_up_training() -> None:
     own process, so this process (and every page it draws) never waits for it; Home
     appears without it.
     """
+    if app_runner() != "process":
+        return  # jobs train on a Ray cluster: nothing to start here
     from mnist_dash.jobs import workers
 
     workers.prestart(slots=queue().slots)
@@ -238,7 +241,7 @@ def start_blockers(spec: ModelSpec | None, count: int = 1) -> list[str]:
 
 def start(spec: ModelSpec, data: Mnist) -> TrainingJob | None:
     """Start training `spec` for this owner, or None with the reasons kept for `show_refusal`."""
-    job = TrainingJob(spec, data, store=store(), runner="process", owner=owner(), limits=limits())
+    job = TrainingJob(spec, data, store=store(), runner=app_runner(), owner=owner(), limits=limits())
     try:
         job.start()
     except JobRefused as refused:

@@ -1,0 +1,235 @@
+"""Training on a Ray cluster: the server's side of the "ray" runner (the cluster's side is `ray_remote`).
+
+Chosen when the host sets MNIST_DASH_RAY_ADDRESS (`runners`); this module imports Ray, so
+nothing imports it otherwise. The server keeps the class's rules: owners' limits and the
+fair turn order of `JobQueue`, which lets as many jobs start as the cluster has CPUs
+(`cluster_slots`, in place of MNIST_DASH_MAX_JOBS). Ray does the placing: each job asks
+for one CPU and the memory its design needs (`memory_bytes`) and runs where both are free.
+MNIST goes into Ray's object store once per server start (`ray.put`) and every job gets it
+by reference, so each node fetches one copy that all its workers read in place.
+
+A job's news comes back through the server's hub actor as the same `Progress` objects a
+worker process sends. Stop goes to the hub, where the task's listener finds it before the
+next batches; a task still waiting for a node is cancelled at once, and one that has not
+ended `STOP_GRACE` seconds after Stop is cancelled by force (Ray kills its process). A
+task whose process or node dies fails its job with the reason, and its place in the queue
+is free again. The run comes back in the task's result and the server stores it, in its
+own database, as for every runner.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import ray
+from ray.exceptions import (
+    NodeDiedError,
+    OutOfMemoryError,
+    RayError,
+    RayTaskError,
+    TaskCancelledError,
+    WorkerCrashedError,
+)
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+import mnist_dash
+from mnist_dash.data import Mnist, fingerprint
+from mnist_dash.jobs import ray_remote, runners
+from mnist_dash.jobs.progress import NOTHING_TO_SAVE, JobResult, LiveMirror
+from mnist_dash.jobs.workers import RETIRE_AFTER, JobFailed, WorkerDied, WorkerHung
+from mnist_dash.plan import count_params
+from mnist_dash.spec import ModelSpec
+
+STOP_GRACE = 30.0  # seconds a task has, after Stop, to end its job (as a worker process has)
+POLL_INTERVAL = 0.1  # seconds between the server's looks at a job's news
+SLOTS_TTL = 5.0  # seconds the cluster's CPU count is trusted before it is read again
+
+MB = 1024 * 1024
+# The memory a job asks Ray for. A Ray worker's peak while it trains one epoch of MNIST (Ray 2.60,
+# TensorFlow 2.21): 928 MB for a 12,730-parameter design, 953 MB for notebook-2-hidden (468,874),
+# 996 MB for notebook-5-hidden-bn (784,960), 1,012 MB for 1,863,690 parameters at batch 32: the worker
+# with TensorFlow loaded, plus about 48 bytes a parameter (weights, gradients, the optimizer's two
+# moments, the epoch's snapshot, the copies sent to the server), plus each batch's activations.
+WORKER_BYTES = 1000 * MB
+BYTES_PER_PARAM = 48
+BYTES_PER_ACTIVATION = 4 * 4  # float32: each layer's outputs and their gradients, with room
+
+
+def memory_bytes(spec: ModelSpec) -> int:
+    """The memory a job of `spec` asks Ray for (a scheduling promise: Ray's memory monitor still guards nodes)."""
+    widths = 784 + sum(layer.units for layer in spec.layers) + 10
+    return WORKER_BYTES + BYTES_PER_PARAM * count_params(spec).total + BYTES_PER_ACTIVATION * spec.batch_size * widths
+
+
+def runtime_env() -> dict:
+    """What every worker of the app's jobs gets from this server.
+
+    Its own `mnist_dash`, shipped by Ray, so the code that trains is always the server's (the nodes
+    need only the packages of requirements.txt); and one thread per pool, as each job asks for one
+    CPU: TensorFlow would otherwise start a pool as wide as the node for every job on it.
+    """
+    one = dict.fromkeys(("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"), "1")
+    return {"py_modules": [str(Path(mnist_dash.__file__).parent)], "env_vars": one}
+
+
+class _Cluster:
+    """This server's connection to one Ray cluster: its hub, its data in the object store, its CPUs."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self.lock = threading.Lock()
+        here = ray.get_runtime_context().get_node_id()  # the hub lives beside the server when it is a node
+        self.hub = (
+            ray.remote(ray_remote.ProgressHub)
+            .options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True))
+            .remote()
+        )
+        # A worker's memory creeps up with each job (TensorFlow's caches): it retires as a worker process does.
+        self.task = ray.remote(max_calls=RETIRE_AFTER)(ray_remote.train_on_node)
+        self._data: dict[str, ray.ObjectRef] = {}
+        self.slots, self._slots_read = 1, -SLOTS_TTL
+
+    def data_ref(self, data: Mnist) -> ray.ObjectRef:
+        """`data` in the object store, put there the first time this server sends it."""
+        key = fingerprint(data)
+        with self.lock:
+            if key not in self._data:
+                self._data[key] = ray.put(data)
+            return self._data[key]
+
+    def read_slots(self) -> None:
+        """Learn the cluster's CPUs again if the last count is old (nodes come and go)."""
+        if time.monotonic() - self._slots_read >= SLOTS_TTL:
+            self.slots = max(1, int(ray.cluster_resources().get("CPU", 0)))
+            self._slots_read = time.monotonic()
+
+    def check_room(self, need: int) -> None:
+        """JobFailed when no node could ever give a job `need` bytes (Ray would keep it waiting forever)."""
+        largest = max((node["Resources"].get("memory", 0) for node in ray.nodes() if node["Alive"]), default=0)
+        if need > largest:
+            raise JobFailed(
+                f"this design needs about {need / MB:,.0f} MB of memory to train, more than any node of the Ray "
+                f"cluster has free for jobs ({largest / MB:,.0f} MB at most): try a smaller design or batch size, "
+                "or ask the host for a larger node"
+            )
+
+
+_cluster: _Cluster | None = None
+_connect_lock = threading.Lock()
+
+
+def connect() -> _Cluster:
+    """The cluster named by MNIST_DASH_RAY_ADDRESS, connected on first use (or the Ray this process already has)."""
+    global _cluster
+    with _connect_lock:
+        if not ray.is_initialized():
+            address = runners.ray_address()
+            try:
+                ray.init(address=address, runtime_env=runtime_env(), log_to_driver=False, logging_level=logging.WARNING)
+            except Exception as error:  # unreachable, refused (token), versions differ: each says so
+                ray.shutdown()
+                raise JobFailed(
+                    f"could not connect to the Ray cluster at {address} ({runners.RAY_ADDRESS_ENV}): "
+                    f"{_first_line(error)}. "
+                    "Check that it runs (`ray status` on a node), with the same Ray and Python versions as this "
+                    "server (and its token, if token authentication is on), then train again"
+                ) from None
+        address = ray.get_runtime_context().gcs_address
+        if _cluster is None or _cluster.address != address:
+            _cluster = _Cluster(address)
+        _cluster.read_slots()
+        return _cluster
+
+
+def cluster_slots() -> int:
+    """How many jobs may train at once: the cluster's CPUs, one a job, as last read (1 before the first job).
+
+    Never asks Ray itself: the queue calls it under its lock, and no page may wait on the cluster.
+    """
+    cluster = _cluster
+    return cluster.slots if cluster is not None else 1
+
+
+def run_job(spec: ModelSpec, data: Mnist, mirror: LiveMirror, stop: threading.Event, job) -> JobResult:
+    """Train `spec` on the cluster, mirroring its progress, and store its run; `job` is the TrainingJob."""
+    cluster = connect()
+    need = memory_bytes(spec)
+    cluster.check_room(need)
+    key = job.job_id  # unique in this server, and the hub is this server's
+    ref = cluster.task.options(num_cpus=1, memory=need, max_retries=0, name=f"mnist-dash {key}").remote(
+        key, cluster.hub, spec, cluster.data_ref(data), job.limits
+    )
+    try:
+        trained = _follow(cluster, key, ref, mirror, stop)
+    finally:
+        cluster.hub.forget.remote(key)
+    if trained.run is None or job.store is None:
+        return trained.result
+    return replace(trained.result, run_id=trained.run.save_to(job.store, job.marker, job.owner))
+
+
+def _follow(cluster: _Cluster, key: str, ref, mirror: LiveMirror, stop: threading.Event) -> ray_remote.Trained:
+    stop_sent: float | None = None
+    while True:
+        ended = bool(ray.wait([ref], timeout=POLL_INTERVAL)[0])
+        try:  # after the task ended, this takes its last news: it flushed them before returning
+            mail = ray.get(cluster.hub.take.remote(key))
+        except RayError as error:
+            ray.cancel(ref, force=True)
+            raise JobFailed(f"this server lost touch with the job on the Ray cluster ({_first_line(error)})") from None
+        if mail.pid is not None:
+            mirror.pid = mail.pid
+        for news in mail.news:
+            mirror.apply(news)
+        if ended:
+            return _outcome(ref)
+        if stop.is_set() and stop_sent is None:
+            cluster.hub.stop.remote(key)
+            stop_sent = time.monotonic()
+            if mirror.pid is None:  # still waiting for a node: nothing trained, nothing to save
+                ray.cancel(ref)
+        elif stop_sent is not None and time.monotonic() - stop_sent > STOP_GRACE:
+            ray.cancel(ref, force=True)
+            raise WorkerHung(
+                f"the training task on the Ray cluster did not stop within {STOP_GRACE:.0f} s of Stop, so it was "
+                "ended (the run was not saved)",
+                after_stop=True,
+            )
+        cluster.read_slots()
+
+
+def _outcome(ref) -> ray_remote.Trained:
+    """The task's result, or why it has none, said as the worker process runner says it."""
+    try:
+        return ray.get(ref)
+    except TaskCancelledError:  # only Stop cancels a task that still waited for a node
+        return ray_remote.Trained(JobResult("stopped", reason=NOTHING_TO_SAVE), None)
+    except RayTaskError as error:  # the training failed; the task worded it (ray_remote.train_on_node)
+        cause = error.cause
+        raise JobFailed(str(cause) if isinstance(cause, JobFailed) else f"{type(cause).__name__}: {cause}") from None
+    except OutOfMemoryError:
+        raise WorkerDied(
+            "Ray ended the training task because its node was running out of memory. "
+            "The app is fine: train again, or try a smaller design"
+        ) from None
+    except NodeDiedError:
+        raise WorkerDied(
+            "the Ray node it trained on left the cluster (shut down, or lost from the network). "
+            "The app is fine: train again"
+        ) from None
+    except WorkerCrashedError:
+        raise WorkerDied(
+            "the training process on the Ray cluster stopped unexpectedly (out of memory?). "
+            "The app is fine: train again, or try a smaller design"
+        ) from None
+    except RayError as error:
+        raise JobFailed(f"the Ray cluster could not run the job ({_first_line(error)}). Train again") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
