@@ -26,6 +26,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from sqlalchemy import insert
 
 from bench.streamlit_server import ROOT
@@ -134,6 +135,20 @@ def measure(url: str, sizes: list[int], record: dict, data: dict, label: str) ->
     return results
 
 
+def grown_units(kernels, epochs: int, seed: int = 0):
+    """Unit images for `epochs` snapshots from a one-epoch run's two: each further epoch moves every
+    weight by a random step as large as the first epoch's own (more than later epochs move:
+    sizes err on the large side, since the steps between epochs are what is stored)."""
+    if kernels is None:
+        return None
+    rng = np.random.default_rng(seed)
+    step = np.abs(kernels[1] - kernels[0]).astype(np.float32)
+    grown = [kernels[0], kernels[1]]
+    for _ in range(epochs - 2):
+        grown.append(grown[-1] + step * rng.standard_normal(step.shape).astype(np.float32))
+    return np.stack(grown)
+
+
 def run_sizes(data, home: str) -> None:
     """Bytes of a stored run of each notebook preset at 20 epochs, and how many fit in 0.5 GB."""
     small = ModelSpec(layers=(LayerSpec(120),), name="784-120-10")  # a design under 100,000 parameters
@@ -149,6 +164,8 @@ def run_sizes(data, home: str) -> None:
             snapshots.indices,
             {key: [values[-1] + 0.001 * n for n in range(21)] for key, values in snapshots.samples.items()},
             {key: [values[-1]] * 21 for key, values in snapshots.stats.items()},
+            snapshots.unit_ids,
+            grown_units(snapshots.unit_kernels, 21),
         )
         sizes = {
             "record": len(json.dumps(record)),
