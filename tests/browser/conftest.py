@@ -67,6 +67,12 @@ def trained_server(mnist_path, tmp_path_factory):
 
 
 @pytest.fixture
+def page(new_page, server):
+    """A fresh page (its own browser context) for the test module's `server` fixture."""
+    return new_page(server)
+
+
+@pytest.fixture
 def new_page(chromium, request):
     """A function making fresh pages (own browser context each) for `server`; failures leave artifacts."""
     opened = []

@@ -34,11 +34,6 @@ def server(mnist_path, tmp_path_factory):
         yield server
 
 
-@pytest.fixture
-def page(new_page, server):
-    return new_page(server)
-
-
 def visible_text(page, locator: str = "body") -> str:
     """What a reader sees: the invisible word joiners `mnist_dash.text.md` puts after `:` and `@` removed."""
     return page.locator(locator).first.inner_text().replace("\u2060", "")

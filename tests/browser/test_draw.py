@@ -32,11 +32,6 @@ def server(trained_server):
     return trained_server
 
 
-@pytest.fixture
-def page(new_page, server):
-    return new_page(server)
-
-
 def test_drawing_a_seven_gives_a_prediction_and_the_probability_chart(page, server):
     page.goto(f"{server.url}/draw")
     draw_a_seven(page)

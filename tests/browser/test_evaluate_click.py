@@ -17,11 +17,6 @@ def server(trained_server):
     return trained_server
 
 
-@pytest.fixture
-def page(new_page, server):
-    return new_page(server)
-
-
 def counts(page) -> list[list[int]]:
     """The matrix's printed counts, row = true digit (z itself travels binary-encoded)."""
     return page.evaluate(f"() => document.querySelector('{MATRIX}').data[0].text.map(row => row.map(Number))")

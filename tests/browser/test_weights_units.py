@@ -15,11 +15,6 @@ def server(trained_server):
     return trained_server
 
 
-@pytest.fixture
-def page(new_page, server):
-    return new_page(server)
-
-
 def shown(page) -> dict:
     """The labels over both halves of the grid and the bitmaps Plotly drew for them."""
     return page.evaluate(
