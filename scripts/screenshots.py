@@ -115,7 +115,8 @@ def show_draw(page, url):
 def show_draw_inside(page, url):
     """Draw's "inside the network" under the answer: the most active units and each layer's activity."""
     show_draw(page, url)
-    page.get_by_role("heading", name="Inside the network").scroll_into_view_if_needed()
+    heading = page.get_by_role("heading", name="Inside the network")
+    heading.evaluate("element => element.scrollIntoView({block: 'start'})")  # at the top, not just in view
 
 
 def show_board(page, url):
