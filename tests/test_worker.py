@@ -1,4 +1,7 @@
-"""Training in a worker process (the app's way): results, stop, a dying worker, a dying server."""
+"""What only the worker process runner has: a late stop, a dying server, a hang, retiring, prestart.
+
+What every runner keeps (results, stop, a failure, a killed job, two at once) is tests/test_job_contract.py.
+"""
 
 import os
 import signal
@@ -11,29 +14,14 @@ import pytest
 
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.jobs import workers as worker
-from mnist_dash.runs import RunStore
 
 from .test_jobs import wait_until
-from .test_runs import marker_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def process_job(spec, data, **options) -> TrainingJob:
     return TrainingJob(spec, data, queue=JobQueue(1), runner="process", **options).start()
-
-
-def test_a_job_trains_in_a_worker_and_its_progress_and_run_come_back(tiny_data, tiny_spec, database_url):
-    store = RunStore(database_url)  # the worker opens the same database by its URL
-    job = process_job(tiny_spec, tiny_data, store=store)
-    snap = job.wait(timeout=180)
-    assert snap.status == JobStatus.FINISHED and snap.test_accuracy > 0.5
-    assert [record["epoch"] for record in snap.history] == [1, 2] and snap.batch_history
-    assert job.weight_history().epochs == 3 and job.latest_weights()[0] == 2  # initial + 2 epochs
-    [run] = store.list().runs
-    assert run.run_id == snap.run_id and run.epochs_run == 2
-    assert store.history(run.run_id)["epochs"] == list(snap.history)
-    assert marker_ids(store) == [] and store.list().interrupted == []  # nothing left in progress
 
 
 def test_stop_reaches_the_worker_and_a_late_stop_never_reaches_the_next_job(tiny_data, tiny_spec):
@@ -46,19 +34,10 @@ def test_stop_reaches_the_worker_and_a_late_stop_never_reaches_the_next_job(tiny
     assert process_job(tiny_spec, tiny_data).wait(timeout=120).status == JobStatus.FINISHED
 
 
-def test_a_worker_that_dies_fails_its_job_clearly_and_the_next_job_gets_a_new_one(tiny_data, tiny_spec):
-    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
-    wait_until(lambda: job.snapshot().batch_history)
-    os.kill(job._live.pid, signal.SIGKILL)  # the worker dies, as by the kernel's out-of-memory killer
-    snap = job.wait(timeout=60)
-    assert snap.status == JobStatus.FAILED
-    assert "training process stopped unexpectedly (exit code -9" in snap.error and "train again" in snap.error
-    assert process_job(tiny_spec, tiny_data).wait(timeout=180).status == JobStatus.FINISHED
-
-
 def test_process_jobs_take_no_keras_callbacks(tiny_data, tiny_spec):
-    with pytest.raises(ValueError, match="cannot travel to a worker process"):
-        TrainingJob(tiny_spec, tiny_data, runner="process", callbacks=[object()])
+    for runner in ("process", "ray"):
+        with pytest.raises(ValueError, match="cannot travel to a worker process or a Ray cluster"):
+            TrainingJob(tiny_spec, tiny_data, runner=runner, callbacks=[object()])
     with pytest.raises(ValueError, match="runner must be one of"):
         TrainingJob(tiny_spec, tiny_data, runner="fork")
 

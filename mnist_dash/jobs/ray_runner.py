@@ -34,7 +34,6 @@ from ray.exceptions import (
     TaskCancelledError,
     WorkerCrashedError,
 )
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import mnist_dash
 from mnist_dash.data import Mnist, fingerprint
@@ -47,6 +46,7 @@ from mnist_dash.spec import ModelSpec
 STOP_GRACE = 30.0  # seconds a task has, after Stop, to end its job (as a worker process has)
 POLL_INTERVAL = 0.1  # seconds between the server's looks at a job's news
 SLOTS_TTL = 5.0  # seconds the cluster's CPU count is trusted before it is read again
+HEAD_RESOURCE = "node:__internal_head__"  # Ray's resource that only the head node has
 
 MB = 1024 * 1024
 # The memory a job asks Ray for. A Ray worker's peak while it trains one epoch of MNIST (Ray 2.60,
@@ -82,16 +82,25 @@ class _Cluster:
     def __init__(self, address: str):
         self.address = address
         self.lock = threading.Lock()
-        here = ray.get_runtime_context().get_node_id()  # the hub lives beside the server when it is a node
-        self.hub = (
-            ray.remote(ray_remote.ProgressHub)
-            .options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True))
-            .remote()
-        )
+        self._hub = None
         # A worker's memory creeps up with each job (TensorFlow's caches): it retires as a worker process does.
         self.task = ray.remote(max_calls=RETIRE_AFTER)(ray_remote.train_on_node)
         self._data: dict[str, ray.ObjectRef] = {}
         self.slots, self._slots_read = 1, -SLOTS_TTL
+
+    def hub(self):
+        """The hub actor, started on first use, and again if it died. It lives on the head node, which
+        the cluster cannot lose and stay a cluster (a worker node, even the server's own, may leave)."""
+        with self.lock:
+            if self._hub is None:
+                head = {HEAD_RESOURCE: 0.001}
+                self._hub = ray.remote(ray_remote.ProgressHub).options(num_cpus=0, resources=head).remote()
+            return self._hub
+
+    def drop_hub(self, hub) -> None:
+        with self.lock:
+            if self._hub is hub:
+                self._hub = None
 
     def data_ref(self, data: Mnist) -> ray.ObjectRef:
         """`data` in the object store, put there the first time this server sends it."""
@@ -159,28 +168,32 @@ def run_job(spec: ModelSpec, data: Mnist, mirror: LiveMirror, stop: threading.Ev
     cluster = connect()
     need = memory_bytes(spec)
     cluster.check_room(need)
-    key = job.job_id  # unique in this server, and the hub is this server's
+    key, hub = job.job_id, cluster.hub()  # the job's id is unique in this server, and the hub is this server's
     ref = cluster.task.options(num_cpus=1, memory=need, max_retries=0, name=f"mnist-dash {key}").remote(
-        key, cluster.hub, spec, cluster.data_ref(data), job.limits
+        key, hub, spec, cluster.data_ref(data), job.limits
     )
     try:
-        trained = _follow(cluster, key, ref, mirror, stop)
+        trained = _follow(cluster, hub, key, ref, mirror, stop)
     finally:
-        cluster.hub.forget.remote(key)
+        hub.forget.remote(key)
     if trained.run is None or job.store is None:
         return trained.result
     return replace(trained.result, run_id=trained.run.save_to(job.store, job.marker, job.owner))
 
 
-def _follow(cluster: _Cluster, key: str, ref, mirror: LiveMirror, stop: threading.Event) -> ray_remote.Trained:
+def _follow(cluster: _Cluster, hub, key: str, ref, mirror: LiveMirror, stop: threading.Event) -> ray_remote.Trained:
     stop_sent: float | None = None
     while True:
         ended = bool(ray.wait([ref], timeout=POLL_INTERVAL)[0])
         try:  # after the task ended, this takes its last news: it flushed them before returning
-            mail = ray.get(cluster.hub.take.remote(key))
-        except RayError as error:
+            mail = ray.get(hub.take.remote(key))
+        except RayError as error:  # the hub is gone (its process died): the next job starts a new one
+            cluster.drop_hub(hub)
             ray.cancel(ref, force=True)
-            raise JobFailed(f"this server lost touch with the job on the Ray cluster ({_first_line(error)})") from None
+            raise JobFailed(
+                f"this server lost touch with the job on the Ray cluster ({_first_line(error)}). "
+                "The app is fine: train again"
+            ) from None
         if mail.pid is not None:
             mirror.pid = mail.pid
         for news in mail.news:
@@ -188,7 +201,7 @@ def _follow(cluster: _Cluster, key: str, ref, mirror: LiveMirror, stop: threadin
         if ended:
             return _outcome(ref)
         if stop.is_set() and stop_sent is None:
-            cluster.hub.stop.remote(key)
+            hub.stop.remote(key)
             stop_sent = time.monotonic()
             if mirror.pid is None:  # still waiting for a node: nothing trained, nothing to save
                 ray.cancel(ref)
