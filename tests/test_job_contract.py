@@ -52,7 +52,8 @@ def ray_cluster():
 
     from mnist_dash.jobs import ray_runner
 
-    ray.init(num_cpus=2, include_dashboard=False, runtime_env=ray_runner.runtime_env(), log_to_driver=False)
+    # "local": a new instance of its own, never a cluster someone started on this machine (`ray start`)
+    ray.init("local", num_cpus=2, include_dashboard=False, runtime_env=ray_runner.runtime_env(), log_to_driver=False)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
