@@ -117,8 +117,10 @@ class _Cluster:
             self._slots_read = time.monotonic()
 
     def check_room(self, need: int) -> None:
-        """JobFailed when no node could ever give a job `need` bytes (Ray would keep it waiting forever)."""
-        largest = max((node["Resources"].get("memory", 0) for node in ray.nodes() if node["Alive"]), default=0)
+        """JobFailed when no node that trains (one with a CPU) could ever give a job `need` bytes: Ray
+        would keep it waiting forever."""
+        trainers = [node["Resources"] for node in ray.nodes() if node["Alive"] and node["Resources"].get("CPU", 0) >= 1]
+        largest = max((resources.get("memory", 0) for resources in trainers), default=0)
         if need > largest:
             raise JobFailed(
                 f"this design needs about {need / MB:,.0f} MB of memory to train, more than any node of the Ray "
