@@ -45,8 +45,6 @@ def test_mistakes_most_confident_first_and_by_cell():
     assert len(mistakes(Y_TRUE, probabilities, limit=1)) == 1
 
 
-
-
 def test_largest_confusion_is_off_the_diagonal():
     from mnist_dash.evaluation import largest_confusion
 
