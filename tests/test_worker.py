@@ -56,7 +56,16 @@ def test_when_the_server_is_killed_its_worker_exits_too():
         server.kill()
 
 
+def close_idle_workers() -> None:
+    """Start from an empty pool, not the workers earlier tests left idle (two jobs at once leave two)."""
+    with worker._pool_lock:
+        for idle in worker._idle:
+            idle.close()
+        worker._idle.clear()
+
+
 def test_prestart_keeps_one_idle_worker_ready():
+    close_idle_workers()
     worker.prestart()
     worker.prestart()
     assert sum(w.alive for w in worker._idle) == 1
@@ -64,10 +73,7 @@ def test_prestart_keeps_one_idle_worker_ready():
 
 def test_a_worker_retires_after_its_share_of_jobs(tiny_data, tiny_spec, monkeypatch):
     monkeypatch.setattr(worker, "RETIRE_AFTER", 2)
-    with worker._pool_lock:  # start from a fresh worker, not one earlier tests used
-        for idle in worker._idle:
-            idle.close()
-        worker._idle.clear()
+    close_idle_workers()  # start from a fresh worker, not one earlier tests used
     pids = []
     for _ in range(3):
         job = process_job(tiny_spec.replace(epochs=1), tiny_data)

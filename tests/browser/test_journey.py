@@ -179,6 +179,6 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     go_to(page, "Draw", "Draw a digit")
     draw_a_seven(page)
     page.get_by_text("sure").wait_for(timeout=60_000)
-    bars = plot_traces(page, ".st-key-draw_probabilities")
+    bars = plot_traces(page, ".st-key-draw_bars")
     assert bars[0]["type"] == "bar" and bars[0]["points"] == 10
     assert_no_error(page)
