@@ -132,9 +132,9 @@ def test_a_failure_inside_fit_ends_failed_with_the_message(runner, tiny_data, ti
     assert not job._thread.is_alive() and queue.running == 0
 
 
+# Not on a thread: it dies only with its server (tests/test_store_faults.py kills one).
+@pytest.mark.parametrize("runner", ["process", "ray"], indirect=True)
 def test_a_killed_job_fails_clearly_and_frees_its_place(runner, tiny_data, tiny_spec):
-    if runner == "thread":
-        pytest.skip("a thread dies only with its server (tests/test_store_faults.py kills one)")
     queue = JobQueue(1)
     job = TrainingJob(tiny_spec.replace(**LONG), tiny_data, queue=queue, runner=runner).start()
     wait_until(lambda: job.snapshot().batch_history, 120)
