@@ -93,3 +93,11 @@ def test_clicked_cell_reads_true_and_predicted_from_the_selected_point():
     point = {"curve_number": 1, "point_number": 49, "point_index": 49, "x": 9, "y": 4, "text": "11"}
     assert clicked_cell([point]) == (4, 9)
     assert clicked_cell([]) is None  # a second click on a cell deselects it: nothing new to pick
+
+
+def test_clicked_digit_is_the_bars_x_and_none_for_an_empty_selection():
+    from mnist_dash.evaluation import clicked_digit
+
+    assert clicked_digit([{"curve_number": 0, "point_number": 3, "x": 3, "y": 0.001}]) == 3
+    assert clicked_digit([{"curve_number": 0}, {"x": 8, "y": 0.2}]) == 8  # the first point that has one
+    assert clicked_digit([]) is None  # a double click clears the selection
