@@ -5,7 +5,7 @@ import os
 
 import streamlit as st
 
-from mnist_dash.ui import sidebar, state, store_import
+from mnist_dash.ui import resources, sidebar, state, store_import
 from mnist_dash.ui import teacher as teacher_ui
 from mnist_dash.ui.keras_in_server import keep_keras_session
 
@@ -31,14 +31,14 @@ navigation = st.navigation(
         st.Page("app_pages/projector.py", title="Projector", icon=":material/cast:", visibility=for_teacher),
     ]
 )
-if not state.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page
+if not resources.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page
     st.stop()
 store_import.offer()  # once, when MNIST_DASH_HOME still holds runs from before the database
 state.init_design()
 state.keep_draft()  # the owner's design, for their next reload or tab
 state.show_link_notice()
-if state.dataset() is None and navigation.title != "Design":  # designing needs no data; the rest does
-    state.explain_missing_data()
+if resources.dataset() is None and navigation.title != "Design":  # designing needs no data; the rest does
+    resources.explain_missing_data()
     st.stop()
 sidebar.render()
 navigation.run()

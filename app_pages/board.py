@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from mnist_dash.board import COLUMNS, board_csv
+from mnist_dash.classroom.board import COLUMNS, board_csv
 from mnist_dash.plan import describe
-from mnist_dash.plots_board import board_scatter
+from mnist_dash.plots.board import board_scatter
 from mnist_dash.text import md
 from mnist_dash.ui import board_view, state
 

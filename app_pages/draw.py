@@ -4,10 +4,10 @@ import streamlit as st
 
 from mnist_dash.canvas import BadUpload, EmptyDrawing, to_mnist
 from mnist_dash.data import enlarge
-from mnist_dash.plots_model import probability_history
+from mnist_dash.plots.model import probability_history
 from mnist_dash.presets import PRESETS
 from mnist_dash.text import md
-from mnist_dash.ui import class_set, draw_canvas, draw_explain, runs_view, state
+from mnist_dash.ui import class_set, draw_canvas, draw_explain, resources, runs_view, state
 
 st.title("Draw a digit")
 runs = [run for run in runs_view.stored_runs() if run.status == "finished"]
@@ -18,11 +18,10 @@ if not runs:
     quick = PRESETS["notebook-2-hidden"].replace(epochs=2, name="quick-model")
     blockers = [] if busy else state.start_blockers(quick)
     pressed = st.button("Train a quick model", type="primary", disabled=busy or bool(blockers), key="draw_quick")
-    if pressed and state.start_job(quick, state.dataset()) is not None:
+    if pressed and state.start_job(quick, resources.dataset()) is not None:
         st.rerun()
     state.show_refusal()
-    for reason in blockers:
-        st.warning(md(reason), icon=":material/block:")
+    state.show_refusals(blockers)
     if busy:
         st.fragment(run_every=2.0)(lambda: st.caption(md(f"Training: {job.snapshot().status_line}")))()
     st.stop()

@@ -15,8 +15,8 @@ from mnist_dash.evaluation import (
     mistakes,
     per_class_accuracy,
 )
-from mnist_dash.plots_model import confusion_heatmap
-from mnist_dash.ui import class_set, runs_view, state, tables
+from mnist_dash.plots.model import confusion_heatmap
+from mnist_dash.ui import class_set, resources, runs_view, tables
 
 CLICKS = "evaluate_clicks"  # how many cells were clicked: the chart's key, so each click starts a fresh selection
 
@@ -44,7 +44,7 @@ if run and not keras_loaded():  # the server's first model: the import, not the 
         load_keras()
 probabilities = runs_view.load_or_explain(runs_view.test_probabilities, run.run_id) if run else None
 if probabilities is not None:
-    y_true = state.dataset().y_test
+    y_true = resources.dataset().y_test
     matrix = confusion_matrix(y_true, probabilities.argmax(axis=1))
     errors = int(matrix.sum() - np.trace(matrix))
     st.metric("Test accuracy", f"{np.trace(matrix) / matrix.sum():.2%}", help=f"{errors:,} of {matrix.sum():,} wrong")
@@ -88,7 +88,7 @@ if probabilities is not None:
     found = mistakes(y_true, probabilities, true_label, predicted, limit=24)
     if not found:
         st.info("No mistakes in this cell.", icon=":material/check_circle:")
-    images = [enlarge(state.dataset().x_test[m.index]) for m in found]
+    images = [enlarge(resources.dataset().x_test[m.index]) for m in found]
     captions = [f"true {m.true_label} → {m.predicted} ({m.confidence:.0%})" for m in found]
     with st.container(horizontal=True, key="evaluate_mistakes"):  # wraps: 8 a row on a laptop, 3 on a phone
         for image, caption in zip(images, captions, strict=True):

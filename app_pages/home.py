@@ -3,9 +3,9 @@
 import streamlit as st
 
 from mnist_dash.data import class_counts, enlarge, examples_per_class
-from mnist_dash.ui import state
+from mnist_dash.ui import resources
 
-data = state.dataset()
+data = resources.dataset()
 st.title("How does a neural network learn?")
 st.markdown(
     "Design a multilayer perceptron, press **Train**, and watch its loss fall and its accuracy climb, "

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from mnist_dash.jobs import JobStatus
-from mnist_dash.plots import training_curves
-from mnist_dash.plots_board import board_scatter
+from mnist_dash.plots.board import board_scatter
+from mnist_dash.plots.training import training_curves
 from mnist_dash.text import md
-from mnist_dash.ui import board_view, state
+from mnist_dash.ui import board_view, resources
 from mnist_dash.ui import teacher as teacher_ui
 
 REFRESH_S = 3
@@ -31,7 +31,7 @@ def projector() -> None:
     left.caption(
         "Each dot is a run: higher is more accurate, further right is bigger. The staircase: best for its size."
     )
-    running = next((job for job in state.queue().everyone() if job.snapshot().status == JobStatus.RUNNING), None)
+    running = next((job for job in resources.queue().everyone() if job.snapshot().status == JobStatus.RUNNING), None)
     with right:
         if running is None:
             st.markdown("## Nothing is training right now.")

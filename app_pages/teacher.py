@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from mnist_dash import teacher
-from mnist_dash.challenge import Challenge, ChallengeError
+from mnist_dash.classroom import teacher
+from mnist_dash.classroom.challenge import Challenge, ChallengeError, set_challenge
 from mnist_dash.data import enlarge
 from mnist_dash.text import duration, md
-from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import resources, runs_view
 from mnist_dash.ui import teacher as teacher_ui
 
 st.title("Teacher")
@@ -43,22 +43,22 @@ with st.form("teacher_challenge"):
         except ChallengeError as error:
             st.error(md(str(error)))
         else:
-            teacher.set_challenge(state.store(), chosen)
+            set_challenge(resources.store(), chosen)
             teacher_ui.changed()
             st.rerun()
 if current and st.button("Clear the challenge", key="teacher_clear_challenge"):
-    teacher.set_challenge(state.store(), None)
+    set_challenge(resources.store(), None)
     teacher_ui.changed()
     st.rerun()
 
-teacher_ui.class_rules()
+teacher_ui.rules_section()
 
 st.subheader("The queue")
 
 
 @st.fragment(run_every=3)  # jobs come and go while the teacher watches
 def the_queue() -> None:
-    jobs = state.queue().everyone()
+    jobs = resources.queue().everyone()
     if not jobs:
         st.caption("Nothing is training or waiting.")
     for job in jobs:
@@ -80,12 +80,12 @@ by_whom = {run_id: f"{run.owner_name or 'nobody'}: {runs_view.label(run)}" for r
 doomed = st.multiselect("Runs to delete", list(runs), format_func=by_whom.get, key="teacher_runs")
 if st.button("Delete these runs", disabled=not doomed, key="teacher_delete_runs"):
     for run_id in doomed:
-        state.store().delete(run_id)
+        resources.store().delete(run_id)
     st.session_state.pop("teacher_runs", None)
     st.rerun()
 
 st.subheader("The class's handwriting")
-digits = state.store().digits.all()
+digits = resources.store().digits.all()
 st.caption(f"{len(digits):,} digits. Tick the ones to delete (a scribble, a wrong label).")
 chosen = []
 with st.container(horizontal=True, key="teacher_digits"):  # the newest 60, each with its tick box
@@ -97,7 +97,7 @@ with st.container(horizontal=True, key="teacher_digits"):  # the newest 60, each
                 chosen.append(int(digits.ids[index]))
 if st.button("Delete the ticked digits", disabled=not chosen, key="teacher_delete_digits"):
     for digit_id in chosen:
-        state.store().digits.delete(digit_id)
+        resources.store().digits.delete(digit_id)
     st.rerun()
 
 if st.button("Sign out", key="teacher_sign_out"):

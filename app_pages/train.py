@@ -6,7 +6,7 @@ from mnist_dash.jobs import JobStatus
 from mnist_dash.plan import describe
 from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.text import count, md
-from mnist_dash.ui import runs_view, state, train_view
+from mnist_dash.ui import resources, runs_view, state, train_view
 
 st.title("Train")
 try:
@@ -17,7 +17,7 @@ job = state.current_job()  # after a reload, the owner's running job
 snap = job.snapshot() if job is not None else None  # one consistent look at the job for this run of the page
 active = snap is not None and not snap.done
 blockers = state.start_blockers(spec) if spec is not None and not active else []
-twin = state.finished_twin(spec, state.dataset()) if spec is not None and not active else None
+twin = state.finished_twin(spec, resources.dataset()) if spec is not None and not active else None
 if twin is not None and snap is not None and snap.run_id == twin.run_id:
     twin = None  # it is already the run on show
 
@@ -27,7 +27,7 @@ start.button(
     type="secondary" if twin else "primary",
     key="train_start",
     disabled=spec is None or active or bool(blockers),
-    on_click=lambda: state.start_job(spec, state.dataset()),
+    on_click=lambda: state.start_job(spec, resources.dataset()),
 )
 stop.button("Stop", key="train_stop", disabled=not active, on_click=lambda: job.stop())
 shown = snap.spec if active else spec  # while a job trains, the header is about that job
@@ -38,9 +38,8 @@ else:
     length = f"{count(shown.epochs, 'epoch')}, batch {shown.batch_size}"
     about.markdown(f"**{md(shown.name or 'Your design')}**: {describe(shown)} · {length}")
 state.show_refusal()
-for reason in blockers:
-    st.warning(md(reason), icon=":material/block:")
-if any("stored runs" in reason for reason in blockers):
+state.show_refusals(blockers)
+if any(refusal.limit == "owner_runs" for refusal in blockers):
     runs_view.manage_own_runs(expanded=True)
 if twin is not None:
     accuracy = f"test accuracy {twin.test_accuracy:.2%}, " if twin.test_accuracy is not None else ""
@@ -74,4 +73,4 @@ elif active:
 else:
     train_view.render(snap)
 
-state.warm_up_training()
+resources.warm_up_training()

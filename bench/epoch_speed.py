@@ -131,10 +131,11 @@ def engine_run(epochs: int, seed: int) -> dict:
     """Our engine: a TrainingJob with its live history, polled once a second as the Train page does."""
     from mnist_dash.data import load_mnist
     from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
+    from mnist_dash.jobs.runners.thread import ThreadRunner
 
     spec = get_preset(PRESET).replace(epochs=epochs, seed=seed)
     clock = epoch_clock()
-    job = TrainingJob(spec, load_mnist(), queue=JobQueue(1), callbacks=[clock]).start()
+    job = TrainingJob(spec, load_mnist(), queue=JobQueue(1), runner=ThreadRunner([clock])).start()
     while not job.done:
         time.sleep(1.0)
         job.snapshot()  # what the Train page's fragment reads each second

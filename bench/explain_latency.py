@@ -37,7 +37,7 @@ def measure(calls: int) -> dict:
     from mnist_dash.canvas import to_mnist
     from mnist_dash.data import load_mnist
     from mnist_dash.model import build_model
-    from mnist_dash.plots_explain import layer_activity, saliency_overlay, unit_tiles
+    from mnist_dash.plots.explain import layer_activity, saliency_overlay, unit_tiles
     from mnist_dash.predict import Explainer
     from mnist_dash.presets import NOTEBOOK_PRESETS, PRESETS
     from mnist_dash.units import unit_images

@@ -14,8 +14,8 @@ import statistics
 import time
 
 from mnist_dash.data import load_mnist, validation_split
+from mnist_dash.jobs.training import evaluate, train
 from mnist_dash.presets import get_preset
-from mnist_dash.training import evaluate, train
 
 
 def main():

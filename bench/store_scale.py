@@ -49,7 +49,7 @@ HOSTED_BYTES = 0.5 * 1024**3
 def train_one(spec: ModelSpec, data, home: str) -> tuple[dict, dict]:
     """A real run of `spec` stored in a scratch store: its record and data as the database keeps them."""
     store = RunStore(home)
-    snap = TrainingJob(spec, data, store=store, queue=JobQueue(1), runner="thread").start().wait()
+    snap = TrainingJob(spec, data, store=store, queue=JobQueue(1)).start().wait()
     assert snap.run_id is not None, snap.error or snap.reason
     return store.raw(snap.run_id)
 

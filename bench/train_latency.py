@@ -25,6 +25,7 @@ from playwright.sync_api import sync_playwright
 from bench.streamlit_server import launch_chromium, streamlit_server
 from mnist_dash.data import load_mnist
 from mnist_dash.jobs import JobQueue, TrainingJob
+from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.presets import get_preset
 
 DESIGN = "layers=512:relu:0.4:none,128:relu:0:none&epochs=5&name=latency"
@@ -51,7 +52,7 @@ def engine_round(data) -> dict:
     end = TrainEnd()
     spec = get_preset("notebook-2-hidden").replace(epochs=5)
     started = time.perf_counter()
-    job = TrainingJob(spec, data, queue=JobQueue(1), callbacks=[end]).start()
+    job = TrainingJob(spec, data, queue=JobQueue(1), runner=ThreadRunner([end])).start()
     wait_for(lambda: job.snapshot().batch_history)
     first_point = time.perf_counter() - started
     time.sleep(1.0)

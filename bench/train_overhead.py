@@ -20,8 +20,9 @@ import keras
 
 from mnist_dash.data import load_mnist, validation_split
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
+from mnist_dash.jobs.runners.thread import ThreadRunner
+from mnist_dash.jobs.training import train
 from mnist_dash.presets import get_preset
-from mnist_dash.training import train
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -49,7 +50,7 @@ def bare(spec, data):
 
 def through_job(spec, data):
     clock = EpochClock()
-    job = TrainingJob(spec, data, queue=JobQueue(1), callbacks=[clock]).start()
+    job = TrainingJob(spec, data, queue=JobQueue(1), runner=ThreadRunner([clock])).start()
     while not job.snapshot().done:
         time.sleep(1.0)
         job.snapshot()  # what the Train page's fragment reads each second

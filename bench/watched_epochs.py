@@ -21,13 +21,14 @@ from playwright.sync_api import sync_playwright
 from bench.streamlit_server import launch_chromium, streamlit_server
 from mnist_dash.data import load_mnist
 from mnist_dash.jobs import JobQueue, TrainingJob
+from mnist_dash.jobs.runners.process import ProcessRunner
 from mnist_dash.presets import get_preset
 from mnist_dash.runs import RunStore
 from mnist_dash.share import to_query
 
 
 def unwatched(spec) -> list[float]:
-    snap = TrainingJob(spec, load_mnist(), queue=JobQueue(1), runner="process").start().wait()
+    snap = TrainingJob(spec, load_mnist(), queue=JobQueue(1), runner=ProcessRunner()).start().wait()
     return [record["seconds"] for record in snap.history]
 
 

@@ -54,7 +54,7 @@ def largest_confusion(matrix: np.ndarray) -> tuple[int, int]:
 
 
 def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
-    """The (true, predicted) cell of a click on `plots_model.confusion_heatmap`, from Streamlit's selected points.
+    """The (true, predicted) cell of a click on `plots.model.confusion_heatmap`, from Streamlit's selected points.
 
     Only the heatmap's cell markers are selectable; a point is x = predicted, y = true. None when
     the event selected nothing (a double click clears a selection).
@@ -66,7 +66,7 @@ def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
 
 
 def clicked_digit(points: list[dict]) -> int | None:
-    """The digit of a click on `plots_model.probability_bars` (a bar's x), from Streamlit's selected points."""
+    """The digit of a click on `plots.model.probability_bars` (a bar's x), from Streamlit's selected points."""
     for point in points:
         if "x" in point:
             return int(point["x"])

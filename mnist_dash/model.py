@@ -60,7 +60,7 @@ def build_model(spec: ModelSpec, steps_per_execution: int = 1) -> keras.Model:
     """A compiled Sequential model for a valid `spec`; input is raw 28x28 pixels (0-255).
 
     Args:
-        steps_per_execution: batches per call into the backend (see `mnist_dash.training.train`).
+        steps_per_execution: batches per call into the backend (see `mnist_dash.jobs.training.train`).
 
     Raises:
         SpecError: if `spec` is not valid.

@@ -40,6 +40,18 @@ def tiny_spec() -> ModelSpec:
 
 
 @pytest.fixture(scope="session")
+def process_runner():
+    """One worker-process runner for the session's tests, as the app has one: its workers are reused across
+    tests (each loads Keras once), and closed at the end. Two slots, as MNIST_DASH_MAX_JOBS=2 gives: the job
+    contract's two jobs at once."""
+    from mnist_dash.jobs.runners.process import ProcessRunner
+
+    runner = ProcessRunner(slots=2)
+    yield runner
+    runner.shutdown()
+
+
+@pytest.fixture(scope="session")
 def mnist_path() -> Path:
     """The real MNIST file; required in CI, skipped only on a machine without it."""
     path = os.environ.get("MNIST_DASH_DATA")

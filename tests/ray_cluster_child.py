@@ -21,7 +21,7 @@ import ray
 from ray.cluster_utils import Cluster
 
 from mnist_dash.data import validate_arrays
-from mnist_dash.jobs import JobQueue, TrainingJob, ray_runner
+from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.jobs.runners import RAY_ADDRESS_ENV, app_runner
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.conftest import make_digits
@@ -34,17 +34,18 @@ if __name__ == "__main__":
         os.environ[RAY_ADDRESS_ENV] = cluster.address
         data = validate_arrays(*make_digits(600, seed=1), *make_digits(100, seed=2), source="synthetic")
         spec = ModelSpec(layers=(LayerSpec(16),), batch_size=16, epochs=200, name="its node is lost")
-        queue = JobQueue(ray_runner.cluster_slots)
-        job = TrainingJob(spec, data, queue=queue, runner=app_runner()).start()
+        runner = app_runner()
+        queue = JobQueue(runner.slots)
+        job = TrainingJob(spec, data, queue=queue, runner=runner).start()
         while not job.snapshot().batch_history and not job.done:
             time.sleep(0.01)
-        slots = ray_runner.cluster_slots()
+        slots = runner.slots()
         cluster.remove_node(node)
         snap = job.wait(60)
         print(
             json.dumps(
                 {
-                    "runner": job.runner,
+                    "runner": job.runner.name,
                     "slots": slots,
                     "status": snap.status,
                     "error": snap.error,

@@ -15,9 +15,10 @@ from mnist_dash import owners
 from mnist_dash.jobs import JobQueue, JobStatus
 from mnist_dash.jobs import queue as queue_module
 from mnist_dash.jobs.reuse import ReusedRun
+from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import to_query
-from mnist_dash.ui import state
+from mnist_dash.ui import resources, state
 
 from .conftest import make_digits
 from .queue_support import Stand
@@ -35,8 +36,8 @@ def tiny_mnist(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DASH_DATA", str(path))
     fresh_server(monkeypatch)
     yield path
-    state._dataset.clear()
-    state.store.clear()
+    resources._dataset.clear()
+    resources.store.clear()
 
 
 def fresh_server(monkeypatch) -> None:
@@ -45,9 +46,9 @@ def fresh_server(monkeypatch) -> None:
     Every AppTest session has the same id, so without this one test's jobs and design
     would be the next test's (they are one anonymous owner).
     """
-    state._dataset.clear()
-    state.store.clear()
-    state.class_setting.clear()  # the teacher's settings of another test's store
+    resources._dataset.clear()
+    resources.store.clear()
+    resources.class_setting.clear()  # the teacher's settings of another test's store
     state._drafts.clear()
     monkeypatch.setattr(queue_module, "_default_queue", None)
 
@@ -88,7 +89,7 @@ def test_every_page_renders(page):
 @pytest.mark.parametrize("page", ["home", "train", "weights", "draw"])
 def test_missing_mnist_says_what_is_wrong_and_the_command_to_fix_it(page, monkeypatch, tmp_path):
     monkeypatch.setenv("MNIST_DASH_DATA", str(tmp_path / "absent.npz"))
-    state._dataset.clear()
+    resources._dataset.clear()
     app = open_page(page)
     assert len(app.error) == 1 and "MNIST could not be loaded" in texts(app.error)
     assert "does not exist" in texts(app.error) and "Errno" not in texts(app.error)  # no raw exception text
@@ -99,7 +100,7 @@ def test_missing_mnist_says_what_is_wrong_and_the_command_to_fix_it(page, monkey
 
 def test_design_works_without_mnist(monkeypatch, tmp_path):
     monkeypatch.setenv("MNIST_DASH_DATA", str(tmp_path / "absent.npz"))
-    state._dataset.clear()
+    resources._dataset.clear()
     app = open_page("design")
     assert app.metric[0].value == "468,874" and not app.error
     assert app.button(key="design_train").disabled and "MNIST is missing" in texts(app.warning)
@@ -224,12 +225,12 @@ def test_a_queued_job_shows_its_position():
 
 
 def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
-    from mnist_dash.jobs import workers as worker
+    from mnist_dash.jobs.runners.process import ProcessRunner
 
     def broken_train(*args, **kwargs):
         raise RuntimeError("the kernel ran out of patience")
 
-    monkeypatch.setattr(worker, "run_job", broken_train)  # the app trains in a worker process
+    monkeypatch.setattr(ProcessRunner, "train", broken_train)  # the app trains in a worker process
     app = open_page("design", TINY_QUERY)
     app.switch_page("app_pages/train.py").run()
     app.button(key="train_start").click().run()
@@ -248,7 +249,7 @@ def store_a_run(name="tiny", bn="after", dropout=0.1, owner=None):
     from mnist_dash.spec import LayerSpec, ModelSpec
 
     spec = ModelSpec(layers=(LayerSpec(16, dropout=dropout, batch_norm=bn),), epochs=2, batch_size=64, name=name)
-    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=owner or TEST_OWNER)
+    job = TrainingJob(spec, resources._dataset(), store=RunStore(), queue=JobQueue(1), owner=owner or TEST_OWNER)
     snap = job.start().wait()
     assert snap.status == JobStatus.FINISHED, snap.error
     return snap.run_id
@@ -354,11 +355,17 @@ def test_weights_and_evaluate_run_pickers_mark_stopped_runs_and_count_epochs():
                 stopped.stop()
 
     single = ModelSpec(layers=(LayerSpec(16),), epochs=1, batch_size=64, name="single")
-    done = TrainingJob(single, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
+    done = TrainingJob(single, resources._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
     assert done.start().wait().status == JobStatus.FINISHED
     spec = single.replace(epochs=3, name="stopped early")
-    stopped = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
-    stopped.callbacks = (StopInSecondEpoch(),)
+    stopped = TrainingJob(
+        spec,
+        resources._dataset(),
+        store=RunStore(),
+        queue=JobQueue(1),
+        owner=TEST_OWNER,
+        runner=ThreadRunner([StopInSecondEpoch()]),
+    )
     assert stopped.start().wait().status == JobStatus.STOPPED
     for page in ("weights", "evaluate"):
         options = open_page(page).selectbox(key=f"{page}_run").options
@@ -384,8 +391,14 @@ def test_a_run_stopped_after_its_first_epoch_can_be_inspected(page):
 
     store_a_run()  # a finished run beside it: Compare judges both
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=3, batch_size=64, name="stopped early")
-    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
-    job.callbacks = (StopInSecondEpoch(),)
+    job = TrainingJob(
+        spec,
+        resources._dataset(),
+        store=RunStore(),
+        queue=JobQueue(1),
+        owner=TEST_OWNER,
+        runner=ThreadRunner([StopInSecondEpoch()]),
+    )
     snap = job.start().wait()
     assert snap.status == JobStatus.STOPPED and snap.epoch == 1 and snap.run_id
     app = open_page(page)
@@ -499,8 +512,14 @@ def stopped_run_for_compare(epochs: int = 3) -> str:
                 job.stop()
 
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=epochs, batch_size=64, name="stopped early")
-    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
-    job.callbacks = (StopInSecondEpoch(),)
+    job = TrainingJob(
+        spec,
+        resources._dataset(),
+        store=RunStore(),
+        queue=JobQueue(1),
+        owner=TEST_OWNER,
+        runner=ThreadRunner([StopInSecondEpoch()]),
+    )
     snap = job.start().wait()
     assert snap.status == JobStatus.STOPPED and snap.epoch == 1 and snap.run_id
     return snap.run_id
@@ -551,14 +570,14 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     # The selection is the experiment's alone: its runs join as they finish, the earlier run is gone.
     assert app.multiselect(key="compare_runs").value == []
     assert "The experiment's runs join here as they finish." in texts(app.info)
-    items = app.session_state[state.EXPERIMENT_KEY]
+    items = app.session_state[state.EXPERIMENT_KEY].items
     # Two jobs at a time per student (MNIST_DASH_OWNER_JOBS): the third waits in the session.
     assert [item.spec.name for item in items[:2]] == ["notebook-2-hidden", "notebook-3-hidden-bn"]
     assert items[2].name == "notebook-5-hidden-bn" and "waits for one of your jobs to end" in texts(app.caption)
     rerun_compare_view(app, monkeypatch)  # a tick while they train redraws the view alone
     assert all(job.wait(timeout=120).status == JobStatus.FINISHED for job in items[:2])
     rerun_compare_view(app, monkeypatch)  # the view's next tick, no input touched, starts the third
-    jobs = app.session_state[state.EXPERIMENT_KEY]
+    jobs = app.session_state[state.EXPERIMENT_KEY].items
     assert jobs[2].spec.name == "notebook-5-hidden-bn" and jobs[2].wait(timeout=120).status == JobStatus.FINISHED
     rerun_compare_view(app, monkeypatch)  # and after it ends, the button comes back
     assert not app.button(key="compare_start").disabled
@@ -568,7 +587,7 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     student = open_page("compare", {"me": "another student"})
     student.number_input(key="compare_epochs").set_value(1).run()
     student.button(key="compare_start").click().run()
-    again = student.session_state[state.EXPERIMENT_KEY]
+    again = student.session_state[state.EXPERIMENT_KEY].items
     assert all(isinstance(job, ReusedRun) and job.done for job in again)
     assert [job.snapshot().run_id for job in again] == [job.snapshot().run_id for job in jobs]
     assert set(student.multiselect(key="compare_runs").value) == {job.snapshot().run_id for job in jobs}

@@ -7,7 +7,7 @@ from mnist_dash.jobs import JobStatus
 from mnist_dash.jobs import queue as queue_module
 from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.runs import RunStore
-from mnist_dash.ui import state
+from mnist_dash.ui import resources, state
 
 from .queue_support import Stand
 from .test_app import TEST_OWNER, TINY_QUERY, open_page, read, store_a_run, texts, tiny_mnist  # noqa: F401
@@ -127,7 +127,7 @@ def test_an_owners_job_limit_holds_across_tabs_and_every_start_path(monkeypatch)
             button = {"train": "train_start", "design": "design_train", "draw": "draw_quick"}[page]
             assert tab2.button(key=button).disabled, page
         with pytest.raises(JobRefused, match="You have 2 job"):  # and the engine refuses, whatever the buttons say
-            TrainingJob(PRESETS["notebook-2-hidden"], state._dataset(), owner=mallory, limits=Limits()).start()
+            TrainingJob(PRESETS["notebook-2-hidden"], resources._dataset(), owner=mallory, limits=Limits()).start()
         classmate = open_page("draw", {"me": "bea"})  # limits are per owner: a classmate is not held back
         assert not classmate.button(key="draw_quick").disabled
     finally:

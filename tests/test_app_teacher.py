@@ -6,15 +6,17 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_dash import teacher
-from mnist_dash.challenge import Challenge
+from mnist_dash.classroom import rules as class_rules
+from mnist_dash.classroom import teacher
+from mnist_dash.classroom.challenge import Challenge, read_challenge, set_challenge
 from mnist_dash.jobs import JobStatus, Limits, TrainingJob
 from mnist_dash.jobs import queue as queue_module
+from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.owners import named
 from mnist_dash.presets import PRESETS
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
-from mnist_dash.ui import state
+from mnist_dash.ui import resources, state
 
 from .test_app import TEST_OWNER, TINY_QUERY, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
 from .test_runs import save_fake
@@ -72,7 +74,7 @@ def test_a_challenge_set_by_the_teacher_is_on_the_students_design_page_and_board
     app = signed_in_teacher()
     app.number_input[0].set_value(10_000)  # most parameters
     app.button[0].click().run()  # the form's Set the challenge
-    assert teacher.read_challenge(store) == Challenge(max_params=10_000)
+    assert read_challenge(store) == Challenge(max_params=10_000)
     student = open_page("design", {"layers": "64:relu:0:none", "me": "bo"})
     assert "Beyond the challenge" in texts(student.warning) and "50,890 parameters" in texts(student.warning)
     fits = open_page("design", {"layers": "8:relu:0:none", "me": "ada"})
@@ -91,10 +93,9 @@ def test_the_teacher_cancels_a_students_queued_job(keyed, monkeypatch):
             release.wait(60)
 
     spec = ModelSpec(layers=(LayerSpec(8),), epochs=1, batch_size=64, name="running")
-    running = TrainingJob(spec, state._dataset(), owner=named("Ada"))
-    running.callbacks = (Hold(),)
+    running = TrainingJob(spec, resources._dataset(), owner=named("Ada"), runner=ThreadRunner([Hold()]))
     running.start()
-    queued = TrainingJob(spec.replace(name="waiting"), state._dataset(), owner=named("Bo")).start()
+    queued = TrainingJob(spec.replace(name="waiting"), resources._dataset(), owner=named("Bo")).start()
     try:
         app = signed_in_teacher()
         shown = texts(app.markdown)
@@ -138,13 +139,13 @@ def test_a_fixed_setting_and_the_presets_lock_are_the_one_rule_everywhere():
 
 
 def test_class_rules_refuse_what_cannot_be_used():
-    with pytest.raises(teacher.RulesError, match="max_epochs"):
-        teacher.ClassRules(limits={"max_epochs": 0})
-    with pytest.raises(teacher.RulesError, match="the lock is one of"):
-        teacher.ClassRules(lock="everything")
-    with pytest.raises(teacher.RulesError, match="can be fixed"):
-        teacher.ClassRules(fixed={"layers": []})
-    assert teacher.rules_from("{broken") == teacher.ClassRules()  # unreadable: the host's limits alone
+    with pytest.raises(class_rules.RulesError, match="max_epochs"):
+        class_rules.ClassRules(limits={"max_epochs": 0})
+    with pytest.raises(class_rules.RulesError, match="the lock is one of"):
+        class_rules.ClassRules(lock="everything")
+    with pytest.raises(class_rules.RulesError, match="can be fixed"):
+        class_rules.ClassRules(fixed={"layers": []})
+    assert class_rules.rules_from("{broken") == class_rules.ClassRules()  # unreadable: the host's limits alone
 
 
 def test_the_teachers_caps_and_lock_reach_a_students_design_page(keyed):
@@ -155,7 +156,7 @@ def test_the_teachers_caps_and_lock_reach_a_students_design_page(keyed):
     app.multiselect[0].set_value(["batch_size"])  # fixed at the teacher's design's batch size
     app.button(key="FormSubmitter:teacher_lock-Apply the lock").click().run()
     assert not app.exception
-    rules = teacher.read_rules(RunStore())
+    rules = class_rules.read_rules(RunStore())
     assert rules.limits["max_epochs"] == 4 and rules.lock == "fixed" and "batch_size" in rules.fixed
     student = open_page("design", {"epochs": "10", "batch_size": "64", "me": "bo"})
     assert "at most 4 epochs" in texts(student.error)
@@ -193,7 +194,7 @@ def test_the_projector_is_the_teachers_and_shows_the_board_in_large_type(keyed):
 
 
 def test_entering_a_run_in_a_three_seed_challenge_trains_its_other_seeds_and_the_board_ranks_the_mean():
-    teacher.set_challenge(RunStore(), Challenge(seeds=3))
+    set_challenge(RunStore(), Challenge(seeds=3))
     app = open_page("train", TINY_QUERY | {"seed": "4"})
     app.button(key="train_start").click().run()
     first = app.session_state[state.JOB_KEY].wait(timeout=120)

@@ -9,7 +9,7 @@ from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.runs import RunStore
 from mnist_dash.runs.database import run_data
 from mnist_dash.spec import LayerSpec, ModelSpec
-from mnist_dash.ui import state
+from mnist_dash.ui import resources
 from mnist_dash.units import dense_kernels, strongest_inputs, strongest_units
 
 from .test_app import TEST_OWNER, open_page, store_a_run, texts, tiny_mnist  # noqa: F401 (tiny_mnist: autouse)
@@ -32,6 +32,12 @@ def z_values(figure: dict) -> np.ndarray:
     return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
 
 
+def open_units_tab(app) -> None:
+    """Choose the units tab, as a click on it does: only the open tab is built."""
+    app.session_state["weights_tab"] = "What each unit looks for"
+    app.run()
+
+
 def pick_run(app, name: str) -> None:
     options = app.selectbox(key="weights_run").options
     [index] = [i for i, label in enumerate(options) if label.startswith(f"{name} ·")]
@@ -40,7 +46,7 @@ def pick_run(app, name: str) -> None:
 
 def store_two_layer_run() -> str:
     spec = ModelSpec(layers=(LayerSpec(40), LayerSpec(12)), epochs=2, batch_size=64, name="two layers")
-    job = TrainingJob(spec, state._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
+    job = TrainingJob(spec, resources._dataset(), store=RunStore(), queue=JobQueue(1), owner=TEST_OWNER)
     snap = job.start().wait()
     assert snap.status == JobStatus.FINISHED, snap.error
     return snap.run_id
@@ -51,6 +57,8 @@ def test_the_first_layers_units_are_drawn_most_moved_first_and_follow_the_epoch_
     stored = RunStore().weights(run_id)
     app = open_page("weights")
     assert [tab.label for tab in app.tabs] == ["Distributions", "What each unit looks for"]
+    assert not app.get("select_slider") and app.get("plotly_chart")  # the violins only: the grids are not built
+    open_units_tab(app)
     assert "hidden_1: the 32 units that moved most, after epoch 2" in texts(app.markdown)
     count = app.select_slider(key="weights_units_count")
     assert count.value == 32 and list(count.options) == ["16", "24", "32", "40"]
@@ -74,6 +82,7 @@ def test_a_deeper_layers_units_show_their_strongest_inputs_from_the_final_weight
     run_id = store_two_layer_run()
     kernels = dict(dense_kernels(RunStore().get(run_id).spec, RunStore().final_weights(run_id)))
     app = open_page("weights")
+    open_units_tab(app)
     layer = app.selectbox(key="weights_units_layer")
     assert layer.options == ["hidden_2", "output"] and layer.value == "hidden_2"
     rows = labels(app, "weights_inputs_chart_0")
@@ -96,6 +105,7 @@ def test_a_run_stored_before_unit_images_shows_its_final_units_and_says_so():
     del arrays["units/ids"], arrays["units/kernels"]
     set_column(store, run_data.c.snapshots, run_id, _npz(arrays))  # as runs were stored before them
     app = open_page("weights")
+    open_units_tab(app)
     assert "stored before unit images were kept" in texts(app.info)
     assert "after epoch 2" in texts(app.markdown)  # its last epoch, whatever the slider says
     # Ordered by how far they moved from the initial weights that the design and its seed rebuild: the same
@@ -110,6 +120,7 @@ def test_choices_another_run_lacks_fall_back_to_what_it_has():
     wide = store_two_layer_run()  # 40 units, then hidden_2 and the output
     narrow = store_a_run()  # 16 units, then the output
     app = open_page("weights")
+    open_units_tab(app)
     pick_run(app, "two layers")
     assert app.selectbox(key="weights_run").value.run_id == wide
     app.select_slider(key="weights_units_count").set_value(40).run()

@@ -5,12 +5,13 @@ import threading
 import keras
 
 from mnist_dash.jobs import JobStatus, TrainingJob
+from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
-from mnist_dash.ui import state
+from mnist_dash.ui import resources, state
 
 from .test_app import TEST_OWNER, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
-from .test_app_units import labels
+from .test_app_units import labels, open_units_tab
 
 
 def unit_labels(app) -> list[str]:
@@ -28,8 +29,7 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
                 third_epoch.wait(60)
 
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=3, batch_size=64, name="growing")
-    job = TrainingJob(spec, state._dataset(), store=RunStore(), owner=TEST_OWNER)
-    job.callbacks = (Pause(),)
+    job = TrainingJob(spec, resources._dataset(), store=RunStore(), owner=TEST_OWNER, runner=ThreadRunner([Pause()]))
     job.start()
     try:
         app = open_page("weights")
@@ -42,6 +42,7 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
         assert "Your job is training" in texts(app.info)
         assert app.slider(key=f"weights_epoch_{job.job_id}").value == 1 and app.slider[0].max == 1
         # The units' images follow the job too: its 16 first-layer units after the epoch that ended.
+        open_units_tab(app)
         assert "hidden_1: the 16 units that moved most, after epoch 1" in texts(app.markdown)
         assert len(unit_labels(app)) == 16 and "Weights after epoch 1." in texts(app.caption)
         second_epoch.set()
@@ -49,10 +50,12 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
             if job.weight_history().epochs == 3:
                 break
             threading.Event().wait(0.1)
+        app.session_state["weights_tab"] = "Distributions"
         app.run()
         assert app.slider(key=f"weights_epoch_{job.job_id}").max == 2
         assert app.slider(key=f"weights_epoch_{job.job_id}").value == 2  # it was on the newest: it follows
         assert "Statistics at epoch 2" in texts(app.subheader)
+        open_units_tab(app)
         assert "hidden_1: the 16 units that moved most, after epoch 2" in texts(app.markdown)
         assert "Weights after epoch 2." in texts(app.caption)  # the deeper layer's inputs: the job's newest
         assert unit_labels(app)[0].split(" · ")[0] == str(job.weight_history().unit_ids[0])
@@ -67,15 +70,15 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
 
 
 def test_a_job_not_yet_training_turns_the_page_live_when_its_first_snapshot_arrives():
-    spec = ModelSpec(layers=(LayerSpec(16),), epochs=1, batch_size=64, name="waiting")
-    job = TrainingJob(spec, state._dataset(), owner=TEST_OWNER)  # not started yet: as one waiting in the queue
     go_on = threading.Event()
 
     class Hold(keras.callbacks.Callback):  # holds the job after its first snapshot, before its first epoch
         def on_epoch_begin(self, epoch, logs=None):
             go_on.wait(60)
 
-    job.callbacks = (Hold(),)
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=1, batch_size=64, name="waiting")
+    # Not started yet: as one waiting in the queue.
+    job = TrainingJob(spec, resources._dataset(), owner=TEST_OWNER, runner=ThreadRunner([Hold()]))
     app = open_page("weights")
     app.session_state[state.JOB_KEY] = job
     app.run()

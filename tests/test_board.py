@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from mnist_dash.board import best_per_owner, board_csv, frontier, last_epoch_gap
-from mnist_dash.challenge import Challenge, ChallengeError, scores, seed_siblings
+from mnist_dash.classroom.board import best_per_owner, board_csv, frontier, last_epoch_gap
+from mnist_dash.classroom.challenge import Challenge, ChallengeError, scores, seed_siblings
 from mnist_dash.plan import count_params
 from mnist_dash.runs.records import RunInfo
 from mnist_dash.spec import LayerSpec, ModelSpec

@@ -44,8 +44,8 @@ def as_form(grey: np.ndarray, form: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def mnist_model(mnist_path):
     from mnist_dash.data import load_mnist, validation_split
+    from mnist_dash.jobs.training import train
     from mnist_dash.presets import PRESETS
-    from mnist_dash.training import train
 
     data = load_mnist(mnist_path)
     return train(PRESETS["notebook-2-hidden"].replace(epochs=2), validation_split(data)), data

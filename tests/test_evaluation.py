@@ -53,7 +53,7 @@ def test_largest_confusion_is_off_the_diagonal():
 
 
 def test_confusion_heatmap_counts_and_shares():
-    from mnist_dash.plots_model import confusion_heatmap
+    from mnist_dash.plots.model import confusion_heatmap
 
     matrix = confusion_matrix(Y_TRUE, Y_PRED)
     counts = confusion_heatmap(matrix)
@@ -63,7 +63,7 @@ def test_confusion_heatmap_counts_and_shares():
 
 
 def test_confusion_heatmap_has_a_clickable_marker_at_each_cell():
-    from mnist_dash.plots_model import confusion_heatmap
+    from mnist_dash.plots.model import confusion_heatmap
 
     figure = confusion_heatmap(confusion_matrix(Y_TRUE, Y_PRED))
     heatmap, markers = figure.data
@@ -75,7 +75,7 @@ def test_confusion_heatmap_has_a_clickable_marker_at_each_cell():
 
 
 def test_confusion_heatmap_outlines_the_picked_cell_row_or_column():
-    from mnist_dash.plots_model import confusion_heatmap
+    from mnist_dash.plots.model import confusion_heatmap
 
     matrix = confusion_matrix(Y_TRUE, Y_PRED)
     [cell] = confusion_heatmap(matrix, picked=(1, 7)).layout.shapes

@@ -26,8 +26,9 @@ import pytest
 
 from mnist_dash.data import Mnist
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
-from mnist_dash.jobs.progress import NOTHING_TO_SAVE
+from mnist_dash.jobs.contract import NOTHING_TO_SAVE, Runner
 from mnist_dash.jobs.runners import RAY_ADDRESS_ENV, app_runner
+from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.runs import RunStore
 
 from .conftest import make_digits
@@ -50,10 +51,10 @@ def ray_cluster():
     os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(16))
     import ray
 
-    from mnist_dash.jobs import ray_runner
+    from mnist_dash.jobs.runners import ray as ray_module
 
     # "local": a new instance of its own, never a cluster someone started on this machine (`ray start`)
-    ray.init("local", num_cpus=2, include_dashboard=False, runtime_env=ray_runner.runtime_env(), log_to_driver=False)
+    ray.init("local", num_cpus=2, include_dashboard=False, runtime_env=ray_module.runtime_env(), log_to_driver=False)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -66,19 +67,22 @@ def ray_cluster():
 
 
 @pytest.fixture(params=["thread", "process", "ray"])
-def runner(request, monkeypatch) -> str:
-    if request.param == "ray":
-        monkeypatch.setenv(RAY_ADDRESS_ENV, request.getfixturevalue("ray_cluster"))
-    return request.param
+def runner(request) -> Runner:
+    """Each runner object: on the test's job thread (two slots), the session's worker processes (two slots:
+    a second worker for two jobs at once), and the Ray runner on the local instance (its 2 CPUs)."""
+    if request.param == "thread":
+        return ThreadRunner(slots=2)
+    if request.param == "process":
+        return request.getfixturevalue("process_runner")
+    return request.getfixturevalue("ray_runner")
 
 
-def slots_for(runner: str, count: int):
-    """A queue's slots: a number here, the cluster's CPUs (2) for Ray."""
-    if runner != "ray":
-        return count
-    from mnist_dash.jobs import ray_runner
+@pytest.fixture(scope="module")
+def ray_runner(ray_cluster) -> Runner:
+    """The Ray runner on the local instance, one for the module's tests as a server has one."""
+    from mnist_dash.jobs.runners.ray import RayRunner
 
-    return ray_runner.cluster_slots
+    return RayRunner(ray_cluster)
 
 
 # ---- the contract ----
@@ -146,7 +150,7 @@ def test_a_killed_job_fails_clearly_and_frees_its_place(runner, tiny_data, tiny_
     snap = job.wait(timeout=60)
     assert snap.status == JobStatus.FAILED
     assert "stopped unexpectedly" in snap.error and "train again" in snap.error
-    if runner == "process":
+    if runner.name == "process":  # the worker process runner knows the exit code
         assert "training process stopped unexpectedly (exit code -9" in snap.error
     assert queue.running == 0  # its place is free: the next job trains
     nxt = TrainingJob(tiny_spec, tiny_data, queue=queue, runner=runner).start()
@@ -154,7 +158,7 @@ def test_a_killed_job_fails_clearly_and_frees_its_place(runner, tiny_data, tiny_
 
 
 def test_two_jobs_train_at_once_and_their_news_never_mix(runner, slow_data, tiny_spec):  # noqa: F811
-    queue = JobQueue(slots_for(runner, 2))
+    queue = JobQueue(runner.slots)
     specs = [tiny_spec.replace(epochs=2, batch_size=16, seed=seed) for seed in (1, 2)]
     jobs = [TrainingJob(spec, slow_data, queue=queue, runner=runner).start() for spec in specs]
     wait_until(lambda: all(job.snapshot().status == JobStatus.RUNNING for job in jobs), 180)
@@ -166,7 +170,7 @@ def test_two_jobs_train_at_once_and_their_news_never_mix(runner, slow_data, tiny
         positions = [point["epoch"] for point in snap.batch_history]
         assert positions == sorted(set(positions))  # one job's points, in order: none of the other's
     assert snaps[0].history[0]["loss"] != snaps[1].history[0]["loss"]  # two seeds: two different runs
-    if runner != "thread":
+    if runner.name != "thread":
         assert jobs[0]._live.pid != jobs[1]._live.pid  # in two processes
     assert queue.running == 0
 
@@ -197,7 +201,9 @@ def test_the_result_is_stored(runner, tiny_data, tiny_spec, database_url):
     [({}, "process"), ({RAY_ADDRESS_ENV: "  "}, "process"), ({RAY_ADDRESS_ENV: "auto"}, "ray")],
 )
 def test_the_hosts_setting_chooses_the_apps_runner(environ, expected):
-    assert app_runner(environ) == expected
+    runner = app_runner(environ)
+    assert isinstance(runner, Runner) and runner.name == expected
+    assert app_runner(environ) is runner  # one per settings: its workers and its cluster are the process's
 
 
 def test_without_the_setting_ray_is_never_imported(tmp_path):
@@ -206,7 +212,7 @@ def test_without_the_setting_ray_is_never_imported(tmp_path):
         import importlib, pkgutil, sys
         import mnist_dash
         for module in pkgutil.walk_packages(mnist_dash.__path__, "mnist_dash."):
-            if not module.name.startswith(("mnist_dash.jobs.ray_", "mnist_dash.__main__")):  # Ray's own; the CLI
+            if not module.name.startswith(("mnist_dash.jobs.runners.ray", "mnist_dash.__main__")):  # Ray's; the CLI
                 importlib.import_module(module.name)
         from mnist_dash.jobs import TrainingJob, default_queue
         from mnist_dash.jobs.runners import app_runner
@@ -217,7 +223,7 @@ def test_without_the_setting_ray_is_never_imported(tmp_path):
         data = validate_arrays(*make_digits(300, seed=1), *make_digits(100, seed=2), source="synthetic")
         spec = ModelSpec(layers=(LayerSpec(8),), epochs=1, name="no ray")
         job = TrainingJob(spec, data, runner=app_runner()).start()
-        print(app_runner(), default_queue().slots, job.wait(180).status, "ray" in sys.modules)
+        print(app_runner().name, default_queue().slots, job.wait(180).status, "ray" in sys.modules)
         """
     )
     env = {key: value for key, value in os.environ.items() if key != RAY_ADDRESS_ENV}
@@ -231,54 +237,55 @@ def test_without_the_setting_ray_is_never_imported(tmp_path):
 # ---- Ray's own duties ----
 
 
-def test_mnist_goes_into_the_object_store_once_per_server(ray_cluster, tiny_spec, monkeypatch):
-    from mnist_dash.jobs import ray_runner
+def test_mnist_goes_into_the_object_store_once_per_server(ray_runner, tiny_spec, monkeypatch):
+    from mnist_dash.jobs.runners import ray as ray_module
 
     puts = []
-    real_put = ray_runner.ray.put
-    monkeypatch.setattr(ray_runner.ray, "put", lambda value: puts.append(value) or real_put(value))
+    real_put = ray_module.ray.put
+    monkeypatch.setattr(ray_module.ray, "put", lambda value: puts.append(value) or real_put(value))
     data = Mnist(*make_digits(400, seed=7), *make_digits(100, seed=8))  # arrays no job has sent yet
-    queue = JobQueue(ray_runner.cluster_slots)
-    jobs = [TrainingJob(tiny_spec.replace(epochs=1, seed=s), data, queue=queue, runner="ray").start() for s in (1, 2)]
+    queue = JobQueue(ray_runner.slots)
+    specs = [tiny_spec.replace(epochs=1, seed=seed) for seed in (1, 2)]
+    jobs = [TrainingJob(spec, data, queue=queue, runner=ray_runner).start() for spec in specs]
     assert [job.wait(180).status for job in jobs] == [JobStatus.FINISHED] * 2
     assert len(puts) == 1 and puts[0] is data  # the first job put it; the second got the same reference
 
 
-def test_the_memory_a_job_asks_for_covers_the_measured_peaks(ray_cluster):
-    from mnist_dash.jobs import ray_runner
+def test_the_memory_a_job_asks_for_covers_the_measured_peaks():
+    from mnist_dash.jobs.runners import ray as ray_module
     from mnist_dash.presets import PRESETS
     from mnist_dash.spec import LayerSpec, ModelSpec
 
-    mb = ray_runner.MB
-    # A Ray worker's peak RSS training one epoch of MNIST (see ray_runner's comment), and the ask for each.
+    mb = ray_module.MB
+    # A Ray worker's peak RSS training one epoch of MNIST (see the Ray runner's comment), and the ask for each.
     measured = {
         ModelSpec(layers=(LayerSpec(16),), batch_size=128): 928,
         PRESETS["notebook-2-hidden"]: 953,
         PRESETS["notebook-5-hidden-bn"]: 996,
         ModelSpec(layers=(LayerSpec(1024), LayerSpec(1024)), batch_size=32): 1012,
     }
-    asks = [ray_runner.memory_bytes(spec) / mb for spec in measured]
+    asks = [ray_module.memory_bytes(spec) / mb for spec in measured]
     assert all(ask >= peak for ask, peak in zip(asks, measured.values(), strict=True)), asks
     assert all(ask < 1.15 * peak for ask, peak in zip(asks, measured.values(), strict=True)), asks  # not wasteful
     spec = PRESETS["notebook-2-hidden"]
-    assert ray_runner.memory_bytes(spec.replace(batch_size=1024)) > ray_runner.memory_bytes(spec)
+    assert ray_module.memory_bytes(spec.replace(batch_size=1024)) > ray_module.memory_bytes(spec)
 
 
-def test_a_design_no_node_has_memory_for_fails_clearly(ray_cluster, tiny_data, tiny_spec, monkeypatch):
-    from mnist_dash.jobs import ray_runner
+def test_a_design_no_node_has_memory_for_fails_clearly(ray_runner, tiny_data, tiny_spec, monkeypatch):
+    from mnist_dash.jobs.runners import ray as ray_module
 
-    monkeypatch.setattr(ray_runner, "WORKER_BYTES", 10**15)  # a petabyte: more than this machine has
+    monkeypatch.setattr(ray_module, "WORKER_BYTES", 10**15)  # a petabyte: more than this machine has
     queue = JobQueue(1)
-    snap = TrainingJob(tiny_spec, tiny_data, queue=queue, runner="ray").start().wait(60)
+    snap = TrainingJob(tiny_spec, tiny_data, queue=queue, runner=ray_runner).start().wait(60)
     assert snap.status == JobStatus.FAILED and "more than any node of the Ray cluster has" in snap.error
     assert queue.running == 0
 
 
-def test_a_ray_job_that_does_not_stop_is_cancelled_by_force(ray_cluster, tiny_data, tiny_spec, monkeypatch):
-    from mnist_dash.jobs import ray_runner
+def test_a_ray_job_that_does_not_stop_is_cancelled_by_force(ray_runner, tiny_data, tiny_spec, monkeypatch):
+    from mnist_dash.jobs.runners import ray as ray_module
 
-    monkeypatch.setattr(ray_runner, "STOP_GRACE", 2.0)
-    job = TrainingJob(tiny_spec.replace(**LONG), tiny_data, queue=JobQueue(1), runner="ray").start()
+    monkeypatch.setattr(ray_module, "STOP_GRACE", 2.0)
+    job = TrainingJob(tiny_spec.replace(**LONG), tiny_data, queue=JobQueue(1), runner=ray_runner).start()
     wait_until(lambda: job.snapshot().batch_history, 120)
     hung = job._live.pid
     os.kill(hung, signal.SIGSTOP)  # alive, but deaf to Stop: as a task stuck in a deadlock
@@ -288,12 +295,10 @@ def test_a_ray_job_that_does_not_stop_is_cancelled_by_force(ray_cluster, tiny_da
     wait_until(lambda: not Path(f"/proc/{hung}").exists() or "Z" in Path(f"/proc/{hung}/stat").read_text(), 30)
 
 
-def test_stop_cancels_a_ray_job_still_waiting_for_a_node(ray_cluster, tiny_data, tiny_spec):
-    from mnist_dash.jobs import ray_runner
-
+def test_stop_cancels_a_ray_job_still_waiting_for_a_node(ray_runner, tiny_data, tiny_spec):
     queue = JobQueue(3)  # more than the cluster's 2 CPUs: the third waits in Ray, not in our queue
     jobs = [
-        TrainingJob(tiny_spec.replace(**LONG, seed=seed), tiny_data, queue=queue, runner="ray").start()
+        TrainingJob(tiny_spec.replace(**LONG, seed=seed), tiny_data, queue=queue, runner=ray_runner).start()
         for seed in (1, 2, 3)
     ]
     wait_until(lambda: sum(bool(job.snapshot().batch_history) for job in jobs) == 2, 120)
@@ -304,7 +309,7 @@ def test_stop_cancels_a_ray_job_still_waiting_for_a_node(ray_cluster, tiny_data,
     assert snap.status == JobStatus.STOPPED and snap.reason == NOTHING_TO_SAVE and snap.batch_history == ()
     for job in jobs:
         job.stop()
-    assert {job.wait(60).status for job in jobs} == {JobStatus.STOPPED} and ray_runner.cluster_slots() == 2
+    assert {job.wait(60).status for job in jobs} == {JobStatus.STOPPED} and ray_runner.slots() == 2
 
 
 def test_a_ray_job_whose_node_is_lost_fails_clearly_and_frees_its_place(tmp_path):

@@ -7,7 +7,8 @@ from sqlalchemy.exc import OperationalError
 
 from mnist_dash.data import Mnist
 from mnist_dash.jobs import JobStatus, TrainingJob
-from mnist_dash.jobs.queue import JobQueue, max_jobs_from_env
+from mnist_dash.jobs.queue import JobQueue
+from mnist_dash.jobs.runners.process import max_jobs_from_env
 from mnist_dash.runs import RunStore
 
 from .conftest import make_digits
@@ -204,7 +205,7 @@ def test_a_job_past_the_time_limit_is_stopped_saved_and_says_why(tiny_data, tiny
 
 
 def test_the_mirror_keeps_the_batch_count_of_the_epoch_in_progress():
-    from mnist_dash.jobs.progress import LiveMirror, Progress
+    from mnist_dash.jobs.contract import LiveMirror, Progress
 
     mirror = LiveMirror()
     mirror.apply(Progress(1, steps=10, epoch=0, batch=0))

@@ -6,6 +6,7 @@ import weakref
 import keras
 
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
+from mnist_dash.jobs.runners.thread import ThreadRunner
 
 
 class KeepAWeakReference(keras.callbacks.Callback):
@@ -17,7 +18,9 @@ def test_a_finished_job_lets_its_model_go_and_keeps_its_history(tiny_data, tiny_
     from mnist_dash.runs import RunStore
 
     spy = KeepAWeakReference()
-    job = TrainingJob(tiny_spec, tiny_data, store=RunStore(tmp_path), queue=JobQueue(1), callbacks=[spy]).start()
+    job = TrainingJob(
+        tiny_spec, tiny_data, store=RunStore(tmp_path), queue=JobQueue(1), runner=ThreadRunner([spy])
+    ).start()
     snap = job.wait(timeout=120)
     assert snap.status == JobStatus.FINISHED and len(snap.history) == tiny_spec.epochs
     gc.collect()
@@ -27,7 +30,7 @@ def test_a_finished_job_lets_its_model_go_and_keeps_its_history(tiny_data, tiny_
 
 def test_a_stopped_job_lets_its_model_go_too(tiny_data, tiny_spec):
     spy = KeepAWeakReference()
-    job = TrainingJob(tiny_spec.replace(epochs=50), tiny_data, queue=JobQueue(1), callbacks=[spy]).start()
+    job = TrainingJob(tiny_spec.replace(epochs=50), tiny_data, queue=JobQueue(1), runner=ThreadRunner([spy])).start()
     while not job.snapshot().batch_history:
         job.wait(timeout=0.05)
     job.stop()

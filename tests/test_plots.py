@@ -1,6 +1,7 @@
 import numpy as np
 
-from mnist_dash.plots import class_balance, training_curves, width_diagram
+from mnist_dash.plots.design import width_diagram
+from mnist_dash.plots.training import training_curves
 from mnist_dash.presets import PRESETS
 
 HISTORY = [
@@ -40,14 +41,8 @@ def test_width_diagram_shows_every_layer():
     assert list(figure.data[0].text) == ["784", "500", "300", "100", "10"]
 
 
-def test_class_balance_counts_each_digit():
-    figure = class_balance(np.array([0, 1, 1, 9], np.uint8), np.array([2, 2], np.uint8))
-    assert list(figure.data[0].y) == [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]
-    assert list(figure.data[1].y) == [0, 0, 2, 0, 0, 0, 0, 0, 0, 0]
-
-
 def test_compare_curves_one_colour_per_run_train_dashed():
-    from mnist_dash.plots import compare_curves
+    from mnist_dash.plots.training import compare_curves
 
     figure = compare_curves([("a", HISTORY), ("b", HISTORY)], "loss")
     assert [trace.name for trace in figure.data] == ["a", "a", "b", "b"]
@@ -61,7 +56,7 @@ def test_compare_curves_one_colour_per_run_train_dashed():
 
 def test_compare_legend_is_below_the_axis_title_however_many_runs():
     # Measured in Chromium: the axis title ends 19 px above the legend for 1 to 10 runs, the plot 330 px high.
-    from mnist_dash.plots import compare_curves
+    from mnist_dash.plots.training import compare_curves
 
     for runs in (1, 5, 10):
         figure = compare_curves([(f"run {i}", HISTORY) for i in range(runs)], "loss")
@@ -72,7 +67,7 @@ def test_compare_legend_is_below_the_axis_title_however_many_runs():
 
 
 def test_probability_bars_highlight_the_answer():
-    from mnist_dash.plots_model import probability_bars
+    from mnist_dash.plots.model import probability_bars
 
     probabilities = np.array([0.01, 0.02, 0.9, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
     figure = probability_bars(probabilities)
@@ -82,7 +77,7 @@ def test_probability_bars_highlight_the_answer():
 
 
 def test_probability_history_has_a_line_per_digit():
-    from mnist_dash.plots_model import probability_history
+    from mnist_dash.plots.model import probability_history
 
     figure = probability_history([1, 2], [np.full(10, 0.1), np.eye(10)[7]])
     assert len(figure.data) == 10 and list(figure.data[7].y) == [0.1, 1.0]
@@ -93,7 +88,7 @@ ESCAPED = '&lt;a href="https://example.invalid"&gt;x&lt;/a&gt;'
 
 
 def test_a_run_name_reaches_the_legend_as_text_not_html():
-    from mnist_dash.plots import compare_curves
+    from mnist_dash.plots.training import compare_curves
 
     figure = compare_curves([(LINK, HISTORY), ("<b>$x$</b>\nnext", HISTORY)], "accuracy")
     names = [trace.name for trace in figure.data]
@@ -104,7 +99,7 @@ def test_a_run_name_reaches_the_legend_as_text_not_html():
 
 
 def test_violin_labels_are_text():
-    from mnist_dash.plots_model import weight_violins
+    from mnist_dash.plots.model import weight_violins
 
     figure = weight_violins([(LINK, np.zeros(3)), ("hidden_1 kernel", np.ones(3))], epoch=1)
     assert [trace.name for trace in figure.data] == [ESCAPED, "hidden_1 kernel"]
@@ -113,7 +108,7 @@ def test_violin_labels_are_text():
 def test_violins_of_one_kind_are_placed_by_layer_on_a_fixed_scale():
     import pytest
 
-    from mnist_dash.plots_model import weight_violins
+    from mnist_dash.plots.model import weight_violins
 
     series = [("bn_1 gamma", np.ones(3)), ("bn_<b>2</b> gamma", np.full(3, 1.2))]
     figure = weight_violins(series, epoch=2, kind="gamma", y_range=(0.8, 1.2))

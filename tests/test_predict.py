@@ -162,7 +162,7 @@ def test_epoch_predictions_add_one_point_per_new_epoch_and_restart_for_a_new_ima
 
 
 def test_unit_tiles_put_each_units_image_in_its_place():
-    from mnist_dash.plots_explain import unit_tiles
+    from mnist_dash.plots.explain import unit_tiles
 
     images = np.arange(5 * 28 * 28, dtype=float).reshape(5, 28, 28) - 1000
     figure = unit_tiles(images, [f"unit {n}" for n in range(5)], columns=4)

@@ -71,7 +71,9 @@ def test_owner_limit_queue_limit_and_stored_runs_refuse_with_the_reason():
     with pytest.raises(JobRefused, match=r"The class queue is full: 3 jobs .*\(MNIST_DASH_MAX_QUEUE\)"):
         Stand(queue, "c1", owner="cy", limits=limits)
     reasons = queue.refusals(None, "name:dee", limits, stored_runs=5)
-    assert any("5 stored runs" in r and "MNIST_DASH_OWNER_RUNS" in r and "delete old runs" in r for r in reasons)
+    [runs] = [r for r in reasons if r.limit == "owner_runs"]  # a value a page can ask about, not a sentence
+    assert "5 stored runs" in runs.text and "MNIST_DASH_OWNER_RUNS" in runs.text and "delete old runs" in runs.text
+    assert [r.limit for r in refused.value.reasons] == ["owner_jobs"]
     assert queue.refusals(None, "name:bob", Limits(), stored_runs=0) == []
 
 
@@ -79,7 +81,8 @@ def test_refusals_include_the_design_caps():
     queue = JobQueue(1)
     spec = ModelSpec(layers=(LayerSpec(8),), epochs=50)
     [reason] = queue.refusals(spec, "name:ada", Limits(max_epochs=10))
-    assert "at most 10 epochs" in reason and "MNIST_DASH_MAX_EPOCHS" in reason
+    assert reason.limit == "max_epochs"
+    assert "at most 10 epochs" in reason.text and "MNIST_DASH_MAX_EPOCHS" in reason.text
 
 
 def test_a_queued_job_whose_pages_are_gone_leaves_the_line_and_says_so():

@@ -490,7 +490,7 @@ def test_final_weights_that_cannot_be_read_and_a_run_without_its_data_are_damage
 @pytest.fixture(scope="module")
 def trained(tiny_data):
     from mnist_dash.data import validation_split
-    from mnist_dash.training import LiveHistory, train
+    from mnist_dash.jobs.training import LiveHistory, train
 
     spec = ModelSpec(layers=(LayerSpec(16, batch_norm="before", dropout=0.1),), epochs=1, batch_size=64, name="keras")
     live = LiveHistory()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mnist_dash.data import validation_split
-from mnist_dash.training import LiveHistory, evaluate, train
+from mnist_dash.jobs.training import LiveHistory, evaluate, train
 from mnist_dash.weights import STAT_NAMES, WeightHistory
 
 
@@ -92,7 +92,7 @@ def test_weight_history_round_trips_through_arrays(tiny_data, tiny_spec):
 
 
 def test_cosine_schedule_falls_from_the_learning_rate_towards_zero(tiny_spec):
-    from mnist_dash.training import learning_rate_at
+    from mnist_dash.jobs.training import learning_rate_at
 
     spec = tiny_spec.replace(learning_rate=0.002, epochs=4, lr_schedule="cosine")
     rates = [learning_rate_at(spec, epoch) for epoch in range(4)]
@@ -108,7 +108,7 @@ def test_training_follows_the_schedule(tiny_data, tiny_spec):
 
 
 def test_violin_data_is_labelled_by_layer_for_a_bn_model(tiny_data):
-    from mnist_dash.plots_model import weight_violins
+    from mnist_dash.plots.model import weight_violins
     from mnist_dash.presets import PRESETS
     from mnist_dash.weights import stats_rows, violin_series
 

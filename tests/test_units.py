@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnist_dash.plots_units import input_grid, unit_grid
+from mnist_dash.plots.units import input_grid, unit_grid
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.units import (
     UnitGrid,

@@ -13,33 +13,31 @@ from pathlib import Path
 import pytest
 
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
-from mnist_dash.jobs import workers as worker
+from mnist_dash.jobs.runners import process as worker
+from mnist_dash.jobs.runners.process import ProcessRunner
 
 from .test_jobs import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def process_job(spec, data, **options) -> TrainingJob:
-    return TrainingJob(spec, data, queue=JobQueue(1), runner="process", **options).start()
+def process_job(spec, data, runner: ProcessRunner) -> TrainingJob:
+    return TrainingJob(spec, data, queue=JobQueue(1), runner=runner).start()
 
 
-def test_stop_reaches_the_worker_and_a_late_stop_never_reaches_the_next_job(tiny_data, tiny_spec):
-    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+def test_stop_reaches_the_worker_and_a_late_stop_never_reaches_the_next_job(tiny_data, tiny_spec, process_runner):
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data, process_runner)
     wait_until(lambda: job.snapshot().batch_history)
     job.stop()
     snap = job.wait(timeout=60)
     assert snap.status == JobStatus.STOPPED and snap.epoch < 200
     job.stop()  # again, after it ended: must not leak into the worker's next job
-    assert process_job(tiny_spec, tiny_data).wait(timeout=120).status == JobStatus.FINISHED
+    assert process_job(tiny_spec, tiny_data, process_runner).wait(timeout=120).status == JobStatus.FINISHED
 
 
-def test_process_jobs_take_no_keras_callbacks(tiny_data, tiny_spec):
-    for runner in ("process", "ray"):
-        with pytest.raises(ValueError, match="cannot travel to a worker process or a Ray cluster"):
-            TrainingJob(tiny_spec, tiny_data, runner=runner, callbacks=[object()])
-    with pytest.raises(ValueError, match="runner must be one of"):
-        TrainingJob(tiny_spec, tiny_data, runner="fork")
+def test_a_job_takes_a_runner_object_not_a_name(tiny_data, tiny_spec):
+    with pytest.raises(TypeError, match="runner must be a Runner"):
+        TrainingJob(tiny_spec, tiny_data, runner="process")
 
 
 def test_when_the_server_is_killed_its_worker_exits_too():
@@ -56,37 +54,35 @@ def test_when_the_server_is_killed_its_worker_exits_too():
         server.kill()
 
 
-def close_idle_workers() -> None:
-    """Start from an empty pool, not the workers earlier tests left idle (two jobs at once leave two)."""
-    with worker._pool_lock:
-        for idle in worker._idle:
-            idle.close()
-        worker._idle.clear()
+@pytest.fixture
+def fresh_runner():
+    """A runner with a pool of its own, empty at first (not the workers earlier tests left idle)."""
+    runner = ProcessRunner()
+    yield runner
+    runner.shutdown()
 
 
-def test_prestart_keeps_one_idle_worker_ready():
-    close_idle_workers()
-    worker.prestart()
-    worker.prestart()
-    assert sum(w.alive for w in worker._idle) == 1
+def test_warm_up_keeps_one_idle_worker_ready(fresh_runner):
+    fresh_runner.warm_up(1)
+    fresh_runner.warm_up(1)
+    assert sum(w.alive for w in fresh_runner._idle) == 1
 
 
-def test_a_worker_retires_after_its_share_of_jobs(tiny_data, tiny_spec, monkeypatch):
+def test_a_worker_retires_after_its_share_of_jobs(tiny_data, tiny_spec, monkeypatch, fresh_runner):
     monkeypatch.setattr(worker, "RETIRE_AFTER", 2)
-    close_idle_workers()  # start from a fresh worker, not one earlier tests used
     pids = []
     for _ in range(3):
-        job = process_job(tiny_spec.replace(epochs=1), tiny_data)
+        job = process_job(tiny_spec.replace(epochs=1), tiny_data, fresh_runner)
         assert job.wait(timeout=180).status == JobStatus.FINISHED
         pids.append(job._live.pid)
     assert pids[0] == pids[1] != pids[2]  # the third job got a fresh worker
 
 
-def test_prestart_never_starts_more_workers_than_slots(tiny_data, tiny_spec):
-    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+def test_warm_up_never_starts_more_workers_than_slots(tiny_data, tiny_spec, fresh_runner):
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data, fresh_runner)
     wait_until(lambda: job.snapshot().batch_history)
-    worker.prestart(slots=1)  # one worker is busy: that is the one slot
-    assert not any(w.alive for w in worker._idle)
+    fresh_runner.warm_up(1)  # one worker is busy: that is the one slot
+    assert not any(w.alive for w in fresh_runner._idle)
     job.stop()
     job.wait(timeout=60)
 
@@ -96,22 +92,24 @@ def _gone(pid: int) -> bool:
     return not stat.exists() or stat.read_text().split()[2] in ("Z", "X")
 
 
-def test_a_worker_that_stops_answering_is_killed_and_replaced(tiny_data, tiny_spec, monkeypatch):
+def test_a_worker_that_stops_answering_is_killed_and_replaced(tiny_data, tiny_spec, monkeypatch, process_runner):
     monkeypatch.setattr(worker, "HEARTBEAT_TIMEOUT", 3.0)
-    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data, process_runner)
     wait_until(lambda: job.snapshot().batch_history)
     hung = job._live.pid
     os.kill(hung, signal.SIGSTOP)  # alive, but silent: as a worker stuck in a deadlock
     snap = job.wait(timeout=60)
     assert snap.status == JobStatus.FAILED and "stopped answering for 3 s" in snap.error
     wait_until(lambda: _gone(hung), 10)  # the server killed it: the slot is free again
-    nxt = process_job(tiny_spec.replace(epochs=1), tiny_data)
+    nxt = process_job(tiny_spec.replace(epochs=1), tiny_data, process_runner)
     assert nxt.wait(timeout=180).status == JobStatus.FINISHED and nxt._live.pid != hung
 
 
-def test_a_worker_that_does_not_stop_after_stop_is_ended_and_the_job_stopped(tiny_data, tiny_spec, monkeypatch):
+def test_a_worker_that_does_not_stop_after_stop_is_ended_and_the_job_stopped(
+    tiny_data, tiny_spec, monkeypatch, process_runner
+):
     monkeypatch.setattr(worker, "STOP_GRACE", 2.0)
-    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data)
+    job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data, process_runner)
     wait_until(lambda: job.snapshot().batch_history)
     hung = job._live.pid
     os.kill(hung, signal.SIGSTOP)
@@ -122,16 +120,13 @@ def test_a_worker_that_does_not_stop_after_stop_is_ended_and_the_job_stopped(tin
 
 
 def test_the_worker_checks_the_limits_again_where_it_trains(tiny_data, tiny_spec):
-    from types import SimpleNamespace
-
+    from mnist_dash.jobs.contract import JobFailed, LiveMirror, TrainRequest
     from mnist_dash.jobs.limits import Limits
-    from mnist_dash.jobs.progress import LiveMirror
-    from mnist_dash.owners import LOCAL
 
     server_side = worker.Worker()
     try:
-        job = SimpleNamespace(store=None, marker=None, owner=LOCAL, limits=Limits(max_epochs=1))
-        with pytest.raises(worker.JobFailed, match="at most 1 epochs"):
-            server_side.run(tiny_spec, tiny_data, LiveMirror(), threading.Event(), job)
+        request = TrainRequest("job-limits", tiny_spec, tiny_data, limits=Limits(max_epochs=1))
+        with pytest.raises(JobFailed, match="at most 1 epochs"):
+            server_side.run(request, LiveMirror(), threading.Event())
     finally:
         server_side.close()

@@ -3,10 +3,9 @@
 A page (or the CLI) starts a `TrainingJob` and polls `snapshot()`; the job's thread
 never touches the page. `start()` enters the job in the class's queue, which refuses it
 (JobRefused, with the reasons) beyond a limit; the thread then waits for its turn and
-trains on a runner (`runners`): on this thread ("thread": the CLI, tests), in a worker
-process ("process": the app) or on a Ray cluster ("ray": the app, when the host names
-one). Every way, the runner's news arrives as `Progress` objects in one `LiveMirror`,
-which is all `snapshot()` reads.
+hands a `TrainRequest` to the runner object it was given (`mnist_dash.jobs.runners`: this
+thread, a worker process, a Ray cluster). Every way, the runner's news arrives as
+`Progress` objects in one `LiveMirror`, which is all `snapshot()` reads.
 """
 
 from __future__ import annotations
@@ -18,13 +17,12 @@ import threading
 import time
 
 from mnist_dash.data import Mnist
+from mnist_dash.jobs.contract import JobFailed, JobResult, LiveMirror, Runner, TrainRequest, WorkerHung
 from mnist_dash.jobs.limits import ENV_NAMES, Limits
 from mnist_dash.jobs.pace import PACE
-from mnist_dash.jobs.progress import JobResult, LiveMirror
 from mnist_dash.jobs.queue import JobQueue, default_queue
-from mnist_dash.jobs.runners import RUNNERS
+from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.jobs.snapshot import JobSnapshot, JobStatus
-from mnist_dash.jobs.workers import JobFailed, WorkerHung
 from mnist_dash.owners import LOCAL, Owner
 from mnist_dash.runs import StoreWriteError
 from mnist_dash.spec import ModelSpec, check
@@ -50,10 +48,8 @@ class TrainingJob:
         data: the MNIST arrays; split by `spec.validation`.
         store: a RunStore to save the run to when training ends (finished, or stopped after an epoch).
         queue: the queue to wait in; the process-wide one by default.
-        callbacks: more Keras callbacks for `fit`, called after the live history's (thread runner only).
-        runner: "thread" trains on the job's thread in this process (the CLI, tests); "process" trains
-            in a worker process (`mnist_dash.jobs.workers`) so this one stays responsive (the app); "ray"
-            on the Ray cluster MNIST_DASH_RAY_ADDRESS names (`mnist_dash.jobs.ray_runner`).
+        runner: what trains it (a `Runner`): a `ThreadRunner` on the job's own thread by default (the CLI,
+            tests); the app's is `runners.app_runner()` (a worker process, or a Ray cluster).
         owner: who the job and its run belong to; limits are counted per owner.
         limits: the server's limits (the app); None for none (the CLI, on the user's own machine).
     """
@@ -64,21 +60,17 @@ class TrainingJob:
         data: Mnist,
         store=None,
         queue: JobQueue | None = None,
-        callbacks=(),
-        runner: str = "thread",
+        runner: Runner | None = None,
         owner: Owner = LOCAL,
         limits: Limits | None = None,
     ):
-        if runner not in RUNNERS:
-            raise ValueError(f"runner must be one of {RUNNERS}, got {runner!r}")
-        if runner != "thread" and callbacks:
-            raise ValueError("Keras callbacks cannot travel to a worker process or a Ray cluster: use runner='thread'")
+        if runner is not None and not isinstance(runner, Runner):
+            raise TypeError(f"runner must be a Runner (see mnist_dash.jobs.runners), got {runner!r:.60}")
         self.spec = check(spec)
-        self.runner = runner
+        self.runner = runner or ThreadRunner()
         self.data = data
         self.store = store
         self.queue = queue or default_queue()
-        self.callbacks = tuple(callbacks)
         self.owner = owner
         self.limits = limits
         self.job_id = f"job-{next(_job_numbers)}"
@@ -92,7 +84,6 @@ class TrainingJob:
         self._result = JobResult("queued")
         self._failure = ""
         self._reason = ""  # why it stopped or left the line, when it was not the owner's Stop
-        self._history = None  # the thread runner's LiveHistory (it holds the model while training)
         self._thread = threading.Thread(target=self._run, name=f"mnist-dash-{self.job_id}", daemon=True)
 
     def start(self) -> TrainingJob:
@@ -223,7 +214,6 @@ class TrainingJob:
                 timer.cancel()
             if self.marker is not None:
                 self.store.end_training(self.marker)
-            self._release_model()
             self._end()
 
     def _end(self) -> None:
@@ -232,35 +222,8 @@ class TrainingJob:
         self.queue.leave(self.job_id)
 
     def _train(self) -> None:
-        if self.runner == "process":
-            from mnist_dash.jobs import workers
-
-            result = workers.run_job(self.spec, self.data, self._live, self._stop, self)
-        elif self.runner == "ray":
-            from mnist_dash.jobs import ray_runner  # Ray loads here, and only for a job on a cluster
-
-            result = ray_runner.run_job(self.spec, self.data, self._live, self._stop, self)
-        else:
-            from mnist_dash import training  # Keras loads here, on the job's thread.
-            from mnist_dash.jobs import train_run
-
-            self._history = training.LiveHistory(self._stop, seed=self.spec.seed, report=self._live.apply)
-            result = train_run.train_and_save(
-                self.spec,
-                self.data,
-                self._history,
-                self.store,
-                self.marker,
-                self.callbacks,
-                owner=self.owner,
-                limits=self.limits,
-            )
+        request = TrainRequest(self.job_id, self.spec, self.data, self.store, self.marker, self.owner, self.limits)
+        result = self.runner.train(request, self._live, self._stop)
         if result.epoch_seconds:  # what an epoch of this design really took here: better waits for the next
             PACE.record(self.spec, statistics.median(result.epoch_seconds))
         self._set(JobStatus(result.status), result)
-
-    def _release_model(self) -> None:
-        """Let the trained model go: it is saved, and a session may keep its job (history, weights) for hours."""
-        for callback in (self._history, *self.callbacks):  # a worker's model stays in the worker
-            if callback is not None:
-                callback.set_model(None)

@@ -13,8 +13,9 @@ not limited: it runs on the user's own machine.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
+from enum import StrEnum
 
 from mnist_dash.plan import count_params
 from mnist_dash.presets import PRESETS
@@ -32,8 +33,19 @@ ENV_NAMES = {
 }
 
 
+FREE_UNDER_PRESETS = ("name", "epochs", "seed", "validation")  # what a student may still change under "presets"
+
+
 class LimitsError(ValueError):
     """A limit variable that is not a usable number."""
+
+
+class Lock(StrEnum):
+    """What a teacher's lock holds (mnist_dash.classroom.rules): nothing, a preset's design, or chosen settings."""
+
+    NONE = "none"
+    PRESETS = "presets"  # designs must be one of the presets; FREE_UNDER_PRESETS stay free
+    FIXED = "fixed"  # the `fixed` settings hold, at the teacher's values
 
 
 @dataclass(frozen=True)
@@ -46,9 +58,9 @@ class Limits:
     orphan_s: int = 120  # a queued job whose owner's pages were all closed this long leaves the line
     job_seconds: int = 900  # a job training longer is stopped (and saved as stopped)
     owner_runs: int = 30  # stored runs per owner: past that, old ones must go first
-    # Set by a teacher (mnist_dash.teacher), never by the environment:
-    lock: str = "none"  # "presets": designs must be one of the presets; "fixed": the `fixed` settings hold
-    fixed: tuple[tuple[str, object], ...] = ()  # (field, value) pairs the teacher fixed
+    # Set by a teacher (mnist_dash.classroom.rules), never by the environment:
+    lock: Lock = Lock.NONE
+    fixed: tuple[tuple[str, object], ...] = ()  # (field, value) pairs the teacher fixed, with Lock.FIXED
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
@@ -69,36 +81,43 @@ class Limits:
 
     def problems(self, spec: ModelSpec) -> list[Problem]:
         """What in `spec` goes beyond the caps, each on its field with the variable that raises it."""
-        found = []
+        return [problem for _, problem in self.breaches(spec)]
+
+    def breaches(self, spec: ModelSpec) -> Iterator[tuple[str, Problem]]:
+        """Each limit `spec` goes beyond (its field name here, or "lock"), with the problem on the design's field."""
         if spec.epochs > self.max_epochs:
-            found.append(
-                Problem("epochs", self._beyond(f"at most {self.max_epochs} epochs", "max_epochs", spec.epochs))
+            yield (
+                "max_epochs",
+                Problem("epochs", self._beyond(f"at most {self.max_epochs} epochs", "max_epochs", spec.epochs)),
             )
         if spec.batch_size < self.min_batch_size:
-            found.append(
-                Problem(
-                    "batch_size",
-                    self._beyond(f"a batch size of at least {self.min_batch_size}", "min_batch_size", spec.batch_size),
-                )
-            )
+            wording = f"a batch size of at least {self.min_batch_size}"
+            yield "min_batch_size", Problem("batch_size", self._beyond(wording, "min_batch_size", spec.batch_size))
         params = count_params(spec).total
         if params > self.max_params:
-            found.append(
-                Problem("layers", self._beyond(f"at most {self.max_params:,} parameters", "max_params", f"{params:,}"))
+            yield (
+                "max_params",
+                Problem("layers", self._beyond(f"at most {self.max_params:,} parameters", "max_params", f"{params:,}")),
             )
-        return found + self._locked(spec)
+        for problem in self._locked(spec):
+            yield "lock", problem
+
+    def holds(self, field: str) -> bool:
+        """Whether the teacher's lock holds this design setting ("layers" for the hidden layers): the one
+        answer the Design page's inputs, the Teacher page and admission all ask."""
+        if self.lock == Lock.PRESETS:
+            return field not in FREE_UNDER_PRESETS
+        return self.lock == Lock.FIXED and field in dict(self.fixed)
 
     def _locked(self, spec: ModelSpec) -> list[Problem]:
         """What in `spec` breaks the teacher's lock."""
-        if self.lock == "presets" and not any(_free(spec) == _free(preset) for preset in PRESETS.values()):
+        if self.lock == Lock.PRESETS and not any(_free(spec) == _free(preset) for preset in PRESETS.values()):
             return [Problem("layers", "your teacher has locked the class to the presets: start from one on Design")]
-        if self.lock == "fixed":
-            return [
-                Problem(field, f"set by your teacher to {value}")
-                for field, value in self.fixed
-                if getattr(spec, field, value) != value
-            ]
-        return []
+        return [
+            Problem(field, f"set by your teacher to {value}")
+            for field, value in self.fixed
+            if self.holds(field) and getattr(spec, field, value) != value
+        ]
 
     def one_limit(self, values: Mapping, problems: list[Problem]) -> list[Problem]:
         """`problems` with the server's cap said instead of the design's own range where the cap is stricter.
@@ -125,9 +144,6 @@ class Limits:
             f"this server allows {limit} per run so that a class can share it (this design asks for {asked}); "
             f"a teacher can raise the cap with {ENV_NAMES[field]}"
         )
-
-
-FREE_UNDER_PRESETS = ("name", "epochs", "seed", "validation")  # what a student may still change under "presets"
 
 
 def _free(spec: ModelSpec) -> dict:

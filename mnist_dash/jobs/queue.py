@@ -1,7 +1,7 @@
 """The class's queue: who may enter it, whose turn it is, who left it, and where each job stands.
 
-At most `slots` jobs train at once: `MNIST_DASH_MAX_JOBS` (default 1) on one server, or
-as many as a Ray cluster has CPUs when jobs train there (`ray_runner.cluster_slots`). The rest wait in
+At most `slots` jobs train at once: as many as the app's runner says (`Runner.slots`:
+`MNIST_DASH_MAX_JOBS`, default 1, for worker processes; a Ray cluster's CPUs). The rest wait in
 a fair turn order, not first come first served: each owner's jobs get start tags
 (start-time fair queuing with one unit per job), so an owner's second job never starts
 before another owner's first job that was queued while it waited, however fast one
@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mnist_dash.jobs.admission import JobRefused, refusals
+from mnist_dash.jobs.admission import JobRefused, Refusal, refusals
 from mnist_dash.jobs.limits import Limits
-from mnist_dash.jobs.runners import ray_address
+from mnist_dash.jobs.runners import app_runner
 
-MAX_JOBS_ENV = "MNIST_DASH_MAX_JOBS"
 RECENT_JOBS = 3  # per owner: what a reload shows
 RECENT_OWNERS = 500  # owners whose latest jobs are remembered (each holds its histories)
 # One line per entry, start and exit (owner keys, never names): what a host reads to see the class's queue.
@@ -70,12 +68,12 @@ class JobQueue:
 
     # ---- entering and leaving ----
 
-    def refusals(self, spec, owner_key: str, limits: Limits, stored_runs: int = 0, count: int = 1) -> list[str]:
+    def refusals(self, spec, owner_key: str, limits: Limits, stored_runs: int = 0, count: int = 1) -> list[Refusal]:
         """What `enter` would say to `count` more jobs of this owner now (the buttons mirror it)."""
         with self._condition:
             return self._refusals(spec, owner_key, limits, stored_runs, count)
 
-    def _refusals(self, spec, owner_key, limits, stored_runs, count) -> list[str]:
+    def _refusals(self, spec, owner_key, limits, stored_runs, count) -> list[Refusal]:
         active = sum(place.job.owner.key == owner_key for place in self._places.values())
         return refusals(
             spec, limits, owner_active=active, queue_length=len(self._places), stored_runs=stored_runs, count=count
@@ -208,27 +206,14 @@ class JobQueue:
             self._recent.popitem(last=False)
 
 
-def max_jobs_from_env() -> int:
-    """`MNIST_DASH_MAX_JOBS` as a whole number ≥ 1 (default 1)."""
-    raw = os.environ.get(MAX_JOBS_ENV, "1").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{MAX_JOBS_ENV} must be a whole number of at least 1, got {raw!r:.40}")
-    return int(raw)
-
-
 _default_queue: JobQueue | None = None
 _default_lock = threading.Lock()
 
 
 def default_queue() -> JobQueue:
-    """The process-wide queue: `MNIST_DASH_MAX_JOBS` slots, or a Ray cluster's CPUs when jobs train there."""
+    """The process-wide queue, with as many slots as the app's runner has (`runners.app_runner`)."""
     global _default_queue
     with _default_lock:
         if _default_queue is None:
-            if ray_address() is not None:
-                from mnist_dash.jobs import ray_runner  # imports Ray: only when the host named a cluster
-
-                _default_queue = JobQueue(ray_runner.cluster_slots)
-            else:
-                _default_queue = JobQueue(max_jobs_from_env())
+            _default_queue = JobQueue(app_runner().slots)
         return _default_queue

@@ -1,41 +1,29 @@
 """One training run from start to stored result: check, fit, judge, evaluate, save.
 
-Shared by every runner: a thread of this process (`TrainingJob(..., runner="thread")`),
-a worker process (`mnist_dash.jobs.worker_loop`) and a Ray task (`mnist_dash.jobs.ray_remote`,
-whose stand-in store hands the run back to the server to save). Imports Keras: load it only
-where training happens.
+Shared by every runner (`mnist_dash.jobs.runners`): on a thread of this process, in a
+worker process, and in a Ray task (whose stand-in store hands the run back to the server
+to save). Imports Keras: load it only where training happens.
 """
 
 from __future__ import annotations
 
-from mnist_dash import training
-from mnist_dash.data import Mnist, fingerprint, validation_split
-from mnist_dash.jobs.limits import Limits
-from mnist_dash.jobs.progress import NOTHING_TO_SAVE, JobResult
-from mnist_dash.owners import Owner
-from mnist_dash.spec import ModelSpec
+from mnist_dash.data import fingerprint, validation_split
+from mnist_dash.jobs import training
+from mnist_dash.jobs.contract import NOTHING_TO_SAVE, JobResult, TrainRequest
 
 
 class NotAllowed(ValueError):
     """The design is beyond the limits it was admitted under (checked again where it trains)."""
 
 
-def train_and_save(
-    spec: ModelSpec,
-    data: Mnist,
-    live: training.LiveHistory,
-    store=None,
-    marker: str | None = None,
-    callbacks=(),
-    owner: Owner | None = None,
-    limits: Limits | None = None,
-) -> JobResult:
-    """Train `spec` with `live` recording it, and store the run (finished, or stopped after an epoch).
+def train_and_save(request: TrainRequest, live: training.LiveHistory, callbacks=()) -> JobResult:
+    """Train `request.spec` with `live` recording it, and store the run (finished, or stopped after an epoch).
 
     A diverged run is not saved (its last weights are NaN and no page could show them),
     nor one stopped before its first epoch ended (a model that learned nothing, and the
     largest file of a run: a class's Start-then-Stop would fill the store).
     """
+    spec, data, limits = request.spec, request.data, request.limits
     if limits is not None and (problems := limits.problems(spec)):
         raise NotAllowed("; ".join(problem.message for problem in problems))
     split = validation_split(data, spec.validation)
@@ -52,8 +40,8 @@ def train_and_save(
     if not stopped:
         test_loss, test_accuracy = training.evaluate(model, data.x_test, data.y_test)
     run_id = None
-    if store is not None:
-        run_id = store.save(
+    if request.store is not None:
+        run_id = request.store.save(
             spec=spec,
             status="stopped" if stopped else "finished",
             history=history,
@@ -61,10 +49,10 @@ def train_and_save(
             weights=live.weights.history,
             test_loss=test_loss,
             test_accuracy=test_accuracy,
-            model=model,
-            marker=marker,
+            model=model.get_weights(),
+            marker=request.marker,
             data_fingerprint=fingerprint(data),
-            owner=owner,
+            owner=request.owner,
         )
     return JobResult(
         "stopped" if stopped else "finished",

@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from mnist_dash.board import BoardRow, best_per_owner, last_epoch_gap
-from mnist_dash.challenge import Challenge, scores
+from mnist_dash.classroom.board import BoardRow, best_per_owner, last_epoch_gap
+from mnist_dash.classroom.challenge import Challenge, scores
 from mnist_dash.predict import predict_probabilities
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
-from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import resources, runs_view
 from mnist_dash.ui import teacher as teacher_ui
 
 
@@ -33,9 +33,9 @@ def _gap(run: RunInfo) -> float | None:
 def read() -> Board:
     """The board now: one indexed read when no run was stored since the last redraw."""
     challenge = teacher_ui.challenge()
-    runs = state.store().finished_owned()
+    runs = resources.store().finished_owned()
     rows = best_per_owner(scores(runs, challenge or Challenge()), _gap)
-    digits = state.store().digits.all()
+    digits = resources.store().digits.all()
     if len(digits):
         seen = (len(digits), int(digits.ids[-1]))
         rows = [replace(row, class_accuracy=_class_accuracy(row.run_id, seen, digits.x, digits.y)) for row in rows]
@@ -49,7 +49,7 @@ def _class_accuracy(run_id: str, seen: tuple[int, int], _x: np.ndarray, _y: np.n
     Once per run and set: the model is built from the store, used and let go (not kept among the cached ones).
     """
     try:
-        model = state.store().load_model(run_id)
+        model = resources.store().load_model(run_id)
     except (DamagedRunError, RunNotFound):
         return None
     return float((predict_probabilities(model, _x).argmax(axis=1) == _y).mean())

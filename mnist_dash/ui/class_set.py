@@ -9,7 +9,7 @@ from mnist_dash.data import enlarge
 from mnist_dash.predict import predict_probabilities
 from mnist_dash.runs.digits import DigitRefused
 from mnist_dash.text import count, md
-from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import resources, runs_view, state
 
 ADDED_KEY = "class_set_added"  # how many this session added: the picker's key, so it starts afresh each time
 
@@ -17,7 +17,7 @@ ADDED_KEY = "class_set_added"  # how many this session added: the picker's key, 
 def offer_add(image: np.ndarray) -> None:
     """Under Draw's answer: one click on the digit the student meant adds the drawing to the class set."""
     added = st.session_state.get(ADDED_KEY, 0)
-    digits = state.store().digits
+    digits = resources.store().digits
     label = st.pills(
         "Add it to the class's handwriting: which digit did you mean?",
         list(range(10)),
@@ -46,7 +46,7 @@ def _predictions(run_id: str, digits_seen: int, _x: np.ndarray) -> np.ndarray:
 
 def evaluate(run_id: str, test_accuracy: float) -> None:
     """A run's accuracy on the class's handwriting beside MNIST's, and the class digits it gets wrong."""
-    digits = state.store().digits.all()
+    digits = resources.store().digits.all()
     st.subheader("On the class's own handwriting")
     if not len(digits):
         st.caption("No class digits yet: on Draw, draw a digit and click the one you meant to add it here.")
@@ -65,7 +65,7 @@ def evaluate(run_id: str, test_accuracy: float) -> None:
     )
     st.download_button(
         "Class digits (.npz, Keras's MNIST layout)",
-        state.store().digits.npz(),
+        resources.store().digits.npz(),
         file_name="class-digits.npz",
         key="evaluate_class_npz",
     )

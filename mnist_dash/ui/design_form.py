@@ -22,7 +22,7 @@ from mnist_dash.spec import (
     field_label,
 )
 from mnist_dash.text import md
-from mnist_dash.ui import state
+from mnist_dash.ui import resources, state
 
 # A new row starts complete (NEW_LAYER: 64 relu units, no dropout, no batch norm), never half empty.
 # No fixed widths: each column is as wide as its header ("dropout" was cut to "dropou" in a small one).
@@ -77,7 +77,7 @@ def layer_table(problems: list[Problem]) -> None:
     key = widget_key("layers")
     frame = pd.DataFrame(state.design()["layers"], columns=list(LAYER_COLUMNS))
     frame.index = range(1, len(frame) + 1)
-    locked = state.locked("layers")
+    locked = resources.limits().holds("layers")
     st.data_editor(
         frame,
         key=key,
@@ -100,7 +100,7 @@ LOCKED = "Set by your teacher."
 
 def _setting(widget, field: str, label: str, problems: list[Problem], **options) -> None:
     key = widget_key(field)
-    if state.locked(field):
+    if resources.limits().holds(field):
         options |= {"disabled": True, "help": LOCKED}
     widget(label, key=key, on_change=_copy_setting, args=(field, key), **options)
     show_problems(problems, field)

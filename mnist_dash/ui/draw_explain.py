@@ -10,8 +10,8 @@ import numpy as np
 import streamlit as st
 
 from mnist_dash.evaluation import clicked_digit
-from mnist_dash.plots_explain import layer_activity, saliency_overlay, unit_tiles
-from mnist_dash.plots_model import probability_bars
+from mnist_dash.plots.explain import layer_activity, saliency_overlay, unit_tiles
+from mnist_dash.plots.model import probability_bars
 from mnist_dash.predict import Explainer, Explanation
 from mnist_dash.ui import runs_view
 from mnist_dash.units import unit_images

@@ -14,7 +14,7 @@ from mnist_dash.predict import predict_probabilities
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.runs.store import CHOICES
 from mnist_dash.text import count, md
-from mnist_dash.ui import state
+from mnist_dash.ui import resources, state
 from mnist_dash.weights import WeightHistory
 
 
@@ -52,7 +52,7 @@ def stored_runs() -> list[RunInfo]:
 
     Damaged ones are reported on the page and left out; interrupted ones are shown with Dismiss.
     """
-    listing = state.store().choices(state.owner().key)
+    listing = resources.store().choices(state.owner().key)
     for damaged in listing.damaged:
         st.warning(f"Skipped a damaged run, {md(damaged.run_id)}: {md(damaged.reason)}", icon=":material/warning:")
     for lost in listing.interrupted:
@@ -69,7 +69,7 @@ def _interrupted(lost) -> None:
         icon=":material/power_off:",
     )
     if dismiss.button("Dismiss", key=f"dismiss_{lost.marker_id}"):
-        state.store().dismiss_interrupted(lost.marker_id)
+        resources.store().dismiss_interrupted(lost.marker_id)
         st.rerun()
 
 
@@ -90,13 +90,13 @@ def still_stored(run_ids: list[str], offered: dict[str, RunInfo]) -> dict[str, R
     for run_id in run_ids:
         if run_id not in offered:
             with contextlib.suppress(RunNotFound, DamagedRunError):
-                found[run_id] = state.store().get(run_id)
+                found[run_id] = resources.store().get(run_id)
     return found
 
 
 def offered_note(runs: list[RunInfo]) -> str:
     """When the class has stored more runs than a picker offers, a few words saying which ones it offers."""
-    total = state.store().count()
+    total = resources.store().count()
     if total <= len(runs):
         return ""
     return f" · offered: your runs and the class's {CHOICES} newest, of {total:,} stored"
@@ -116,8 +116,8 @@ def pick_run(runs: list[RunInfo], key: str, label_text: str = "Run") -> RunInfo 
 def manage_own_runs(expanded: bool = False) -> None:
     """The owner's stored runs, to delete old ones (only their own: `owners.may_delete`)."""
     me = state.owner()
-    mine = state.store().owned(me.key)
-    limit = state.limits().owner_runs
+    mine = resources.store().owned(me.key)
+    limit = resources.limits().owner_runs
     with st.expander(f"Your stored runs ({len(mine)} of {limit})", expanded=expanded):
         if not mine:
             st.caption("You have no stored runs yet.")
@@ -126,7 +126,7 @@ def manage_own_runs(expanded: bool = False) -> None:
         if st.button("Delete", key="runs_delete", disabled=not doomed, type="primary" if expanded else "secondary"):
             for run in doomed:
                 if may_delete(me, run.owner):
-                    state.store().delete(run.run_id)
+                    resources.store().delete(run.run_id)
             st.session_state.pop("runs_delete_choice", None)
             st.rerun()
         st.caption("Deleted runs are gone for good: download what you want to keep first (Train page).")
@@ -134,22 +134,22 @@ def manage_own_runs(expanded: bool = False) -> None:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def epoch_history(run_id: str) -> list[dict]:
-    return state.store().history(run_id)["epochs"]
+    return resources.store().history(run_id)["epochs"]
 
 
 @st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)  # released when idle for 30 min
 def weight_history(run_id: str) -> WeightHistory:
-    return state.store().weights(run_id)
+    return resources.store().weights(run_id)
 
 
 @st.cache_resource(max_entries=4, ttl=1800, show_spinner="Loading the model…")  # at most 4 models in memory
 def model(run_id: str):
-    return state.store().load_model(run_id)
+    return resources.store().load_model(run_id)
 
 
 @st.cache_data(max_entries=8, show_spinner="Running the model on the 10,000 test images…")
 def test_probabilities(run_id: str) -> np.ndarray:
-    return predict_probabilities(model(run_id), state.dataset().x_test)
+    return predict_probabilities(model(run_id), resources.dataset().x_test)
 
 
 def load_or_explain(loader, run_id: str):

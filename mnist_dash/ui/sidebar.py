@@ -13,9 +13,10 @@ from mnist_dash.ui import state
 
 def _job_status() -> None:
     job = state.current_job()  # also tells the queue this owner's page is open
-    if state.experiment_active() and (job is None or job.done or job in state.experiment_jobs()):
-        lines = [f"{md(j.spec.name)}: {md(j.snapshot().status_line)}" for j in state.experiment_jobs()]
-        lines += [f"{md(spec.name)}: waiting" for spec in state.experiment_waiting()]
+    experiment = state.experiment()
+    if state.experiment_active() and (job is None or job.done or job in experiment.jobs()):
+        lines = [f"{md(j.spec.name)}: {md(j.snapshot().status_line)}" for j in experiment.jobs()]
+        lines += [f"{md(spec.name)}: waiting" for spec in experiment.waiting()]
         st.markdown("**Experiment:**  \n" + "  \n".join(lines))
         return
     if job is None:

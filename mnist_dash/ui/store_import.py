@@ -10,7 +10,7 @@ import streamlit as st
 from mnist_dash.runs.database import HOME_ENV, default_home
 from mnist_dash.runs.folders import IMPORT_SETTING, run_folders
 from mnist_dash.text import count, md
-from mnist_dash.ui import state
+from mnist_dash.ui import resources
 
 CHECKED_KEY = "store_import_checked"  # looked once per session: a redraw costs nothing
 
@@ -21,7 +21,7 @@ def offer() -> None:
         return
     home = default_home()
     folders = run_folders(home)
-    if not folders or state.store().setting(IMPORT_SETTING) is not None:
+    if not folders or resources.store().setting(IMPORT_SETTING) is not None:
         st.session_state[CHECKED_KEY] = True
         return
     with st.container(border=True, key="store_import"):

@@ -6,11 +6,14 @@ from dataclasses import replace
 
 import streamlit as st
 
-from mnist_dash import teacher
-from mnist_dash.challenge import Challenge, seed_siblings
-from mnist_dash.spec import SpecError, from_dict
+from mnist_dash.classroom import challenge as class_challenge
+from mnist_dash.classroom import rules as class_rules
+from mnist_dash.classroom import teacher
+from mnist_dash.classroom.challenge import Challenge, seed_siblings
+from mnist_dash.jobs.limits import FREE_UNDER_PRESETS, Lock
+from mnist_dash.spec import SpecError, field_label, from_dict
 from mnist_dash.text import md
-from mnist_dash.ui import state
+from mnist_dash.ui import resources, state
 
 SIGNED_IN_KEY = "teacher_signed_in"
 
@@ -40,12 +43,12 @@ def sign_out() -> None:
 
 def challenge() -> Challenge | None:
     """The class's challenge, as the teacher set it."""
-    return teacher.challenge_from(state.class_setting(teacher.CHALLENGE_SETTING))
+    return class_challenge.challenge_from(resources.class_setting(class_challenge.SETTING))
 
 
 def changed() -> None:
     """After the teacher changed a setting: every page of this server reads it again at once."""
-    state.class_setting.clear()
+    resources.class_setting.clear()
 
 
 LIMIT_LABELS = {
@@ -55,18 +58,19 @@ LIMIT_LABELS = {
     "owner_jobs": "Jobs per student at a time",
     "owner_runs": "Stored runs per student",
 }
+FREE = [field_label(name).lower() for name in FREE_UNDER_PRESETS]
 LOCK_LABELS = {
-    "none": "no lock",
-    "presets": "presets only (epochs, seed and validation stay free)",
-    "fixed": "these settings fixed, to my design's values",
+    Lock.NONE: "no lock",
+    Lock.PRESETS: f"presets only ({', '.join(FREE[:-1])} and {FREE[-1]} stay free)",
+    Lock.FIXED: "these settings fixed, to my design's values",
 }
 
 
-def class_rules() -> None:
+def rules_section() -> None:
     """The Teacher page's caps, lock and "send my design" for this class (kept in the store)."""
-    store = state.store()
-    rules = teacher.read_rules(store)
-    host = state.limits()
+    store = resources.store()
+    rules = class_rules.read_rules(store)
+    host = resources.limits()
     st.subheader("Limits for this class")
     st.caption("Over the host's settings, for this server, until you put them back.")
     with st.form("teacher_limits"):
@@ -83,17 +87,17 @@ def class_rules() -> None:
     st.subheader("Lock the class")
     mine = state.design()
     with st.form("teacher_lock"):
-        lock = st.radio("Lock", teacher.LOCKS, index=teacher.LOCKS.index(rules.lock), format_func=LOCK_LABELS.get)
+        lock = st.radio("Lock", list(Lock), index=list(Lock).index(rules.lock), format_func=LOCK_LABELS.get)
         fields = st.multiselect(
             "Settings to fix (with the lock above), at my design's values",
-            teacher.FIXABLE,
-            default=[name for name in rules.fixed if name in teacher.FIXABLE],
+            class_rules.FIXABLE,
+            default=[name for name in rules.fixed if name in class_rules.FIXABLE],
             format_func=lambda name: f"{name} = {mine.get(name)}",
         )
         if st.form_submit_button("Apply the lock", type="primary"):
-            fixed = {name: mine[name] for name in fields} if lock == "fixed" else {}
+            fixed = {name: mine[name] for name in fields} if lock == Lock.FIXED else {}
             _save(store, replace(rules, lock=lock, fixed=fixed))
-    if rules.lock != "none":
+    if rules.lock != Lock.NONE:
         shown = ", ".join(f"{name} = {value}" for name, value in rules.fixed.items())
         st.caption(f"Now: {LOCK_LABELS[rules.lock]}" + (f": {md(shown)}" if shown else "") + ".")
 
@@ -101,7 +105,7 @@ def class_rules() -> None:
     name = mine.get("name") or "custom"
     if st.button(f"Send my current design ({md(name)}) to every student", key="teacher_push"):
         try:
-            teacher.push(store, from_dict(mine).to_dict())
+            class_rules.push(store, from_dict(mine).to_dict())
         except SpecError as error:
             st.error(f"Your design has problems to fix first: {md(str(error))}")
         else:
@@ -109,15 +113,15 @@ def class_rules() -> None:
             st.success("Sent: each student's Design page offers it once.")
 
 
-def _save(store, rules: teacher.ClassRules) -> None:
-    teacher.set_rules(store, rules)
+def _save(store, rules: class_rules.ClassRules) -> None:
+    class_rules.set_rules(store, rules)
     changed()
     st.rerun()
 
 
 def pushed_offer() -> None:
     """On Design: the design the teacher sent, offered once per sending."""
-    rules = teacher.rules_from(state.class_setting(teacher.RULES_SETTING))
+    rules = class_rules.rules_from(resources.class_setting(class_rules.RULES_SETTING))
     if rules.pushed is None or st.session_state.get("teacher_push_seen") == rules.pushed_at:
         return
     spec = from_dict(rules.pushed)
@@ -142,19 +146,19 @@ def challenge_entry(run_id: str) -> None:
     rules = challenge()
     if rules is None or rules.seeds == 1:
         return
-    run = state.store().get(run_id)
+    run = resources.store().get(run_id)
     if not rules.allows(run):
         st.caption(f"This run is outside the challenge ({rules.describe()}).")
         return
     siblings = seed_siblings(run.spec, rules)
-    twins = state.store().find_each(siblings, state.dataset())
+    twins = resources.store().find_each(siblings, resources.dataset())
     missing = [spec for spec, twin in zip(siblings, twins, strict=True) if twin is None]
     seeds = ", ".join(str(spec.seed) for spec in siblings)
     if not missing:
         st.success(f"Entered in the challenge: seeds {run.spec.seed}, {seeds} are stored; the board ranks their mean.")
         return
     if st.button(f"Enter it in the challenge (trains seeds {seeds} too)", key="train_enter_challenge"):
-        started = [spec.seed for spec in missing if state.start(spec, state.dataset()) is not None]
+        started = [spec.seed for spec in missing if state.start(spec, resources.dataset()) is not None]
         if started:
             st.success(f"Seeds {', '.join(map(str, started))} are queued as your jobs; the board ranks the mean.")
     state.show_refusal()

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from mnist_dash.jobs import JobSnapshot, JobStatus
-from mnist_dash.plots import training_curves
+from mnist_dash.plots.training import training_curves
 from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
 from mnist_dash.share import to_json
 from mnist_dash.text import count, duration, md
-from mnist_dash.ui import state, tables
+from mnist_dash.ui import resources, tables
 from mnist_dash.ui import teacher as teacher_ui
 
 
@@ -97,7 +97,7 @@ def results(snap: JobSnapshot) -> None:
     if snap.run_id is None:
         return
     try:
-        state.store().get(snap.run_id)
+        resources.store().get(snap.run_id)
     except (RunNotFound, DamagedRunError):
         st.caption("This run has since been deleted from the store.")
         return
@@ -106,7 +106,7 @@ def results(snap: JobSnapshot) -> None:
     run_id = snap.run_id
     downloads.download_button(  # built when pressed: the store keeps the design and the weights, not the file
         "Model (.keras)",
-        lambda: state.store().keras_file(run_id),
+        lambda: resources.store().keras_file(run_id),
         file_name=f"{run_id}.keras",
         key="train_download_model",
     )

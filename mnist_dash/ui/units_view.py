@@ -12,11 +12,11 @@ import streamlit as st
 
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.plan import layer_plan
-from mnist_dash.plots_units import input_grid, unit_grid
+from mnist_dash.plots.units import input_grid, unit_grid
 from mnist_dash.runs import DamagedRunError, RunInfo
 from mnist_dash.spec import ModelSpec
 from mnist_dash.text import md
-from mnist_dash.ui import runs_view, state
+from mnist_dash.ui import resources, runs_view
 from mnist_dash.units import (
     PIXELS,
     SHOWN_MOST,
@@ -36,7 +36,7 @@ NO_CHART_BAR = {"displayModeBar": False}  # nothing to zoom: the images are fixe
 
 @st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)  # released when idle for 30 min
 def final_weights(run_id: str) -> list[np.ndarray]:
-    return state.store().final_weights(run_id)
+    return resources.store().final_weights(run_id)
 
 
 @st.cache_resource(max_entries=8, ttl=1800, show_spinner="Rebuilding the run's initial weights…")

@@ -1,6 +1,6 @@
 """The class board: each owner's best stored run, the best-for-its-size frontier, and the board as CSV.
 
-Pure functions over the entries `mnist_dash.challenge.scores` makes of stored runs (every
+Pure functions over the entries `mnist_dash.classroom.challenge.scores` makes of stored runs (every
 finished run, or under a challenge the runs inside its budget, scored on one seed or the
 mean of three) and, for the train-validation gap, each run's last epoch; the page only
 reads the store and draws.
@@ -13,7 +13,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mnist_dash.challenge import Score
+from mnist_dash.classroom.challenge import Score
 from mnist_dash.plan import describe
 from mnist_dash.runs.records import RunInfo
 

@@ -1,9 +1,9 @@
-"""Training on a Ray cluster: the server's side of the "ray" runner (the cluster's side is `ray_remote`).
+"""The Ray runner: training on a Ray cluster, the server's side (the cluster's side is `ray_task`).
 
 Chosen when the host sets MNIST_DASH_RAY_ADDRESS (`runners`); this module imports Ray, so
 nothing imports it otherwise. The server keeps the class's rules: owners' limits and the
 fair turn order of `JobQueue`, which lets as many jobs start as the cluster has CPUs
-(`cluster_slots`, in place of MNIST_DASH_MAX_JOBS). Ray does the placing: each job asks
+(`RayRunner.slots`, in place of MNIST_DASH_MAX_JOBS). Ray does the placing: each job asks
 for one CPU and the memory its design needs (`memory_bytes`) and runs where both are free.
 MNIST goes into Ray's object store once per server start (`ray.put`) and every job gets it
 by reference, so each node fetches one copy that all its workers read in place.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,9 +38,17 @@ from ray.exceptions import (
 
 import mnist_dash
 from mnist_dash.data import Mnist, fingerprint
-from mnist_dash.jobs import ray_remote, runners
-from mnist_dash.jobs.progress import NOTHING_TO_SAVE, JobResult, LiveMirror
-from mnist_dash.jobs.workers import RETIRE_AFTER, JobFailed, WorkerDied, WorkerHung
+from mnist_dash.jobs.contract import (
+    NOTHING_TO_SAVE,
+    RETIRE_AFTER,
+    JobFailed,
+    JobResult,
+    LiveMirror,
+    TrainRequest,
+    WorkerDied,
+    WorkerHung,
+)
+from mnist_dash.jobs.runners import RAY_ADDRESS_ENV, ray_address, ray_task
 from mnist_dash.plan import count_params
 from mnist_dash.spec import ModelSpec
 
@@ -84,7 +93,7 @@ class _Cluster:
         self.lock = threading.Lock()
         self._hub = None
         # A worker's memory creeps up with each job (TensorFlow's caches): it retires as a worker process does.
-        self.task = ray.remote(max_calls=RETIRE_AFTER)(ray_remote.train_on_node)
+        self.task = ray.remote(max_calls=RETIRE_AFTER)(ray_task.train_on_node)
         self._data: dict[str, ray.ObjectRef] = {}
         self.slots, self._slots_read = 1, -SLOTS_TTL
 
@@ -94,7 +103,7 @@ class _Cluster:
         with self.lock:
             if self._hub is None:
                 head = {HEAD_RESOURCE: 0.001}
-                self._hub = ray.remote(ray_remote.ProgressHub).options(num_cpus=0, resources=head).remote()
+                self._hub = ray.remote(ray_task.ProgressHub).options(num_cpus=0, resources=head).remote()
             return self._hub
 
     def drop_hub(self, hub) -> None:
@@ -129,61 +138,79 @@ class _Cluster:
             )
 
 
-_cluster: _Cluster | None = None
 _connect_lock = threading.Lock()
 
 
-def connect() -> _Cluster:
-    """The cluster named by MNIST_DASH_RAY_ADDRESS, connected on first use (or the Ray this process already has)."""
-    global _cluster
-    with _connect_lock:
-        if not ray.is_initialized():
-            address = runners.ray_address()
-            try:
-                ray.init(address=address, runtime_env=runtime_env(), log_to_driver=False, logging_level=logging.WARNING)
-            except Exception as error:  # unreachable, refused (token), versions differ: each says so
-                ray.shutdown()
-                raise JobFailed(
-                    f"could not connect to the Ray cluster at {address} ({runners.RAY_ADDRESS_ENV}): "
-                    f"{_first_line(error)}. "
-                    "Check that it runs (`ray status` on a node), with the same Ray and Python versions as this "
-                    "server (and its token, if token authentication is on), then train again"
-                ) from None
-        address = ray.get_runtime_context().gcs_address
-        if _cluster is None or _cluster.address != address:
-            _cluster = _Cluster(address)
-        _cluster.read_slots()
-        return _cluster
+class RayRunner:
+    """Trains each job as a Ray task on the cluster at `address` (connected on the first job)."""
+
+    name = "ray"
+    SETTINGS = (RAY_ADDRESS_ENV,)
+
+    def __init__(self, address: str):
+        self.address = address
+        self._cluster: _Cluster | None = None
+
+    @classmethod
+    def from_settings(cls, environ: Mapping[str, str]) -> RayRunner:
+        return cls(ray_address(environ))
+
+    def connect(self) -> _Cluster:
+        """The cluster, connected on first use (or the Ray this process already has)."""
+        with _connect_lock:
+            if not ray.is_initialized():
+                try:
+                    ray.init(
+                        address=self.address,
+                        runtime_env=runtime_env(),
+                        log_to_driver=False,
+                        logging_level=logging.WARNING,
+                    )
+                except Exception as error:  # unreachable, refused (token), versions differ: each says so
+                    ray.shutdown()
+                    raise JobFailed(
+                        f"could not connect to the Ray cluster at {self.address} ({RAY_ADDRESS_ENV}): "
+                        f"{_first_line(error)}. "
+                        "Check that it runs (`ray status` on a node), with the same Ray and Python versions as this "
+                        "server (and its token, if token authentication is on), then train again"
+                    ) from None
+            address = ray.get_runtime_context().gcs_address
+            if self._cluster is None or self._cluster.address != address:
+                self._cluster = _Cluster(address)
+            self._cluster.read_slots()
+            return self._cluster
+
+    def slots(self) -> int:
+        """How many jobs may train at once: the cluster's CPUs, one a job, as last read (1 before the first job).
+
+        Never asks Ray itself: the queue calls it under its lock, and no page may wait on the cluster.
+        """
+        cluster = self._cluster
+        return cluster.slots if cluster is not None else 1
+
+    def warm_up(self, slots: int) -> None:
+        """Nothing to start here: Ray's workers load Keras on the cluster's nodes."""
+
+    def train(self, request: TrainRequest, mirror: LiveMirror, stop: threading.Event) -> JobResult:
+        """Train `request.spec` on the cluster, mirroring its progress, and store its run in the server's store."""
+        cluster = self.connect()
+        spec = request.spec
+        need = memory_bytes(spec)
+        cluster.check_room(need)
+        key, hub = request.job_id, cluster.hub()  # the job's id is unique in this server, and the hub is this server's
+        ref = cluster.task.options(num_cpus=1, memory=need, max_retries=0, name=f"mnist-dash {key}").remote(
+            key, hub, spec, cluster.data_ref(request.data), request.limits
+        )
+        try:
+            trained = _follow(cluster, hub, key, ref, mirror, stop)
+        finally:
+            hub.forget.remote(key)
+        if trained.run is None or request.store is None:
+            return trained.result
+        return replace(trained.result, run_id=trained.run.save_to(request.store, request.marker, request.owner))
 
 
-def cluster_slots() -> int:
-    """How many jobs may train at once: the cluster's CPUs, one a job, as last read (1 before the first job).
-
-    Never asks Ray itself: the queue calls it under its lock, and no page may wait on the cluster.
-    """
-    cluster = _cluster
-    return cluster.slots if cluster is not None else 1
-
-
-def run_job(spec: ModelSpec, data: Mnist, mirror: LiveMirror, stop: threading.Event, job) -> JobResult:
-    """Train `spec` on the cluster, mirroring its progress, and store its run; `job` is the TrainingJob."""
-    cluster = connect()
-    need = memory_bytes(spec)
-    cluster.check_room(need)
-    key, hub = job.job_id, cluster.hub()  # the job's id is unique in this server, and the hub is this server's
-    ref = cluster.task.options(num_cpus=1, memory=need, max_retries=0, name=f"mnist-dash {key}").remote(
-        key, hub, spec, cluster.data_ref(data), job.limits
-    )
-    try:
-        trained = _follow(cluster, hub, key, ref, mirror, stop)
-    finally:
-        hub.forget.remote(key)
-    if trained.run is None or job.store is None:
-        return trained.result
-    return replace(trained.result, run_id=trained.run.save_to(job.store, job.marker, job.owner))
-
-
-def _follow(cluster: _Cluster, hub, key: str, ref, mirror: LiveMirror, stop: threading.Event) -> ray_remote.Trained:
+def _follow(cluster: _Cluster, hub, key: str, ref, mirror: LiveMirror, stop: threading.Event) -> ray_task.Trained:
     stop_sent: float | None = None
     while True:
         ended = bool(ray.wait([ref], timeout=POLL_INTERVAL)[0])
@@ -217,13 +244,13 @@ def _follow(cluster: _Cluster, hub, key: str, ref, mirror: LiveMirror, stop: thr
         cluster.read_slots()
 
 
-def _outcome(ref) -> ray_remote.Trained:
+def _outcome(ref) -> ray_task.Trained:
     """The task's result, or why it has none, said as the worker process runner says it."""
     try:
         return ray.get(ref)
     except TaskCancelledError:  # only Stop cancels a task that still waited for a node
-        return ray_remote.Trained(JobResult("stopped", reason=NOTHING_TO_SAVE), None)
-    except RayTaskError as error:  # the training failed; the task worded it (ray_remote.train_on_node)
+        return ray_task.Trained(JobResult("stopped", reason=NOTHING_TO_SAVE), None)
+    except RayTaskError as error:  # the training failed; the task worded it (ray_task.train_on_node)
         cause = error.cause
         raise JobFailed(str(cause) if isinstance(cause, JobFailed) else f"{type(cause).__name__}: {cause}") from None
     except OutOfMemoryError:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from mnist_dash.board import frontier
-from mnist_dash.plots import FONT_SIZE, TITLE_TOP, titled
+from mnist_dash.classroom.board import frontier
+from mnist_dash.plots.style import FONT_SIZE, TITLE_TOP, titled
 from mnist_dash.runs.records import RunInfo
 from mnist_dash.text import plotly
 

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_dash.evaluation import row_normalised
-from mnist_dash.plots import FONT_SIZE, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled
+from mnist_dash.plots.style import FONT_SIZE, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled
 from mnist_dash.spec import NUM_CLASSES
 from mnist_dash.text import plotly
 from mnist_dash.weights import KIND_LABELS

@@ -6,7 +6,7 @@ It records, thread-safely:
   at a fractional epoch position so they share the epoch axis;
 - per epoch: loss, accuracy, val_loss, val_accuracy and seconds;
 - per epoch, a compact snapshot of every layer's weights (see `mnist_dash.weights`).
-Each change is also reported, as one typed `Progress` (`mnist_dash.jobs.progress`), to
+Each change is also reported, as one typed `Progress` (`mnist_dash.jobs.contract`), to
 `report` when one is given: batch progress at most every `report_interval` seconds,
 every finished epoch at once; that is how the server hears of a job in any runner.
 It also turns a stop request (a threading.Event) into `model.stop_training` before
@@ -29,7 +29,7 @@ import keras
 import numpy as np
 
 from mnist_dash.data import Split
-from mnist_dash.jobs.progress import Progress
+from mnist_dash.jobs.contract import Progress
 from mnist_dash.model import build_model, layer_weights
 from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightRecorder

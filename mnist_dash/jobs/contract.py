@@ -1,6 +1,13 @@
-"""What crosses from a runner to the server while a job trains: one typed `Progress` at a time.
+"""The contract every runner keeps, as `concurrent.futures` has one for its executors.
 
-Every runner reports the same way: the thread runner hands each `Progress` straight to
+A `TrainingJob` hands its runner one frozen `TrainRequest` (the spec, the data, where to
+store the run, whose it is, the limits it was admitted under), a `LiveMirror` to report to
+and a stop event; the runner trains, stores the run and returns a `JobResult`, or raises
+one of the failure types below (`JobFailed` and its kinds). A runner is an object that
+satisfies `Runner`; nothing switches on which one it is (`mnist_dash.jobs.runners`).
+
+What crosses from a runner to the server while a job trains is one typed `Progress` at a
+time. Every runner reports the same way: the thread runner hands each `Progress` straight to
 the job's `LiveMirror`, the worker process sends it over its pipe, a Ray task through its
 hub actor, and the mirror is what `TrainingJob.snapshot()` reads. A `Progress` carries
 only what is new since the last one (batch points, finished epochs), plus the state that
@@ -12,11 +19,51 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from mnist_dash.owners import LOCAL, Owner
+from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightHistory
+
+if TYPE_CHECKING:
+    from mnist_dash.data import Mnist
+    from mnist_dash.jobs.limits import Limits
 
 # Why a job stopped before its first epoch ended has no run (said the same by every runner).
 NOTHING_TO_SAVE = "it stopped before its first epoch ended, so there was nothing to save"
+# A process that trains job after job grows by about 15 MB a job (TensorFlow's caches), so after this
+# many jobs it retires and the next job starts a fresh one (a few seconds to load Keras): worker
+# processes and Ray's workers alike.
+RETIRE_AFTER = 20
+
+
+class JobFailed(RuntimeError):
+    """Training could not complete; the message is for people (what happened, what to do)."""
+
+
+class WorkerDied(JobFailed):
+    """The process training the job ended without finishing it."""
+
+
+class WorkerHung(JobFailed):
+    """The process training the job stopped answering and was ended; `after_stop` when it was asked to stop."""
+
+    def __init__(self, message: str, after_stop: bool):
+        super().__init__(message)
+        self.after_stop = after_stop
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """Everything a runner needs to train one job, and nothing of the job itself."""
+
+    job_id: str  # unique in this server
+    spec: ModelSpec
+    data: Mnist
+    store: object | None = None  # the RunStore to save the run to (None: not saved)
+    marker: str | None = None  # the store's in-progress marker, removed with the save
+    owner: Owner = LOCAL  # whose run it will be
+    limits: Limits | None = None  # the limits it was admitted under, checked again where it trains
 
 
 @dataclass(frozen=True)
@@ -50,6 +97,26 @@ class Progress:
     @property
     def final(self) -> bool:
         return self.result is not None or bool(self.error)
+
+
+@runtime_checkable
+class Runner(Protocol):
+    """A way to train jobs: on a thread, in a worker process, on a Ray cluster (`mnist_dash.jobs.runners`)."""
+
+    name: str  # for people and logs ("thread", "process", "ray"), never to decide anything by
+
+    def train(self, request: TrainRequest, mirror: LiveMirror, stop: threading.Event) -> JobResult:
+        """Train and store `request`'s run, reporting each `Progress` to `mirror`; stop before the next batch
+        once `stop` is set. Returns how it ended, or raises JobFailed (or a kind of it) with the reason."""
+        ...
+
+    def slots(self) -> int:
+        """How many jobs may train at once now (the queue asks before each start)."""
+        ...
+
+    def warm_up(self, slots: int) -> None:
+        """Get ready for up to `slots` jobs (start a worker that loads Keras), so a first Start is quick."""
+        ...
 
 
 class LiveMirror:

@@ -1,80 +1,59 @@
-"""Training in a process of its own, so the web server's Python stays free for the pages.
+"""The process runner: training in a process of its own, so the web server's Python stays free for the pages.
 
 On a thread of the Streamlit server, a training job shares one interpreter lock with
 every page the server draws: while a class watched its curves, epochs took two to ten
 times longer and the server answered slowly. A worker is a separate Python process
 (started with `spawn`, never `fork`: TensorFlow's threads do not survive a fork) that
-imports Keras once and then trains one job at a time (`mnist_dash.jobs.worker_loop`).
-Its news comes back over a pipe as `Progress` objects, which the job's `LiveMirror`
-keeps for `TrainingJob.snapshot()`; a stop order travels the other way and takes
-effect before the next batch. The worker saves the run itself (it holds the model).
+imports Keras once and then trains one job at a time (`process_child`). Its news comes
+back over a pipe as `Progress` objects, which the job's `LiveMirror` keeps for
+`TrainingJob.snapshot()`; a stop order travels the other way and takes effect before the
+next batch. The worker saves the run itself (it holds the model).
 
 The worker beats (an empty `Progress`) every second while it trains. A worker that
 dies fails its job with the reason; one that stops answering (no beat for
 `HEARTBEAT_TIMEOUT` seconds), or that has not ended its job `STOP_GRACE` seconds after
 a stop order, is killed, its job ended with the reason, and the next job gets a fresh
 worker. If the server dies, the worker finds its pipe closed and exits.
+
+The app's runner on one machine: `MNIST_DASH_MAX_JOBS` (default 1) jobs train at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import sys
 import threading
 import time
 import types
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from mnist_dash.data import Mnist, fingerprint
-from mnist_dash.jobs.progress import JobResult, LiveMirror
-from mnist_dash.spec import ModelSpec
+from mnist_dash.data import fingerprint
+from mnist_dash.jobs.contract import (
+    RETIRE_AFTER,
+    JobFailed,
+    JobResult,
+    LiveMirror,
+    TrainRequest,
+    WorkerDied,
+    WorkerHung,
+)
+from mnist_dash.jobs.runners.process_child import LoadData, StopOrder, TrainOrder, serve
 
 _CONTEXT = multiprocessing.get_context("spawn")
-# A worker's memory creeps up by about 15 MB a job (TensorFlow's caches), so after this
-# many jobs it retires and the next job starts a fresh one (a few seconds to load Keras).
-RETIRE_AFTER = 20
 HEARTBEAT_TIMEOUT = 60.0  # seconds without a word from a training worker before it counts as hung
 STOP_GRACE = 30.0  # seconds a worker has, after a stop order, to end its job (16 batches, then saving)
+MAX_JOBS_ENV = "MNIST_DASH_MAX_JOBS"
 
 
-class JobFailed(RuntimeError):
-    """Training could not complete; the message is for people (what happened, what to do)."""
-
-
-class WorkerDied(JobFailed):
-    """The training process ended without finishing its job."""
-
-
-class WorkerHung(JobFailed):
-    """The training process stopped answering and was ended; `after_stop` when it was asked to stop."""
-
-    def __init__(self, message: str, after_stop: bool):
-        super().__init__(message)
-        self.after_stop = after_stop
-
-
-# Orders from the server to a worker.
-@dataclass(frozen=True)
-class LoadData:
-    key: str
-    data: Mnist
-
-
-@dataclass(frozen=True)
-class TrainOrder:
-    job: int
-    spec: dict
-    data_key: str
-    store_url: str | None
-    marker: str | None
-    owner: object | None  # the Owner, whose run it will be
-    limits: object | None  # the Limits the job was admitted under: checked again where it trains
-
-
-@dataclass(frozen=True)
-class StopOrder:
-    job: int
+def max_jobs_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """`MNIST_DASH_MAX_JOBS` as a whole number ≥ 1 (default 1)."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(MAX_JOBS_ENV, "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{MAX_JOBS_ENV} must be a whole number of at least 1, got {raw!r:.40}")
+    return int(raw)
 
 
 @contextlib.contextmanager
@@ -99,8 +78,6 @@ class Worker:
     """One training process and the server's end of its pipe."""
 
     def __init__(self):
-        from mnist_dash.jobs.worker_loop import serve
-
         self.conn, child = _CONTEXT.Pipe()
         self.process = _CONTEXT.Process(target=serve, args=(child,), name="mnist-dash-worker", daemon=True)
         with _without_main_module():
@@ -125,16 +102,27 @@ class Worker:
         self.process.join(5)
         self.conn.close()
 
-    def run(self, spec: ModelSpec, data: Mnist, mirror: LiveMirror, stop: threading.Event, job) -> JobResult:
-        """Train `spec` in the worker, mirroring its progress; `job` is the TrainingJob (store, marker, limits)."""
+    def run(self, request: TrainRequest, mirror: LiveMirror, stop: threading.Event) -> JobResult:
+        """Train `request` in the worker, mirroring its progress."""
         try:
-            key = fingerprint(data)
+            key = fingerprint(request.data)
             if key != self.data_key:  # the arrays cross once per worker, not once per job
-                self.conn.send(LoadData(key, data))
+                self.conn.send(LoadData(key, request.data))
                 self.data_key = key
             self.jobs += 1
-            store_url = job.store.url if job.store is not None else None
-            self.conn.send(TrainOrder(self.jobs, spec.to_dict(), key, store_url, job.marker, job.owner, job.limits))
+            store_url = request.store.url if request.store is not None else None
+            self.conn.send(
+                TrainOrder(
+                    self.jobs,
+                    request.job_id,
+                    request.spec,
+                    key,
+                    store_url,
+                    request.marker,
+                    request.owner,
+                    request.limits,
+                )
+            )
             return self._follow(mirror, stop)
         except (EOFError, BrokenPipeError, ConnectionResetError):
             raise WorkerDied(self._death()) from None
@@ -182,46 +170,67 @@ class Worker:
         )
 
 
-_idle: list[Worker] = []
-_busy: list[Worker] = []
-_pool_lock = threading.Lock()
+class ProcessRunner:
+    """Trains each job in a worker process from its pool: never more workers than `slots`, each reused.
 
-
-def run_job(spec: ModelSpec, data: Mnist, mirror: LiveMirror, stop: threading.Event, job) -> JobResult:
-    """Train one job in an idle worker (a new one if none), returning the worker afterwards.
-
-    The job queue decides how many jobs train at once, so there are never more workers
-    than its slots; a worker that died or hung is dropped, not reused.
+    The job queue decides how many jobs train at once, so there are never more workers than its
+    slots; a worker that died or hung is dropped, not reused, and one that trained `RETIRE_AFTER`
+    jobs retires.
     """
-    with _pool_lock:
-        worker = next((w for w in _idle if w.alive), None)
-        _idle[:] = [w for w in _idle if w is not worker and w.alive]
-        worker = worker or Worker()
-        _busy.append(worker)
-    mirror.pid = worker.process.pid
-    try:
-        result = worker.run(spec, data, mirror, stop, job)
-    except BaseException:
-        worker.close()
-        raise
-    else:
-        if worker.jobs >= RETIRE_AFTER:
+
+    name = "process"
+    SETTINGS = (MAX_JOBS_ENV,)
+
+    def __init__(self, slots: int = 1):
+        self._slots = slots
+        self._idle: list[Worker] = []
+        self._busy: list[Worker] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, environ: Mapping[str, str]) -> ProcessRunner:
+        return cls(max_jobs_from_env(environ))
+
+    def slots(self) -> int:
+        return self._slots
+
+    def train(self, request: TrainRequest, mirror: LiveMirror, stop: threading.Event) -> JobResult:
+        """Train one job in an idle worker (a new one if none), returning the worker to the pool afterwards."""
+        with self._lock:
+            worker = next((w for w in self._idle if w.alive), None)
+            self._idle[:] = [w for w in self._idle if w is not worker and w.alive]
+            worker = worker or Worker()
+            self._busy.append(worker)
+        mirror.pid = worker.process.pid
+        try:
+            result = worker.run(request, mirror, stop)
+        except BaseException:
             worker.close()
+            raise
         else:
-            with _pool_lock:
-                _idle.append(worker)
-    finally:
-        with _pool_lock:
-            _busy.remove(worker)
-    return result
+            if worker.jobs >= RETIRE_AFTER:
+                worker.close()
+            else:
+                with self._lock:
+                    self._idle.append(worker)
+        finally:
+            with self._lock:
+                self._busy.remove(worker)
+        return result
 
+    def warm_up(self, slots: int) -> None:
+        """Start a worker now if none is idle and fewer than `slots` exist, so a job need not wait for Keras.
 
-def prestart(slots: int = 1) -> None:
-    """Start a worker now if none is idle and fewer than `slots` exist, so a job need not wait for Keras.
+        Never more workers than slots: each holds Keras and a copy of MNIST (about 850 MB).
+        """
+        with self._lock:
+            alive = [w for w in (*self._idle, *self._busy) if w.alive]
+            if len(alive) < slots and not any(w.alive for w in self._idle):
+                self._idle.append(Worker())
 
-    Never more workers than slots: each holds Keras and a copy of MNIST (about 850 MB).
-    """
-    with _pool_lock:
-        alive = [w for w in (*_idle, *_busy) if w.alive]
-        if len(alive) < slots and not any(w.alive for w in _idle):
-            _idle.append(Worker())
+    def shutdown(self) -> None:
+        """Close the idle workers (the busy ones close as their jobs end)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()

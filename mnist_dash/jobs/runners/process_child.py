@@ -1,9 +1,10 @@
-"""The worker process's side (see `mnist_dash.jobs.workers`): receive data and jobs, train, report.
+"""The worker process's side of the process runner (`process`): receive data and jobs, train, report.
 
 Runs in a spawned process: it imports Keras once, then trains one job after another,
 sending every `Progress` of the job's LiveHistory over the pipe, a heartbeat every
 second while a job trains, and the job's `JobResult` (or the reason it failed) last.
-It exits when the server's end of the pipe closes.
+It exits when the server's end of the pipe closes. The orders it takes are defined here,
+where they are read.
 """
 
 from __future__ import annotations
@@ -11,11 +12,41 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 
-from mnist_dash.jobs.progress import Progress
-from mnist_dash.jobs.workers import LoadData, StopOrder, TrainOrder
+from mnist_dash.data import Mnist
+from mnist_dash.jobs.contract import Progress, TrainRequest
+from mnist_dash.jobs.limits import Limits
+from mnist_dash.owners import Owner
+from mnist_dash.spec import ModelSpec
 
 HEARTBEAT_INTERVAL = 1.0  # seconds between beats while a job trains
+
+
+# Orders from the server to a worker.
+@dataclass(frozen=True)
+class LoadData:
+    key: str
+    data: Mnist
+
+
+@dataclass(frozen=True)
+class TrainOrder:
+    """A `TrainRequest` as it crosses the pipe: the data by its key, the store by its URL."""
+
+    job: int  # the worker's number for the job, on every Progress and stop order
+    job_id: str
+    spec: ModelSpec
+    data_key: str
+    store_url: str | None
+    marker: str | None
+    owner: Owner  # whose run it will be
+    limits: Limits | None  # the Limits the job was admitted under: checked again where it trains
+
+
+@dataclass(frozen=True)
+class StopOrder:
+    job: int
 
 
 class _Pipe:
@@ -49,11 +80,8 @@ def serve(conn) -> None:
 
     import keras
 
-    from mnist_dash import training
-    from mnist_dash.data import Mnist
-    from mnist_dash.jobs import train_run
+    from mnist_dash.jobs import train_run, training
     from mnist_dash.runs import DatabaseError, RunStore, StoreWriteError
-    from mnist_dash.spec import from_dict
 
     class PipeHistory(training.LiveHistory):
         """A LiveHistory that takes stop orders from the server before each batch."""
@@ -83,14 +111,14 @@ def serve(conn) -> None:
         elif isinstance(order, TrainOrder):
             pipe.job = order.job
             try:
-                spec = from_dict(order.spec)
-                live = PipeHistory(threading.Event(), seed=spec.seed, report=pipe.send, job=order.job)
+                live = PipeHistory(threading.Event(), seed=order.spec.seed, report=pipe.send, job=order.job)
                 store = None if order.store_url is None else stores.get(order.store_url) or RunStore(order.store_url)
                 if store is not None:
                     stores[order.store_url] = store  # one engine (a pool of connections) for every job
-                result = train_run.train_and_save(
-                    spec, datasets[order.data_key], live, store, order.marker, owner=order.owner, limits=order.limits
+                request = TrainRequest(
+                    order.job_id, order.spec, datasets[order.data_key], store, order.marker, order.owner, order.limits
                 )
+                result = train_run.train_and_save(request, live)
             except (StoreWriteError, DatabaseError, train_run.NotAllowed) as error:  # its message says what to do
                 pipe.send(Progress(order.job, error=str(error)))
             except Exception as error:  # reported as the job's failure; the worker lives on

@@ -14,6 +14,7 @@ from mnist_dash.runs.records import RunInfo
 from mnist_dash.runs.store import design_key
 from mnist_dash.spec import ModelSpec
 
+SETTING = "challenge"  # the store's setting that keeps the class's challenge
 SEED_CHOICES = (1, 3)
 MAX_BUDGET = 100_000_000
 
@@ -111,3 +112,20 @@ def scores(runs: list[RunInfo], challenge: Challenge) -> list[Score]:
                 found.append(Score(by_seed[seed], mean, tuple(wanted)))
                 break
     return found
+
+
+def read_challenge(store) -> Challenge | None:
+    """The class's challenge, or None when none is set (or the stored one cannot be read: it is then ignored)."""
+    return challenge_from(store.setting(SETTING))
+
+
+def challenge_from(text: str | None) -> Challenge | None:
+    try:
+        return Challenge.from_json(text) if text else None
+    except ChallengeError:
+        return None
+
+
+def set_challenge(store, challenge: Challenge | None) -> None:
+    """Set the class's challenge (None clears it); every page reads it from the store."""
+    store.set_setting(SETTING, "" if challenge is None else challenge.to_json())

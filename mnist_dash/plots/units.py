@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from mnist_dash.plots import FONT_SIZE
-from mnist_dash.plots_explain import WEIGHT_SCALE
+from mnist_dash.plots.style import FONT_SIZE, INK, WEIGHT_SCALE
 from mnist_dash.spec import IMAGE_SHAPE
 from mnist_dash.text import plotly
 from mnist_dash.units import Inputs, UnitGrid
@@ -38,7 +37,6 @@ INPUT_PIXEL_PX = 2.0
 # heatmap: Plotly leaves out an annotation placed outside its axes' ranges.
 HEADER_BAND = 30
 LABEL_FONT = 11
-INK = "#31333f"  # Streamlit's text colour: the labels read as text, not as a chart's faint ticks
 SCALE_PX = 58  # the colour bar under the second half
 TOP_PX = 6
 LEVELS = 127  # int8 levels each side of zero

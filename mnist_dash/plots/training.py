@@ -1,36 +1,18 @@
-"""Plotly figure builders: pure functions of the data, no Streamlit.
+"""Training curves: one run's live curves (Train), several runs' overlaid (Compare). No Streamlit.
 
-Colours and sizes are chosen for a projector: thick lines, large fonts, and the
-same colour for a metric's train and validation curves (train dashed, as in the
+The same colour for a metric's train and validation curves (train dashed, as in the
 Compare page's convention; validation solid). A user's text (a run's name) goes into a
 figure through `text.plotly`, never as it is: Plotly reads HTML in names and titles.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 
-from mnist_dash.spec import INPUT_SIZE, NUM_CLASSES, ModelSpec
+from mnist_dash.plots.style import FONT_SIZE, RUN_COLOURS, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled
 from mnist_dash.text import plotly
 
-TRAIN_COLOUR = "#d62728"  # the notebook drew train loss in red
-VALIDATION_COLOUR = "#1f77b4"  # and validation loss in blue
-FONT_SIZE = 16
 _LABELS = {"loss": "Cross-entropy loss", "accuracy": "Accuracy"}
-
-
-# Plotly's toolbar (zoom, pan, reset; always shown on a touch screen) fills the top 30 px of a
-# figure, on the right, and a title there is hidden under it when the chart is narrow (a laptop's
-# half page, a phone). A titled figure keeps that band for the toolbar: its title sits just above
-# the plot, below the band, whatever the width.
-TITLE_TOP = 75
-
-
-def titled(title: str) -> dict:
-    """A figure's title, placed below Plotly's toolbar (the figure's top margin must be TITLE_TOP)."""
-    placed = {"x": 0, "xref": "container", "xanchor": "left", "y": 1, "yref": "paper", "yanchor": "bottom"}
-    return {"text": title, **placed, "pad": {"l": 8, "b": 12}}
 
 
 def _layout(figure: go.Figure, title: str, y_title: str, revision: str) -> go.Figure:
@@ -95,63 +77,6 @@ def training_curves(
     if not history and not batch_history:  # nothing yet: a sensible empty frame, not Plotly's -1..4
         figure.update_yaxes(range=[0, 1] if metric == "accuracy" else [0, 2.5])
     return figure
-
-
-def width_diagram(spec: ModelSpec) -> go.Figure:
-    """The network's widths as centred bars, input to output: its shape at a glance."""
-    names = ["input (28×28 pixels)", *[f"hidden {i}: {_layer_note(x)}" for i, x in enumerate(spec.layers, 1)]]
-    names.append("output (softmax)")
-    widths = [INPUT_SIZE, *[x.units for x in spec.layers], NUM_CLASSES]
-    figure = go.Figure(
-        go.Funnel(
-            y=names,
-            x=widths,
-            text=[f"{w:,}" for w in widths],
-            textinfo="text",
-            textposition="auto",
-            marker={"color": ["#7f7f7f", *["#1f77b4"] * len(spec.layers), "#2ca02c"]},
-            connector={"fillcolor": "#e8eef7"},
-            hoverinfo="skip",
-        )
-    )
-    figure.update_layout(
-        font_size=FONT_SIZE - 3,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        height=60 + 40 * len(names),
-        showlegend=False,
-    )
-    figure.update_yaxes(automargin=True)
-    return figure
-
-
-def _layer_note(layer) -> str:
-    note = layer.activation
-    if layer.batch_norm != "none":
-        note += f", BN {layer.batch_norm}"
-    if layer.dropout:
-        note += f", dropout {layer.dropout:g}"
-    return note
-
-
-def class_balance(y_train, y_test) -> go.Figure:
-    """How many images of each digit the training and test sets hold."""
-    figure = go.Figure()
-    for name, labels, colour in (("training", y_train, TRAIN_COLOUR), ("test", y_test, VALIDATION_COLOUR)):
-        counts = np.bincount(labels, minlength=NUM_CLASSES)
-        figure.add_trace(go.Bar(x=list(range(NUM_CLASSES)), y=counts, name=f"{name} set", marker_color=colour))
-    figure.update_layout(
-        barmode="group",
-        xaxis={"title": "digit", "dtick": 1},
-        yaxis_title="images",
-        font_size=FONT_SIZE - 2,
-        height=300,
-        margin={"l": 60, "r": 10, "t": 10, "b": 40},
-        legend={"orientation": "h", "y": 1.1},
-    )
-    return figure
-
-
-RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
 # Below the plot of compare_curves: tick labels and the axis title, then one legend row per run (px).

@@ -8,14 +8,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from mnist_dash.plots import FONT_SIZE, VALIDATION_COLOUR
+from mnist_dash.plots.style import FONT_SIZE, VALIDATION_COLOUR, WEIGHT_SCALE
 from mnist_dash.predict import LayerActivity
 from mnist_dash.text import plotly
 
 # Blue where more ink would lower the digit's probability, red where it would raise it, and
 # see-through in between, so the drawing shows under the map.
 SALIENCY_SCALE = [[0.0, "rgba(33,102,172,0.95)"], [0.5, "rgba(255,255,255,0)"], [1.0, "rgba(178,24,43,0.95)"]]
-WEIGHT_SCALE = "RdBu_r"  # a unit's weights: red excites, blue inhibits, white is zero
 FIRES = [[0, "#b0b7c3"], [1, VALIDATION_COLOUR]]  # a unit's bar: grey at or below zero, blue above
 
 

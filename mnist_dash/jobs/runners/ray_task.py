@@ -1,6 +1,6 @@
-"""What runs on the Ray cluster: a job's training task, and the hub its news travels through.
+"""What runs on the Ray cluster for the Ray runner: a job's training task, and the hub its news travels through.
 
-The server's side is `mnist_dash.jobs.ray_runner`. A job is one Ray task, not an actor:
+The server's side is `mnist_dash.jobs.runners.ray`. A job is one Ray task, not an actor:
 Ray keeps a task's worker process for the next task, so TensorFlow is imported once per
 worker (about 5 s), not once per job. The task trains through the same
 `train_run.train_and_save` as every runner, with a stand-in for the run store: the run
@@ -25,9 +25,8 @@ import numpy as np
 import ray
 
 from mnist_dash.data import Mnist
+from mnist_dash.jobs.contract import JobFailed, JobResult, Progress, TrainRequest
 from mnist_dash.jobs.limits import Limits
-from mnist_dash.jobs.progress import JobResult, Progress
-from mnist_dash.jobs.workers import JobFailed
 from mnist_dash.owners import Owner
 from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightHistory
@@ -76,8 +75,8 @@ class _Keeper:
 
     run: RunToSave | None = None
 
-    def save(self, *, model, marker=None, owner=None, **fields) -> None:
-        self.run = RunToSave(model=model.get_weights(), **fields)  # no run id: the server's store gives it
+    def save(self, *, marker=None, owner=None, **fields) -> None:
+        self.run = RunToSave(**fields)  # no run id: the server's store gives it
 
 
 class ProgressHub:
@@ -134,8 +133,7 @@ def train_on_node(key: str, hub, spec: ModelSpec, data: Mnist, limits: Limits | 
 
     import keras
 
-    from mnist_dash import training
-    from mnist_dash.jobs import train_run
+    from mnist_dash.jobs import train_run, training
 
     hub.started.remote(key, os.getpid())
     stop, done = threading.Event(), threading.Event()
@@ -143,7 +141,7 @@ def train_on_node(key: str, hub, spec: ModelSpec, data: Mnist, limits: Limits | 
     try:
         live = training.LiveHistory(stop, seed=spec.seed, report=lambda news: hub.post.remote(key, news))
         keeper = _Keeper()
-        result = train_run.train_and_save(spec, data, live, keeper, limits=limits)
+        result = train_run.train_and_save(TrainRequest(key, spec, data, keeper, limits=limits), live)
     except train_run.NotAllowed as error:  # its message says what to do
         raise JobFailed(str(error)) from None
     except Exception as error:  # worded as every runner words a failure; the server shows the message

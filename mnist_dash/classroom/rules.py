@@ -1,63 +1,21 @@
-"""Who is the teacher, and the class settings a teacher keeps in the store: the challenge and the class's rules.
+"""The class's rules, which a teacher keeps in the store: caps for this class, a lock, a design sent to all.
 
-A teacher signs in with the key the host set (`MNIST_DASH_TEACHER_KEY`, an environment
-variable or root-level secret), or is a signed-in user whose email is on the host's list
-(`MNIST_DASH_TEACHERS`, comma-separated). Without either set, nobody is a teacher.
+The rules sit on top of the host's `Limits` (`ClassRules.apply`): what every start is
+checked against, and what the Design page's inputs ask (`Limits.holds`).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-from mnist_dash.challenge import Challenge, ChallengeError
-from mnist_dash.jobs.limits import Limits
+from mnist_dash.jobs.limits import Limits, Lock
 from mnist_dash.spec import SpecError, from_dict
 
-KEY_ENV = "MNIST_DASH_TEACHER_KEY"
-TEACHERS_ENV = "MNIST_DASH_TEACHERS"
-CHALLENGE_SETTING = "challenge"
 RULES_SETTING = "class_rules"
-LOCKS = ("none", "presets", "fixed")
 TEACHER_LIMITS = ("max_epochs", "max_params", "min_batch_size", "owner_jobs", "owner_runs")  # a teacher may change
 FIXABLE = ("epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule", "initializer", "seed", "validation")
-
-
-def teachers_configured() -> bool:
-    """Whether the host set a teacher key or a list of teachers' emails."""
-    return bool(os.environ.get(KEY_ENV, "").strip() or _emails())
-
-
-def _emails() -> set[str]:
-    return {email.strip().casefold() for email in os.environ.get(TEACHERS_ENV, "").split(",") if email.strip()}
-
-
-def is_teacher(key: str | None = None, email: str | None = None) -> bool:
-    """Whether `key` is the host's teacher key (compared in constant time) or `email` is on the teachers' list."""
-    expected = os.environ.get(KEY_ENV, "").strip()
-    if expected and key and hmac.compare_digest(key.strip().encode(), expected.encode()):
-        return True
-    return bool(email) and email.strip().casefold() in _emails()
-
-
-def read_challenge(store) -> Challenge | None:
-    """The class's challenge, or None when none is set (or the stored one cannot be read: it is then ignored)."""
-    return challenge_from(store.setting(CHALLENGE_SETTING))
-
-
-def challenge_from(text: str | None) -> Challenge | None:
-    try:
-        return Challenge.from_json(text) if text else None
-    except ChallengeError:
-        return None
-
-
-def set_challenge(store, challenge: Challenge | None) -> None:
-    """Set the class's challenge (None clears it); every page reads it from the store."""
-    store.set_setting(CHALLENGE_SETTING, "" if challenge is None else challenge.to_json())
 
 
 class RulesError(ValueError):
@@ -69,8 +27,8 @@ class ClassRules:
     """What the teacher set for this class, over the host's limits: caps, a lock, a design sent to everyone."""
 
     limits: dict = field(default_factory=dict)  # TEACHER_LIMITS field -> whole number >= 1
-    lock: str = "none"  # LOCKS
-    fixed: dict = field(default_factory=dict)  # FIXABLE field -> value, with lock "fixed"
+    lock: Lock = Lock.NONE
+    fixed: dict = field(default_factory=dict)  # FIXABLE field -> value, with Lock.FIXED
     pushed: dict | None = None  # a design (spec JSON) every student's Design page offers
     pushed_at: float = 0.0  # when it was sent: a student is offered each push once
 
@@ -78,8 +36,9 @@ class ClassRules:
         for name, value in self.limits.items():
             if name not in TEACHER_LIMITS or type(value) is not int or value < 1:
                 raise RulesError(f"{name} must be one of {', '.join(TEACHER_LIMITS)}, a whole number of at least 1")
-        if self.lock not in LOCKS:
-            raise RulesError(f"the lock is one of {', '.join(LOCKS)}, not {self.lock!r:.20}")
+        if self.lock not in tuple(Lock):
+            raise RulesError(f"the lock is one of {', '.join(Lock)}, not {self.lock!r:.20}")
+        object.__setattr__(self, "lock", Lock(self.lock))  # from the stored JSON's text
         if any(name not in FIXABLE for name in self.fixed):
             raise RulesError(f"only these settings can be fixed: {', '.join(FIXABLE)}")
         if self.pushed is not None:
@@ -90,7 +49,7 @@ class ClassRules:
 
     def apply(self, limits: Limits) -> Limits:
         """The host's limits with the teacher's caps and lock on top (what every start is checked against)."""
-        fixed = tuple(sorted(self.fixed.items())) if self.lock == "fixed" else ()
+        fixed = tuple(sorted(self.fixed.items())) if self.lock == Lock.FIXED else ()
         return replace(limits, **self.limits, lock=self.lock, fixed=fixed)
 
     def to_json(self) -> str:

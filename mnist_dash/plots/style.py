@@ -1,0 +1,26 @@
+"""The look every chart shares: fonts, colours, colour scales, and where a title sits. No Streamlit.
+
+Chosen for a projector: thick lines and large fonts. A chart module takes its colours and
+sizes from here, so the whole app changes in one place.
+"""
+
+from __future__ import annotations
+
+FONT_SIZE = 16
+TRAIN_COLOUR = "#d62728"  # the notebook drew train loss in red
+VALIDATION_COLOUR = "#1f77b4"  # and validation loss in blue
+RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+WEIGHT_SCALE = "RdBu_r"  # a unit's weights: red excites, blue inhibits, white is zero
+INK = "#31333f"  # Streamlit's text colour: labels that read as text, not as a chart's faint ticks
+
+# Plotly's toolbar (zoom, pan, reset; always shown on a touch screen) fills the top 30 px of a
+# figure, on the right, and a title there is hidden under it when the chart is narrow (a laptop's
+# half page, a phone). A titled figure keeps that band for the toolbar: its title sits just above
+# the plot, below the band, whatever the width.
+TITLE_TOP = 75
+
+
+def titled(title: str) -> dict:
+    """A figure's title, placed below Plotly's toolbar (the figure's top margin must be TITLE_TOP)."""
+    placed = {"x": 0, "xref": "container", "xanchor": "left", "y": 1, "yref": "paper", "yanchor": "bottom"}
+    return {"text": title, **placed, "pad": {"l": 8, "b": 12}}
