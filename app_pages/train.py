@@ -17,14 +17,14 @@ job = state.current_job()  # after a reload, the owner's running job
 snap = job.snapshot() if job is not None else None  # one consistent look at the job for this run of the page
 active = snap is not None and not snap.done
 blockers = state.start_blockers(spec) if spec is not None and not active else []
-twin = state.finished_twin(spec, resources.dataset()) if spec is not None and not active else None
-if twin is not None and snap is not None and snap.run_id == twin.run_id:
-    twin = None  # it is already the run on show
+cached = state.cached_run(spec, resources.dataset()) if spec is not None and not active else None
+if cached is not None and snap is not None and snap.run_id == cached.run_id:
+    cached = None  # it is already the run on show
 
 start, stop, about = st.columns([1, 1, 4], vertical_alignment="center")
 start.button(
     "Start",
-    type="secondary" if twin else "primary",
+    type="secondary" if cached else "primary",
     key="train_start",
     disabled=spec is None or active or bool(blockers),
     on_click=lambda: state.start_job(spec, resources.dataset()),
@@ -41,16 +41,16 @@ state.show_refusal()
 state.show_refusals(blockers)
 if any(refusal.limit == "owner_runs" for refusal in blockers):
     runs_view.manage_own_runs(expanded=True)
-if twin is not None:
-    accuracy = f"test accuracy {twin.test_accuracy:.2%}, " if twin.test_accuracy is not None else ""
-    when = twin.created[:16].replace("T", " ")
+if cached is not None:
+    accuracy = f"test accuracy {cached.test_accuracy:.2%}, " if cached.test_accuracy is not None else ""
+    when = cached.created[:16].replace("T", " ")
     st.info(
         f"**This exact design was trained before** (same seed, same data: {accuracy}{when} UTC). "
         "Use that run now, or press Start to train it again: it would give the same numbers.",
         icon=":material/bolt:",
     )
     # Under the note, not in a column beside it: a fifth of a projector's page cut the label off.
-    st.button("Use the finished run", type="primary", key="train_reuse", on_click=lambda: state.reuse_run(twin))
+    st.button("Use the finished run", type="primary", key="train_reuse", on_click=lambda: state.use_cached_run(cached))
 
 
 queued = snap is not None and snap.status == JobStatus.QUEUED

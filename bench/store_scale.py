@@ -36,7 +36,6 @@ from mnist_dash.owners import named
 from mnist_dash.presets import NOTEBOOK_PRESETS, PRESETS
 from mnist_dash.runs import RunStore, blobs
 from mnist_dash.runs.database import revision, run_data, runs, writing
-from mnist_dash.runs.store import design_key
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.weights import WeightHistory
 
@@ -83,7 +82,7 @@ def fill(url: str, record: dict, data: dict, count: int, start: int) -> None:
                     "name": spec.name,
                     "owner": owner.key,
                     "owner_name": owner.name,
-                    "design_key": design_key(spec),
+                    "design_key": spec.design_key(),
                     "data_fingerprint": record["data_fingerprint"],
                     "params_total": record["params_total"],
                     "epochs_run": record["epochs_run"],

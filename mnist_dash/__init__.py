@@ -1,4 +1,8 @@
-"""mnist_dash: learn how MLPs learn MNIST. The engine; no Streamlit in here (see DESIGN.md)."""
+"""mnist_dash: learn how MLPs learn MNIST.
+
+The engine, which never imports Streamlit, and `ui/`, the only Streamlit-aware helpers the
+pages use (DESIGN.md, "Layers of the code"; a ruff rule holds the line).
+"""
 
 import os
 

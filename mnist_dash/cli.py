@@ -160,7 +160,7 @@ def cmd_code(args) -> int:
 
 
 def cmd_store_import(args) -> int:
-    from mnist_dash.runs.folders import IMPORT_SETTING, import_folder, run_folders
+    from mnist_dash.folder_store import IMPORT_SETTING, import_folder, run_folders
 
     if not run_folders(args.path):
         print(f"error: no runs found in {args.path} (a folder store has runs/<run_id>/run.json)", file=sys.stderr)
@@ -177,7 +177,7 @@ def cmd_store_import(args) -> int:
 
 
 def cmd_store_export(args) -> int:
-    from mnist_dash.runs.folders import export_folder
+    from mnist_dash.folder_store import export_folder
 
     if (store := _store()) is None:
         return 1

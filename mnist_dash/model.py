@@ -1,6 +1,6 @@
 """Build the Keras model a spec describes; read its summary and its weights by layer.
 
-The layer list comes from `spec.layer_plan`, so names and parameter counts agree with
+The layer list comes from `plan.layer_plan`, so names and parameter counts agree with
 the arithmetic the Design page shows. Weights are read by layer and by weight name
 (kernel, bias, gamma, beta, moving_mean, moving_variance), never by position in
 `get_weights()`: the notebook's positional `get_weights()[4]` called a batch-norm

@@ -1,4 +1,7 @@
-"""Image in, answer out: the model called directly, per-epoch answers, and why it answered.
+"""Image in, answer out: a stored run's model, the model called directly, per-epoch answers, and why it answered.
+
+`load_model` rebuilds a stored run's Keras model from its design and its stored weights
+(the store keeps no Keras: only the weights); `keras_file` is that model as a `.keras` file.
 
 Everything takes what `canvas.to_mnist` returns and MNIST itself holds: 28 x 28 uint8
 pixels, 0-255 (the model rescales them itself). Keras is imported inside the functions:
@@ -16,12 +19,42 @@ must be made again.
 from __future__ import annotations
 
 import itertools
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from mnist_dash.runs import DamagedRunError
 from mnist_dash.spec import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 from mnist_dash.units import first_kernel
+
+
+def load_model(store, run_id: str):
+    """The run's trained Keras model, rebuilt from its design and its stored weights (imports Keras).
+
+    Raises RunNotFound, or DamagedRunError when the weights do not fit the design.
+    """
+    from mnist_dash.model import build_model
+
+    run = store.get(run_id)
+    weights = store.final_weights(run_id)
+    model = build_model(run.spec)
+    try:
+        model.set_weights(weights)
+    except ValueError as error:
+        raise DamagedRunError(f"run {run_id} has final weights that do not fit its design: {error}") from None
+    return model
+
+
+def keras_file(store, run_id: str) -> bytes:
+    """The run's model as a `.keras` file's bytes (built when asked for: the store keeps only the weights)."""
+    model = load_model(store, run_id)
+    model.optimizer.build(model.trainable_variables)  # a file Keras loads without warning of a missing optimizer
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{run_id}.keras"
+        model.save(path)
+        return path.read_bytes()
 
 
 def predict_probabilities(model, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:

@@ -1,12 +1,15 @@
-"""Model specifications: frozen dataclasses, validation, JSON form and the layer plan.
+"""Model specifications: frozen dataclasses, their validation, their JSON form and their identity.
 
 A `ModelSpec` is the one input that builds a model (see `mnist_dash.plan` for the layers
-it becomes and `mnist_dash.model` for the Keras model). No Keras here.
+it becomes and `mnist_dash.model` for the Keras model). Its `design_key` is what makes two
+runs the same design (the result cache's key). No Keras here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import reprlib
 from dataclasses import dataclass
@@ -76,6 +79,11 @@ class ModelSpec:
     def replace(self, **changes) -> ModelSpec:
         """A copy with some fields changed (not validated)."""
         return dataclasses.replace(self, **changes)
+
+    def design_key(self) -> str:
+        """The design without its name: runs with the same key and data would train the same (the result cache)."""
+        design = json.dumps(self.to_dict() | {"name": ""}, sort_keys=True)
+        return hashlib.sha256(design.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

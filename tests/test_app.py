@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from mnist_dash import owners
 from mnist_dash.jobs import JobQueue, JobStatus
 from mnist_dash.jobs import queue as queue_module
-from mnist_dash.jobs.reuse import ReusedRun
+from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import to_query
@@ -588,7 +588,7 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     student.number_input(key="compare_epochs").set_value(1).run()
     student.button(key="compare_start").click().run()
     again = student.session_state[state.EXPERIMENT_KEY].items
-    assert all(isinstance(job, ReusedRun) and job.done for job in again)
+    assert all(isinstance(job, CachedRun) and job.done for job in again)
     assert [job.snapshot().run_id for job in again] == [job.snapshot().run_id for job in jobs]
     assert set(student.multiselect(key="compare_runs").value) == {job.snapshot().run_id for job in jobs}
 

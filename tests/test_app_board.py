@@ -1,6 +1,7 @@
 """The Class board page: each owner once, their best run, names as text, and the CSV for grading."""
 
 from mnist_dash.owners import named
+from mnist_dash.predict import load_model
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 
@@ -30,7 +31,7 @@ def test_the_board_gets_a_column_for_the_class_handwriting_once_the_class_drew()
 
     run_id = store_a_run(owner=named("Ada"))
     store = RunStore()
-    model = store.load_model(run_id)
+    model = load_model(store, run_id)
     image = np.zeros((28, 28), np.uint8)
     image[5:23, 12:16] = 255
     answer = int(model.predict(image[None].astype(np.float32), verbose=0).argmax())

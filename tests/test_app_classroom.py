@@ -5,7 +5,7 @@ import pytest
 from mnist_dash import owners
 from mnist_dash.jobs import JobStatus
 from mnist_dash.jobs import queue as queue_module
-from mnist_dash.jobs.reuse import ReusedRun
+from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.runs import RunStore
 from mnist_dash.ui import resources, state
 
@@ -36,7 +36,7 @@ def test_the_same_design_seed_and_data_offers_the_finished_run():
     assert not student.button(key="train_start").disabled  # training again stays possible
     student.button(key="train_reuse").click().run()
     reused = student.session_state[state.JOB_KEY]
-    assert isinstance(reused, ReusedRun) and reused.snapshot().run_id == first.run_id
+    assert isinstance(reused, CachedRun) and reused.snapshot().run_id == first.run_id
     assert "Test accuracy" in " ".join(str(code.value) for code in student.code)
     assert "This exact design was trained before" not in texts(student.info)
     assert not student.exception

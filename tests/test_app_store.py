@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from bench.store_scale import fill
+from mnist_dash.folder_store import IMPORT_SETTING
 from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.runs import RunStore
-from mnist_dash.runs.folders import IMPORT_SETTING
-from mnist_dash.runs.store import CHOICES
+from mnist_dash.runs.reading import CHOICES
 
 from .test_app import fresh_server, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
 

@@ -25,6 +25,7 @@ import numpy as np
 from mnist_dash.data import validate_arrays
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.jobs import JobQueue
+from mnist_dash.predict import load_model
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.conftest import make_digits
@@ -34,7 +35,7 @@ spec = ModelSpec(layers=(LayerSpec(32, dropout=0.1), LayerSpec(16, batch_norm="a
 # Whole batches only: on JAX every new batch shape costs a compilation of seconds.
 data = validate_arrays(*make_digits(1280, seed=1), *make_digits(320, seed=2), source="synthetic")
 done = TrainingJob(spec, data, store=store, queue=JobQueue(1)).start().wait(timeout=300)
-model = store.load_model(done.run_id)
+model = load_model(store, done.run_id)
 predicted = np.argmax(keras.ops.convert_to_numpy(model(data.x_test, training=False)), axis=1)
 
 # Stopped once a point of its second epoch is out, as the Stop button does.

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from mnist_dash.owners import named
+from mnist_dash.predict import load_model
 from mnist_dash.runs import RunStore
 from mnist_dash.runs import digits as digits_module
 from mnist_dash.runs.database import MIGRATIONS, SCHEMA_VERSION, schema_version, upgrade
@@ -98,7 +99,7 @@ def test_evaluate_shows_accuracy_on_the_class_set_beside_mnist_and_its_mistakes(
     run_id = store_a_run()
     store = RunStore()
     images = [digit(0), digit(5), digit(9)]
-    answers = predict_probabilities(store.load_model(run_id), np.stack(images).astype(np.float32)).argmax(axis=1)
+    answers = predict_probabilities(load_model(store, run_id), np.stack(images).astype(np.float32)).argmax(axis=1)
     labels = [int(answers[0]), int(answers[1]), (int(answers[2]) + 1) % 10]  # the third is labelled otherwise
     for image, label in zip(images, labels, strict=True):
         store.digits.add(image, label, BO)

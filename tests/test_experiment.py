@@ -2,8 +2,8 @@
 
 from types import SimpleNamespace
 
+from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.jobs.experiment import NotebookExperiment, notebook_specs, still_to_train
-from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.presets import NOTEBOOK_PRESETS
 from mnist_dash.runs import RunNotFound
 
@@ -14,7 +14,7 @@ class Store:
     def __init__(self, stored: dict, damaged: frozenset = frozenset()):
         self.stored, self.damaged = stored, damaged
 
-    def find_each(self, specs, data):
+    def cached_runs(self, specs, data):
         return [self.stored.get(spec.name) for spec in specs]
 
     def history(self, run_id):
@@ -47,7 +47,7 @@ def test_stored_models_are_taken_and_the_rest_start_in_order_as_the_limit_allows
     assert still_to_train(3, store, data=None) == 2
     experiment = NotebookExperiment(3, store, data=None)
     [reused] = experiment.jobs()
-    assert isinstance(reused, ReusedRun) and reused.snapshot().run_id == "r2"
+    assert isinstance(reused, CachedRun) and reused.snapshot().run_id == "r2"
     assert experiment.waiting() == [specs[0], specs[2]] and experiment.progress() == (False, True, True)
     started = []
     room = iter([True, False])  # the owner's limit lets one more job in, then none

@@ -189,7 +189,7 @@ def test_the_result_is_stored(runner, tiny_data, tiny_spec, database_url):
     saved = store.get(snap.run_id)
     assert saved.status == "finished" and saved.test_accuracy == snap.test_accuracy
     assert store.history(run.run_id)["epochs"] == list(snap.history)
-    assert store.find_same(tiny_spec.replace(name="the same, renamed"), tiny_data) == saved
+    assert store.cached_run(tiny_spec.replace(name="the same, renamed"), tiny_data) == saved
     assert marker_ids(store) == [] and store.list().interrupted == []  # nothing left in progress
 
 

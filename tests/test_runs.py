@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from mnist_dash.data import fingerprint
 from mnist_dash.owners import named
 from mnist_dash.plan import count_params
+from mnist_dash.predict import keras_file, load_model
 from mnist_dash.runs import (
     DamagedRun,
     DamagedRunError,
@@ -31,7 +32,7 @@ from mnist_dash.runs import (
     default_home,
     history_csv,
 )
-from mnist_dash.runs import store as store_module
+from mnist_dash.runs import reading as reading_module
 from mnist_dash.runs.database import in_progress, run_data, runs
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.weights import WeightRecorder
@@ -210,14 +211,14 @@ def test_find_same_finds_a_finished_run_of_the_same_design_and_data(store, tiny_
     from mnist_dash.data import Mnist
 
     spec = SPEC
-    assert store.find_same(spec, tiny_data) is None
+    assert store.cached_run(spec, tiny_data) is None
     save_fake(store)  # saved without a fingerprint (as before there were any): never the same
     save_fake(store, status="stopped", data_fingerprint=fingerprint(tiny_data))  # cut short: not the same run
-    assert store.find_same(spec, tiny_data) is None
+    assert store.cached_run(spec, tiny_data) is None
     run_id = save_fake(store, data_fingerprint=fingerprint(tiny_data))
     assert store.get(run_id).data_fingerprint == fingerprint(tiny_data)
-    assert store.find_same(spec, tiny_data).run_id == run_id
-    assert store.find_same(spec.replace(name="renamed"), tiny_data).run_id == run_id
+    assert store.cached_run(spec, tiny_data).run_id == run_id
+    assert store.cached_run(spec.replace(name="renamed"), tiny_data).run_id == run_id
     others = [
         spec.replace(seed=1),
         spec.replace(epochs=3),
@@ -226,15 +227,15 @@ def test_find_same_finds_a_finished_run_of_the_same_design_and_data(store, tiny_
         spec.replace(layers=(LayerSpec(8, batch_norm="before"),)),
         spec.replace(validation="holdout"),
     ]
-    assert [store.find_same(other, tiny_data) for other in others] == [None] * len(others)
+    assert [store.cached_run(other, tiny_data) for other in others] == [None] * len(others)
     fewer_tests = Mnist(tiny_data.x_train, tiny_data.y_train, tiny_data.x_test[:-1], tiny_data.y_test[:-1])
-    assert store.find_same(spec, fewer_tests) is None
+    assert store.cached_run(spec, fewer_tests) is None
     # Several designs at once: answers in the order asked; the newest of two equal runs.
     newer = save_fake(store, spec.replace(name="again"), data_fingerprint=fingerprint(tiny_data))
-    found = store.find_each([others[0], spec.replace(name="asked"), others[1]], tiny_data)
+    found = store.cached_runs([others[0], spec.replace(name="asked"), others[1]], tiny_data)
     assert [run.run_id if run else None for run in found] == [None, newer, None]
     store.delete(newer)
-    assert store.find_same(spec, tiny_data).run_id == run_id
+    assert store.cached_run(spec, tiny_data).run_id == run_id
 
 
 def test_delete_removes_the_run_and_its_data(store):
@@ -273,9 +274,9 @@ def test_the_revision_moves_on_save_and_delete_only(store):
 def test_records_are_parsed_once_and_listings_read_again_only_after_a_change(store, monkeypatch):
     first, second = save_fake(store, owner=named("Ada")), save_fake(store)
     parsed, statements = [], []
-    real_run_info = store_module.run_info
+    real_run_info = reading_module.run_info
     monkeypatch.setattr(
-        store_module, "run_info", lambda run_id, record: parsed.append(run_id) or real_run_info(run_id, record)
+        reading_module, "run_info", lambda run_id, record: parsed.append(run_id) or real_run_info(run_id, record)
     )
     assert {run.run_id for run in store.list().runs} == {first, second} and sorted(parsed) == sorted([first, second])
     parsed.clear()
@@ -510,28 +511,28 @@ def test_the_stored_model_predicts_as_the_trained_one_did(store, trained, tiny_d
         history=live.epochs,
         batch_history=live.batches,
         weights=live.weights.history,
-        model=model,
+        model=model.get_weights(),
         test_loss=0.5,
         test_accuracy=0.9,
     )
     assert store.history(run_id)["epochs"] == live.epochs and store.weights(run_id).epochs == 2
     sample = tiny_data.x_test[:20]
     expected = np.asarray(model(sample, training=False))
-    np.testing.assert_allclose(np.asarray(store.load_model(run_id)(sample, training=False)), expected, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(load_model(store, run_id)(sample, training=False)), expected, atol=1e-6)
     path = tmp_path / f"{run_id}.keras"
-    path.write_bytes(store.keras_file(run_id))
+    path.write_bytes(keras_file(store, run_id))
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(np.asarray(loaded(sample, training=False)), expected, atol=1e-6)
     # Final weights that do not fit the design (a hand-edited spec, another run's weights): fake_run's are 8 wide.
     other = save_fake(store, spec.replace(name="does not fit"))
     with pytest.raises(DamagedRunError, match=f"run {other} has final weights that do not fit its design"):
-        store.load_model(other)
+        load_model(store, other)
     set_column(store, run_data.c.weights, other, _npz({}))  # none at all
     with pytest.raises(DamagedRunError, match="do not fit its design"):
-        store.keras_file(other)
+        keras_file(store, other)
 
 
-# Runs in progress, and runs a stopped server left unsaved
+# Jobs in progress, and the runs a stopped server left unsaved
 
 
 def test_a_marker_of_this_process_is_in_progress_not_interrupted(store):
@@ -573,7 +574,7 @@ def test_an_unreadable_marker_is_reported_and_can_be_dismissed(store):
         set_column(store, in_progress.c.record, marker, record)
         [interrupted] = store.list().interrupted
         assert interrupted.phase == "unknown" and interrupted.spec is None, record
-        assert interrupted.reason.startswith("the record of this run in progress cannot be read (")
+        assert interrupted.reason.startswith("the record of this job in progress cannot be read (")
         assert store.dismiss_interrupted(marker), record
         assert store.list().interrupted == [] and marker_ids(store) == []
 

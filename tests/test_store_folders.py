@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from mnist_dash.cli import main
+from mnist_dash.folder_store import IMPORT_SETTING, RUN_FILES, export_folder, import_folder, run_folders
 from mnist_dash.runs import RunStore
-from mnist_dash.runs.folders import IMPORT_SETTING, RUN_FILES, export_folder, import_folder, run_folders
 from mnist_dash.spec import from_dict
 from mnist_dash.weights import WeightHistory
 from tests.test_runs import ids

@@ -11,7 +11,6 @@ import json
 from dataclasses import asdict, dataclass
 
 from mnist_dash.runs.records import RunInfo
-from mnist_dash.runs.store import design_key
 from mnist_dash.spec import ModelSpec
 
 SETTING = "challenge"  # the store's setting that keeps the class's challenge
@@ -81,7 +80,7 @@ def seed_siblings(spec: ModelSpec, challenge: Challenge) -> list[ModelSpec]:
 
 def _design(spec: ModelSpec) -> str:
     """The design without its name and seed: an owner's runs of it are one entry's seeds."""
-    return design_key(spec.replace(seed=0))
+    return spec.replace(seed=0).design_key()
 
 
 @dataclass(frozen=True)

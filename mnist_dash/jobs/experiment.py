@@ -1,7 +1,7 @@
 """The notebook's experiment: its three models trained for the same epochs, then compared.
 
 Stored runs of the same design, seed and data are taken from the store (the result cache,
-`RunStore.find_same`), so after the first student the experiment is near-instant for a
+`RunStore.cached_run`), so after the first student the experiment is near-instant for a
 class. The others start one by one as the owner's job limit lets them in: `advance` is
 called on each redraw of the page and starts what it may, in the notebook's order.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mnist_dash.jobs.reuse import ReusedRun
+from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.presets import NOTEBOOK_PRESETS, PRESETS
 from mnist_dash.runs import DamagedRunError, RunNotFound
 from mnist_dash.spec import ModelSpec
@@ -23,7 +23,7 @@ def notebook_specs(epochs: int) -> list[ModelSpec]:
 
 def still_to_train(epochs: int, store, data) -> int:
     """How many of the notebook's models the experiment would train (the others are in the store)."""
-    return sum(twin is None for twin in store.find_each(notebook_specs(epochs), data))
+    return sum(run is None for run in store.cached_runs(notebook_specs(epochs), data))
 
 
 class NotebookExperiment:
@@ -31,8 +31,8 @@ class NotebookExperiment:
 
     def __init__(self, epochs: int, store, data):
         specs = notebook_specs(epochs)
-        twins = store.find_each(specs, data)
-        self.items: list = [_reused(store, spec, twin) for spec, twin in zip(specs, twins, strict=True)]
+        runs = store.cached_runs(specs, data)
+        self.items: list = [_cached_or_spec(store, spec, run) for spec, run in zip(specs, runs, strict=True)]
 
     def jobs(self) -> list:
         """The jobs started so far (and stored runs taken instead), in the notebook's order."""
@@ -63,9 +63,9 @@ class NotebookExperiment:
                 self.items[index] = job
 
 
-def _reused(store, spec: ModelSpec, twin) -> ReusedRun | ModelSpec:
-    """The stored twin as a finished job; the spec itself (to train) when there is none or it is damaged."""
+def _cached_or_spec(store, spec: ModelSpec, cached) -> CachedRun | ModelSpec:
+    """The cached run as a finished job; the spec itself (to train) when there is none or it is damaged."""
     try:
-        return ReusedRun.from_store(store, twin) if twin else spec
+        return CachedRun.from_store(store, cached) if cached else spec
     except (DamagedRunError, RunNotFound):
         return spec

@@ -1,4 +1,4 @@
-"""One training run from start to stored result: check, fit, judge, evaluate, save.
+"""One job's training, from start to stored run: check, fit, judge, evaluate, save.
 
 Shared by every runner (`mnist_dash.jobs.runners`): on a thread of this process, in a
 worker process, and in a Ray task (whose stand-in store hands the run back to the server

@@ -152,3 +152,11 @@ def pack_weights(weights: list[np.ndarray]) -> bytes:
 def unpack_weights(blob: bytes, run_id: str) -> list[np.ndarray]:
     arrays = _arrays(blob, "final weights", run_id)
     return [arrays[name] for name in sorted(arrays)]
+
+
+def history_csv(history: list[dict]) -> str:
+    """Per-epoch history as CSV, one row per epoch, columns as Keras names them."""
+    columns = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+    lines = [",".join(columns)]
+    lines += [",".join(f"{record[c]:.6g}" if c != "epoch" else str(record[c]) for c in columns) for record in history]
+    return "\n".join(lines) + "\n"

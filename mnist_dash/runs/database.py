@@ -114,7 +114,7 @@ schema_version = Table("schema_version", metadata, Column("version", Integer, nu
 
 
 def _version_1(connection: Connection) -> None:
-    """The first database schema: runs, their data, runs in progress, the revision and settings."""
+    """The first database schema: runs, their data, jobs in progress, the revision and settings."""
     metadata.create_all(connection, tables=[runs, run_data, in_progress, revision, settings])
     connection.execute(revision.insert().values(id=1, value=0))
 

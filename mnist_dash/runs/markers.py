@@ -1,9 +1,9 @@
-"""Markers of runs in progress, so that a restarted server can tell which runs it interrupted.
+"""Markers of jobs in progress, so that a restarted server can tell which jobs it interrupted.
 
 A training job writes a row of `in_progress` as it starts: which process (pid, its start
 time, the machine and the machine's boot) trains which spec. Saving the run removes the
 row in the same transaction that writes the run, so a run is either saved or still
-marked, never both or neither. A marker whose process is gone is an interrupted run: the
+marked, never both or neither. A marker whose process is gone is an interrupted job: the
 server stopped, or was killed, while it trained or saved. The marker id starts with the
 UTC time it was made (`20260501-101500-1a2b3c4d`), which is when training started.
 """
@@ -32,7 +32,7 @@ _HAS_PROC = Path("/proc/self/stat").is_file()
 
 
 @dataclass(frozen=True)
-class InterruptedRun:
+class InterruptedJob:
     """A run whose process stopped before it was saved."""
 
     marker_id: str
@@ -115,7 +115,7 @@ class Markers:
         with writing(self.engine) as own:
             own.execute(in_progress.delete().where(in_progress.c.marker_id == marker_id))
 
-    def interrupted(self) -> list[InterruptedRun]:
+    def interrupted(self) -> list[InterruptedJob]:
         """Runs whose process stopped while it trained them, newest first."""
         with self.engine.connect() as connection:
             rows = connection.execute(select(in_progress).order_by(in_progress.c.marker_id.desc())).all()
@@ -124,10 +124,10 @@ class Markers:
             try:
                 record = json.loads(text)
                 if not isinstance(record, dict) or record.get("phase") not in PHASES:
-                    raise ValueError("not a marker of a run in progress")
+                    raise ValueError("not a marker of a job in progress")
             except ValueError as error:
-                reason = f"the record of this run in progress cannot be read ({error})"
-                found.append(InterruptedRun(marker_id, "unknown", _started(marker_id), None, reason))
+                reason = f"the record of this job in progress cannot be read ({error})"
+                found.append(InterruptedJob(marker_id, "unknown", _started(marker_id), None, reason))
                 continue
             if owner_alive(record):
                 continue
@@ -136,7 +136,7 @@ class Markers:
             except SpecError:
                 spec = None
             reason = "the server stopped while it trained this run, so the run was not saved"
-            found.append(InterruptedRun(marker_id, record["phase"], _started(marker_id), spec, reason))
+            found.append(InterruptedJob(marker_id, record["phase"], _started(marker_id), spec, reason))
         return found
 
     def dismiss(self, marker_id: str) -> bool:

@@ -1,4 +1,7 @@
-"""What a stored run's `run.json` says, read strictly: a hand-edited or damaged record is a clear error."""
+"""A stored run's record (the JSON in the `runs` table, a folder store's `run.json`), read strictly.
+
+A hand-edited or damaged record is a clear error that names what is wrong, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mnist_dash.plan import count_params
-from mnist_dash.runs.markers import InterruptedRun
+from mnist_dash.runs.markers import InterruptedJob
 from mnist_dash.spec import ModelSpec, from_dict
 
 SAVED_STATUSES = ("finished", "stopped")
@@ -14,12 +17,12 @@ _KIND_NAMES = {(str,): "text", (int,): "a whole number", (int, float): "a number
 
 
 class DamagedRunError(ValueError):
-    """A run directory exists but cannot be read."""
+    """A stored run whose record or data cannot be read; the message says what is wrong."""
 
 
 @dataclass(frozen=True)
 class RunInfo:
-    """What `run.json` says about one run."""
+    """What a stored run's record says about it."""
 
     run_id: str
     status: str  # finished or stopped
@@ -45,7 +48,7 @@ class DamagedRun:
 class RunListing:
     runs: list[RunInfo]  # newest first
     damaged: list[DamagedRun]
-    interrupted: list[InterruptedRun] = field(default_factory=list)  # newest first; see RunStore.interrupted
+    interrupted: list[InterruptedJob] = field(default_factory=list)  # newest first; see RunStore.interrupted
 
 
 def new_record(
@@ -58,7 +61,7 @@ def new_record(
     test_accuracy: float | None,
     data_fingerprint: str | None,
 ) -> dict:
-    """The run.json of a run being saved (`run_info` reads it back)."""
+    """The record of a run being saved (`run_info` reads it back)."""
     return {
         "run_id": run_id,
         "status": status,
@@ -86,7 +89,7 @@ def _field(record: dict, key: str, kinds: tuple[type, ...], optional: bool = Fal
 
 
 def run_info(run_id: str, record) -> RunInfo:
-    """The RunInfo a parsed run.json describes; DamagedRunError (or SpecError) naming what is wrong."""
+    """The RunInfo a parsed record describes; DamagedRunError (or SpecError) naming what is wrong."""
     if not isinstance(record, dict):
         raise DamagedRunError("it is not a JSON object")
     status = _field(record, "status", (str,))

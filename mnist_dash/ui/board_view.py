@@ -10,7 +10,7 @@ import streamlit as st
 
 from mnist_dash.classroom.board import BoardRow, best_per_owner, last_epoch_gap
 from mnist_dash.classroom.challenge import Challenge, scores
-from mnist_dash.predict import predict_probabilities
+from mnist_dash.predict import load_model, predict_probabilities
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.ui import resources, runs_view
 from mnist_dash.ui import teacher as teacher_ui
@@ -49,7 +49,7 @@ def _class_accuracy(run_id: str, seen: tuple[int, int], _x: np.ndarray, _y: np.n
     Once per run and set: the model is built from the store, used and let go (not kept among the cached ones).
     """
     try:
-        model = resources.store().load_model(run_id)
+        model = load_model(resources.store(), run_id)
     except (DamagedRunError, RunNotFound):
         return None
     return float((predict_probabilities(model, _x).argmax(axis=1) == _y).mean())

@@ -90,7 +90,7 @@ def actions(spec: ModelSpec | None, problems: list[Problem]) -> None:
         help="Fix the problems above first" if problems else None,
     ):
         # A design trained before: the Train page offers the finished run. Refused: the Train page says why.
-        if state.finished_twin(spec, resources.dataset()) is None:
+        if state.cached_run(spec, resources.dataset()) is None:
             state.start_job(spec, resources.dataset())
         st.switch_page("app_pages/train.py")
     if spec is not None:

@@ -10,9 +10,9 @@ import streamlit as st
 
 from mnist_dash.owners import may_delete
 from mnist_dash.plan import describe
-from mnist_dash.predict import predict_probabilities
+from mnist_dash.predict import load_model, predict_probabilities
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
-from mnist_dash.runs.store import CHOICES
+from mnist_dash.runs.reading import CHOICES
 from mnist_dash.text import count, md
 from mnist_dash.ui import resources, state
 from mnist_dash.weights import WeightHistory
@@ -144,7 +144,7 @@ def weight_history(run_id: str) -> WeightHistory:
 
 @st.cache_resource(max_entries=4, ttl=1800, show_spinner="Loading the model…")  # at most 4 models in memory
 def model(run_id: str):
-    return resources.store().load_model(run_id)
+    return load_model(resources.store(), run_id)
 
 
 @st.cache_data(max_entries=8, show_spinner="Running the model on the 10,000 test images…")

@@ -9,8 +9,8 @@ import streamlit as st
 from mnist_dash.data import Mnist
 from mnist_dash.jobs import JobRefused, TrainingJob
 from mnist_dash.jobs.admission import Refusal
+from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.jobs.experiment import NotebookExperiment, still_to_train
-from mnist_dash.jobs.reuse import ReusedRun
 from mnist_dash.jobs.runners import app_runner
 from mnist_dash.owners import Owner
 from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
@@ -98,7 +98,7 @@ def apply_locks() -> None:
         st.session_state["design_version"] = st.session_state.get("design_version", 0) + 1
 
 
-def current_job() -> TrainingJob | ReusedRun | None:
+def current_job() -> TrainingJob | CachedRun | None:
     """This session's job; after a reload or in a new tab, the owner's latest (a running one first)."""
     job = st.session_state.get(JOB_KEY)
     if job is not None and not job.done:
@@ -158,17 +158,17 @@ def show_refusal() -> None:
     show_refusals(st.session_state.pop(REFUSED_KEY, []))
 
 
-def finished_twin(spec: ModelSpec | None, data: Mnist | None):
+def cached_run(spec: ModelSpec | None, data: Mnist | None):
     """The stored finished run of this exact design, seed and data, if any (the result cache)."""
     if spec is None or data is None:
         return None
-    return resources.store().find_same(spec, data)
+    return resources.store().cached_run(spec, data)
 
 
-def reuse_run(info) -> ReusedRun | None:
+def use_cached_run(info) -> CachedRun | None:
     """Make a stored run this session's current one, as if it had just trained; None (said why) if it is damaged."""
     try:
-        job = ReusedRun.from_store(resources.store(), info)
+        job = CachedRun.from_store(resources.store(), info)
     except (DamagedRunError, RunNotFound) as error:
         st.error(f"That run cannot be used: {md(str(error))}. Press Start to train the design again.")
         return None

@@ -7,8 +7,8 @@ import sys
 
 import streamlit as st
 
+from mnist_dash.folder_store import IMPORT_SETTING, run_folders
 from mnist_dash.runs.database import HOME_ENV, default_home
-from mnist_dash.runs.folders import IMPORT_SETTING, run_folders
 from mnist_dash.text import count, md
 from mnist_dash.ui import resources
 

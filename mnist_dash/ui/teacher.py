@@ -151,8 +151,8 @@ def challenge_entry(run_id: str) -> None:
         st.caption(f"This run is outside the challenge ({rules.describe()}).")
         return
     siblings = seed_siblings(run.spec, rules)
-    twins = resources.store().find_each(siblings, resources.dataset())
-    missing = [spec for spec, twin in zip(siblings, twins, strict=True) if twin is None]
+    stored = resources.store().cached_runs(siblings, resources.dataset())
+    missing = [spec for spec, run in zip(siblings, stored, strict=True) if run is None]
     seeds = ", ".join(str(spec.seed) for spec in siblings)
     if not missing:
         st.success(f"Entered in the challenge: seeds {run.spec.seed}, {seeds} are stored; the board ranks their mean.")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from mnist_dash.jobs import JobSnapshot, JobStatus
 from mnist_dash.plots.training import training_curves
+from mnist_dash.predict import keras_file
 from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
 from mnist_dash.share import to_json
 from mnist_dash.text import count, duration, md
@@ -106,7 +107,7 @@ def results(snap: JobSnapshot) -> None:
     run_id = snap.run_id
     downloads.download_button(  # built when pressed: the store keeps the design and the weights, not the file
         "Model (.keras)",
-        lambda: resources.store().keras_file(run_id),
+        lambda: keras_file(resources.store(), run_id),
         file_name=f"{run_id}.keras",
         key="train_download_model",
     )

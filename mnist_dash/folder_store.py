@@ -6,7 +6,8 @@
     <root>/runs/<run_id>/model.keras   the trained model
 
 Importing reads the final weights out of `model.keras` and exporting writes one from the
-design and the weights, so both import Keras.
+design and the weights (`predict.keras_file`), so both import Keras: this module sits above
+the run store (`mnist_dash.runs`, which has none), beside the CLI that runs it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.exc import IntegrityError
 
+from mnist_dash.predict import keras_file
 from mnist_dash.runs import blobs
 from mnist_dash.runs.markers import RUN_ID
 from mnist_dash.runs.records import DamagedRunError, run_info
@@ -120,7 +122,7 @@ def export_folder(
             history = blobs.unpack_history(data["history"], run.run_id)
             (partial / "history.json").write_text(json.dumps(history, indent=1), encoding="utf-8")
             (partial / "weights.npz").write_bytes(_plain_npz(data["snapshots"]))
-            (partial / "model.keras").write_bytes(store.keras_file(run.run_id))
+            (partial / "model.keras").write_bytes(keras_file(store, run.run_id))
             os.replace(partial, folder)
         written.append(run.run_id)
         progress(f"exported {run.run_id}")

@@ -1,7 +1,7 @@
 """A stored run standing in for a training job: the result cache's answer to pressing Train.
 
 The same design, seed and data train to the same run, so when the store already holds
-one (`RunStore.find_same`), a session can take it instead of training again. It
+one (`RunStore.cached_run`), a session can take it instead of training again. It
 behaves like a `TrainingJob` that has just finished, so every page shows it as one.
 """
 
@@ -11,7 +11,7 @@ from mnist_dash.jobs.snapshot import JobSnapshot
 from mnist_dash.runs.records import RunInfo
 
 
-class ReusedRun:
+class CachedRun:
     """A finished stored run, with the part of `TrainingJob`'s interface the pages use."""
 
     done = True
@@ -19,11 +19,11 @@ class ReusedRun:
     def __init__(self, info: RunInfo, history: dict):
         self.info = info
         self.spec = info.spec
-        self.job_id = f"reused-{info.run_id}"
+        self.job_id = f"cached-{info.run_id}"
         self._snapshot = JobSnapshot.of_run(self.job_id, info, history)
 
     @classmethod
-    def from_store(cls, store, info: RunInfo) -> ReusedRun:
+    def from_store(cls, store, info: RunInfo) -> CachedRun:
         return cls(info, store.history(info.run_id))
 
     def snapshot(self) -> JobSnapshot:
