@@ -39,6 +39,32 @@ def tiny_spec() -> ModelSpec:
     )
 
 
+@pytest.fixture(scope="module")
+def slow_data():
+    """Enough batches of 8 that an epoch lasts long enough to stop in the middle."""
+    x_train, y_train = make_digits(6000, seed=4)
+    x_test, y_test = make_digits(200, seed=5)
+    return Mnist(x_train, y_train, x_test, y_test)
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch):
+    """The app's pages on small synthetic digits, on a server as just started (each page-test module uses it
+    for every test: `pytestmark = pytest.mark.usefixtures("tiny_mnist")`)."""
+    from mnist_dash.ui import resources
+    from tests.support import fresh_server
+
+    x_train, y_train = make_digits(600, seed=1)
+    x_test, y_test = make_digits(100, seed=2)
+    path = tmp_path / "digits.npz"
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    monkeypatch.setenv("MNIST_DASH_DATA", str(path))
+    fresh_server(monkeypatch)
+    yield path
+    resources._dataset.clear()
+    resources.store.clear()
+
+
 @pytest.fixture(scope="session")
 def process_runner():
     """One worker-process runner for the session's tests, as the app has one: its workers are reused across

@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from mnist_dash.runs import RunStore
 from mnist_dash.runs.database import runs
+from tests.support import SPEC, fake_run
 
 
 def _hang_after_the_runs_row(connection, statement, *args) -> None:
@@ -26,7 +27,6 @@ def _hang_after_the_runs_row(connection, statement, *args) -> None:
 
 
 def save(url: str) -> None:
-    from tests.test_runs import SPEC, fake_run
 
     store = RunStore(url)
     spec = SPEC.replace(name="killed while saving")

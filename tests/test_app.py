@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_dash import owners
 from mnist_dash.jobs import JobQueue, JobStatus
 from mnist_dash.jobs import queue as queue_module
 from mnist_dash.jobs.cache import CachedRun
@@ -19,65 +18,12 @@ from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import to_query
 from mnist_dash.ui import resources, state
+from tests.support import TEST_OWNER, Stand, open_page, set_column, store_a_run, texts
 
-from .conftest import make_digits
-from .queue_support import Stand
+pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TINY_QUERY = {"layers": "16:relu:0.1:after", "epochs": "2", "batch_size": "64", "name": "tiny"}
-
-
-@pytest.fixture(autouse=True)
-def tiny_mnist(tmp_path, monkeypatch):
-    x_train, y_train = make_digits(600, seed=1)
-    x_test, y_test = make_digits(100, seed=2)
-    path = tmp_path / "digits.npz"
-    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    monkeypatch.setenv("MNIST_DASH_DATA", str(path))
-    fresh_server(monkeypatch)
-    yield path
-    resources._dataset.clear()
-    resources.store.clear()
-
-
-def fresh_server(monkeypatch) -> None:
-    """A server as just started: no cached dataset or store, an empty queue, no owner's drafts.
-
-    Every AppTest session has the same id, so without this one test's jobs and design
-    would be the next test's (they are one anonymous owner).
-    """
-    resources._dataset.clear()
-    resources.store.clear()
-    resources.class_setting.clear()  # the teacher's settings of another test's store
-    state._drafts.clear()
-    monkeypatch.setattr(queue_module, "_default_queue", None)
-
-
-# The owner every AppTest session is when it gives no name (they share one session id).
-TEST_OWNER = owners.session("test session id")
-
-
-def open_page(page: str, query: dict | None = None, user: dict | None = None) -> AppTest:
-    """The app at `page`; anonymous (a public app) unless `user` is given, as `st.user` would have it."""
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.user = user or {}
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    app.run()
-    if page != "home":
-        app.switch_page(f"app_pages/{page}.py").run()
-    assert not app.exception, [e.stack_trace[-3:] for e in app.exception]
-    return app
-
-
-def read(markdown: str) -> str:
-    """What a reader sees of text escaped by `mnist_dash.text.md` (backslashes and word joiners gone)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
-
-
-def texts(elements) -> str:
-    """The elements' text as read on the page."""
-    return " ".join(read(str(element.value)) for element in elements)
 
 
 @pytest.mark.parametrize("page", ["home", "design", "train"])
@@ -242,24 +188,9 @@ def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
     assert not app.exception
 
 
-def store_a_run(name="tiny", bn="after", dropout=0.1, owner=None):
-    """Train a tiny run on the synthetic digits into this test's store (the test session's, by default); its id."""
-    from mnist_dash.jobs import TrainingJob
-    from mnist_dash.runs import RunStore
-    from mnist_dash.spec import LayerSpec, ModelSpec
-
-    spec = ModelSpec(layers=(LayerSpec(16, dropout=dropout, batch_norm=bn),), epochs=2, batch_size=64, name=name)
-    job = TrainingJob(spec, resources._dataset(), store=RunStore(), queue=JobQueue(1), owner=owner or TEST_OWNER)
-    snap = job.start().wait()
-    assert snap.status == JobStatus.FINISHED, snap.error
-    return snap.run_id
-
-
 def damage_a_run():
     from mnist_dash.runs import RunStore
     from mnist_dash.runs.database import runs
-
-    from .test_runs import set_column
 
     run_id = store_a_run(name="damaged")
     set_column(RunStore(), runs.c.record, run_id, "{broken")  # its record, as a bad disk or a hand edit leaves it
@@ -427,8 +358,6 @@ def test_a_damaged_run_is_reported_and_the_rest_shown(page):
 def test_compare_reports_a_run_whose_history_is_damaged_and_shows_the_others():
     from mnist_dash.runs import RunStore
     from mnist_dash.runs.database import run_data
-
-    from .test_runs import set_column
 
     good = store_a_run("good")
     bad = store_a_run("bad history")

@@ -1,12 +1,14 @@
 """The Class board page: each owner once, their best run, names as text, and the CSV for grading."""
 
+import pytest
+
 from mnist_dash.owners import named
 from mnist_dash.predict import load_model
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
+from tests.support import TEST_OWNER, open_page, save_fake, store_a_run
 
-from .test_app import TEST_OWNER, open_page, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
-from .test_runs import save_fake
+pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
 
 def test_the_board_page_lists_each_owner_once_with_names_as_text(monkeypatch):
@@ -26,8 +28,6 @@ def test_the_board_page_lists_each_owner_once_with_names_as_text(monkeypatch):
 
 def test_the_board_gets_a_column_for_the_class_handwriting_once_the_class_drew():
     import numpy as np
-
-    from .test_app import store_a_run
 
     run_id = store_a_run(owner=named("Ada"))
     store = RunStore()

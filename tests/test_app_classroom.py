@@ -8,10 +8,9 @@ from mnist_dash.jobs import queue as queue_module
 from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.runs import RunStore
 from mnist_dash.ui import resources, state
+from tests.support import TEST_OWNER, TINY_QUERY, Clock, Stand, open_page, orphan, read, store_a_run, texts, wait_until
 
-from .queue_support import Stand
-from .test_app import TEST_OWNER, TINY_QUERY, open_page, read, store_a_run, texts, tiny_mnist  # noqa: F401
-from .test_jobs import wait_until
+pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
 
 def train_on_the_train_page(query=TINY_QUERY):
@@ -193,8 +192,6 @@ def test_a_design_name_with_markup_is_shown_as_text(page):
 def test_a_run_interrupted_by_a_restart_is_reported_and_can_be_dismissed():
     from mnist_dash.spec import LayerSpec, ModelSpec
 
-    from .test_runs import orphan
-
     store = RunStore()
     marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),), name="cut short [see](https://example.invalid)"))
     orphan(store, marker)  # its server was killed
@@ -208,8 +205,6 @@ def test_a_run_interrupted_by_a_restart_is_reported_and_can_be_dismissed():
 
 def test_a_queued_job_left_by_its_owner_leaves_the_line_and_says_so_when_they_come_back(monkeypatch):
     from mnist_dash.jobs import JobQueue
-
-    from .test_queue import Clock
 
     clock = Clock()
     queue = JobQueue(1, clock=clock)

@@ -11,8 +11,10 @@ from mnist_dash.folder_store import IMPORT_SETTING
 from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.runs import RunStore
 from mnist_dash.runs.reading import CHOICES
+from tests.support import fresh_server, open_page, texts
 
-from .test_app import fresh_server, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
+pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
+
 
 FOLDER_STORE = Path(__file__).parent / "fixtures" / "folder_store"
 

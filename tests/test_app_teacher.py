@@ -17,9 +17,10 @@ from mnist_dash.presets import PRESETS
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources, state
+from tests.support import TEST_OWNER, TINY_QUERY, open_page, save_fake, texts
 
-from .test_app import TEST_OWNER, TINY_QUERY, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
-from .test_runs import save_fake
+pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
+
 
 KEY = "correct horse battery staple"
 

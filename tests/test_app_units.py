@@ -1,9 +1,9 @@
 """Weights page, "What each hidden unit looks for" (AppTest, tiny runs on synthetic digits)."""
 
 import base64
-import json
 
 import numpy as np
+import pytest
 
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.runs import RunStore
@@ -11,18 +11,9 @@ from mnist_dash.runs.database import run_data
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources
 from mnist_dash.units import dense_kernels, strongest_inputs, strongest_units
+from tests.support import TEST_OWNER, chart, labels, npz, open_page, open_units_tab, set_column, store_a_run, texts
 
-from .test_app import TEST_OWNER, open_page, store_a_run, texts, tiny_mnist  # noqa: F401 (tiny_mnist: autouse)
-from .test_runs import _npz, set_column
-
-
-def chart(app, key: str) -> dict:
-    """The figure of the chart with `key`, as the browser gets it."""
-    return json.loads(next(c for c in app.get("plotly_chart") if c.proto.id.endswith(f"-{key}")).proto.spec)
-
-
-def labels(app, key: str) -> list[str]:
-    return [note["text"] for note in chart(app, key)["layout"]["annotations"]]
+pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
 
 def z_values(figure: dict) -> np.ndarray:
@@ -30,12 +21,6 @@ def z_values(figure: dict) -> np.ndarray:
     z = figure["data"][0]["z"]
     shape = [int(n) for n in str(z["shape"]).split(",")]
     return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
-
-
-def open_units_tab(app) -> None:
-    """Choose the units tab, as a click on it does: only the open tab is built."""
-    app.session_state["weights_tab"] = "What each unit looks for"
-    app.run()
 
 
 def pick_run(app, name: str) -> None:
@@ -103,7 +88,7 @@ def test_a_run_stored_before_unit_images_shows_its_final_units_and_says_so():
     recorded = store.weights(run_id)
     arrays = recorded.to_arrays()
     del arrays["units/ids"], arrays["units/kernels"]
-    set_column(store, run_data.c.snapshots, run_id, _npz(arrays))  # as runs were stored before them
+    set_column(store, run_data.c.snapshots, run_id, npz(arrays))  # as runs were stored before them
     app = open_page("weights")
     open_units_tab(app)
     assert "stored before unit images were kept" in texts(app.info)

@@ -3,15 +3,16 @@
 import threading
 
 import keras
+import pytest
 
 from mnist_dash.jobs import JobStatus, TrainingJob
 from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources, state
+from tests.support import TEST_OWNER, labels, open_page, open_units_tab, texts
 
-from .test_app import TEST_OWNER, open_page, texts, tiny_mnist  # noqa: F401 (tiny_mnist: an autouse fixture)
-from .test_app_units import labels, open_units_tab
+pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
 
 def unit_labels(app) -> list[str]:

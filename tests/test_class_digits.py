@@ -12,8 +12,10 @@ from mnist_dash.runs import RunStore
 from mnist_dash.runs import digits as digits_module
 from mnist_dash.runs.database import MIGRATIONS, SCHEMA_VERSION, schema_version, upgrade
 from mnist_dash.runs.digits import DigitRefused
+from tests.support import open_page, read, save_fake, store_a_run, texts
 
-from .test_app import open_page, read, store_a_run, texts, tiny_mnist  # noqa: F401 (tiny_mnist: the page tests' data)
+pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
+
 
 ADA, BO = named("Ada"), named("Bo")
 
@@ -76,7 +78,6 @@ def test_the_set_downloads_in_keras_mnist_layout(tmp_path):
 
 
 def test_a_database_of_the_first_schema_is_upgraded_and_keeps_its_runs(database_url):
-    from .test_runs import save_fake
 
     store = RunStore(database_url)
     run_id = save_fake(store)

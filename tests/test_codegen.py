@@ -12,6 +12,7 @@ from mnist_dash.codegen import file_name, keras_code
 from mnist_dash.model import build_model
 from mnist_dash.presets import PRESETS
 from mnist_dash.spec import LayerSpec, ModelSpec, SpecError
+from tests.support import open_page
 
 from .conftest import make_digits
 
@@ -94,7 +95,6 @@ def test_the_cli_prints_the_same_code_for_a_preset_and_a_spec_file(tmp_path, cap
 
 
 def test_design_shows_the_code_and_offers_it_as_a_file():
-    from .test_app import open_page
 
     app = open_page("design", {"layers": "32:relu:0.2:after", "name": "tiny"})
     shown = [block.value for block in app.code if "keras.Sequential" in block.value]

@@ -30,10 +30,9 @@ from mnist_dash.jobs.contract import NOTHING_TO_SAVE, Runner
 from mnist_dash.jobs.runners import RAY_ADDRESS_ENV, app_runner
 from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.runs import RunStore
+from tests.support import marker_ids, process_gone, wait_until
 
 from .conftest import make_digits
-from .test_jobs import slow_data, wait_until  # noqa: F401 (slow_data is a fixture)
-from .test_runs import marker_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG = {"epochs": 200, "batch_size": 16}  # a job that trains until it is stopped or killed
@@ -88,7 +87,7 @@ def ray_runner(ray_cluster) -> Runner:
 # ---- the contract ----
 
 
-def test_live_points_arrive_in_order_and_progress_only_moves_forward(runner, slow_data, tiny_spec):  # noqa: F811
+def test_live_points_arrive_in_order_and_progress_only_moves_forward(runner, slow_data, tiny_spec):
     job = TrainingJob(tiny_spec.replace(epochs=3, batch_size=16), slow_data, queue=JobQueue(1), runner=runner).start()
     seen, running = [], []
     while not job.done:
@@ -108,7 +107,7 @@ def test_live_points_arrive_in_order_and_progress_only_moves_forward(runner, slo
     assert {epoch for _, epoch in seen} >= {0, 1, 2}  # watched across both epoch boundaries
 
 
-def test_stop_ends_the_job_stopped_and_stores_its_finished_epochs(runner, slow_data, tiny_spec, tmp_path):  # noqa: F811
+def test_stop_ends_the_job_stopped_and_stores_its_finished_epochs(runner, slow_data, tiny_spec, tmp_path):
     store = RunStore(tmp_path)
     # Twice slow_data's images: an epoch of 1,500 batches lasts seconds even on a busy machine, so Stop, pressed
     # once a point of epoch 2 is seen, lands inside it on every runner (Ray's news and Stop each cross its hub).
@@ -157,7 +156,7 @@ def test_a_killed_job_fails_clearly_and_frees_its_place(runner, tiny_data, tiny_
     assert nxt.wait(timeout=180).status == JobStatus.FINISHED and nxt._live.pid != job._live.pid
 
 
-def test_two_jobs_train_at_once_and_their_news_never_mix(runner, slow_data, tiny_spec):  # noqa: F811
+def test_two_jobs_train_at_once_and_their_news_never_mix(runner, slow_data, tiny_spec):
     queue = JobQueue(runner.slots)
     specs = [tiny_spec.replace(epochs=2, batch_size=16, seed=seed) for seed in (1, 2)]
     jobs = [TrainingJob(spec, slow_data, queue=queue, runner=runner).start() for spec in specs]
@@ -292,7 +291,7 @@ def test_a_ray_job_that_does_not_stop_is_cancelled_by_force(ray_runner, tiny_dat
     job.stop()
     snap = job.wait(timeout=30)
     assert snap.status == JobStatus.STOPPED and "did not stop within 2 s of Stop" in snap.reason
-    wait_until(lambda: not Path(f"/proc/{hung}").exists() or "Z" in Path(f"/proc/{hung}/stat").read_text(), 30)
+    wait_until(lambda: process_gone(hung), 30)
 
 
 def test_stop_cancels_a_ray_job_still_waiting_for_a_node(ray_runner, tiny_data, tiny_spec):

@@ -1,36 +1,13 @@
-import time
-
 import numpy as np
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from mnist_dash.data import Mnist
 from mnist_dash.jobs import JobStatus, TrainingJob
 from mnist_dash.jobs.queue import JobQueue
 from mnist_dash.jobs.runners.process import max_jobs_from_env
 from mnist_dash.runs import RunStore
-
-from .conftest import make_digits
-from .queue_support import Stand
-from .test_runs import marker_ids, save_fake
-
-
-def wait_until(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.005)
-    raise AssertionError("condition not reached in time")
-
-
-@pytest.fixture(scope="module")
-def slow_data():
-    """Enough batches of 8 that an epoch lasts long enough to stop in the middle."""
-    x_train, y_train = make_digits(6000, seed=4)
-    x_test, y_test = make_digits(200, seed=5)
-    return Mnist(x_train, y_train, x_test, y_test)
+from tests.support import Stand, marker_ids, save_fake, wait_until
 
 
 @pytest.mark.parametrize(

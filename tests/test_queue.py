@@ -6,17 +6,7 @@ from mnist_dash.jobs import JobQueue, JobRefused, JobStatus, Limits, LimitsError
 from mnist_dash.jobs.pace import Pace
 from mnist_dash.presets import PRESETS
 from mnist_dash.spec import LayerSpec, ModelSpec
-
-from .queue_support import Stand
-from .test_jobs import wait_until
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.support import Clock, Stand, wait_until
 
 
 def started_order(stands, queue):

@@ -1,22 +1,18 @@
 """The run store's contract, on SQLite and on PostgreSQL (`database_url`): what is saved is read back whole.
 
-Most runs here are made up (`fake_run`: numbers of the right shapes, no Keras), so the suite
-stays fast; the tests of `load_model` and `keras_file` train one tiny model. The helpers
-below (`fake_run`, `save_fake`, `orphan`, `marker_ids`, `set_column`) serve the other store tests too.
+Most runs here are made up (`tests.support.fake_run`: numbers of the right shapes, no Keras), so
+the suite stays fast; the tests of `load_model` and `keras_file` train one tiny model.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from mnist_dash.data import fingerprint
@@ -35,82 +31,9 @@ from mnist_dash.runs import (
 from mnist_dash.runs import reading as reading_module
 from mnist_dash.runs.database import in_progress, run_data, runs
 from mnist_dash.spec import LayerSpec, ModelSpec
-from mnist_dash.weights import WeightRecorder
+from tests.support import SPEC, count_rows, fake_run, ids, marker_ids, npz, orphan, save_fake, set_column
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ModelSpec(layers=(LayerSpec(8, batch_norm="after"),), batch_size=64, epochs=2, name="Store test!")
-
-
-# Helpers for every store test
-
-
-def fake_run(spec: ModelSpec = SPEC, epochs: int | None = None, seed: int = 0) -> dict:
-    """What `RunStore.save` takes besides the spec and status, made up: `epochs` epochs of numbers, no Keras."""
-    epochs = spec.epochs if epochs is None else epochs
-    rng = np.random.default_rng(seed)
-    history = [
-        {"epoch": e, "loss": 1 / e, "accuracy": 0.8, "val_loss": 1.1 / e, "val_accuracy": 0.75, "seconds": 0.5}
-        for e in range(1, epochs + 1)
-    ]
-    batches = [{"epoch": e / 4, "loss": 2 / (e + 1), "accuracy": 0.1 * e} for e in range(4 * epochs)]
-    recorder = WeightRecorder(sample_size=100, seed=seed)
-    for _epoch in range(epochs + 1):
-        recorder.record(
-            {
-                "hidden_1": {"kernel": rng.normal(size=(784, 8)), "bias": rng.normal(size=8)},
-                "output": {"kernel": rng.normal(size=(8, 10)), "bias": rng.normal(size=10)},
-            }
-        )
-    final = [rng.normal(size=shape).astype(np.float32) for shape in ((784, 8), (8,), (8, 10), (10,))]
-    return {"history": history, "batch_history": batches, "weights": recorder.history, "model": final}
-
-
-def save_fake(store: RunStore, spec: ModelSpec = SPEC, status: str = "finished", seed: int = 0, **extra) -> str:
-    """Save a made-up run (see `fake_run`) of `spec`; its run id."""
-    epochs = spec.epochs if status == "finished" else 1
-    metrics = {"test_loss": 0.5, "test_accuracy": 0.9} if status == "finished" else {}
-    return store.save(spec=spec, status=status, **fake_run(spec, epochs, seed), **metrics | extra)
-
-
-def set_column(store: RunStore, column, run_id: str, value) -> None:
-    """Change one stored value behind the store's back, as a hand edit or a damaged disk would."""
-    key = column.table.c.marker_id if column.table is in_progress else column.table.c.run_id
-    with store.engine.begin() as connection:
-        connection.execute(column.table.update().where(key == run_id).values({column.name: value}))
-
-
-def marker_ids(store: RunStore) -> list[str]:
-    """Every row of `in_progress` (runs being trained now, or interrupted), newest first."""
-    with store.engine.connect() as connection:
-        return list(
-            connection.execute(select(in_progress.c.marker_id).order_by(in_progress.c.marker_id.desc())).scalars()
-        )
-
-
-@functools.cache
-def a_finished_process() -> dict:
-    """`this_process()` as a child process wrote it before it ended: the marker of a server that was killed."""
-    code = "import json; from mnist_dash.runs.markers import this_process; print(json.dumps(this_process()))"
-    said = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    return json.loads(said.stdout)
-
-
-def orphan(store: RunStore, marker: str) -> None:
-    """Make a marker look as a killed server leaves it: written by a process that has ended."""
-    with store.engine.connect() as connection:
-        record = json.loads(
-            connection.execute(select(in_progress.c.record).where(in_progress.c.marker_id == marker)).scalar_one()
-        )
-    set_column(store, in_progress.c.record, marker, json.dumps(record | a_finished_process()))
-
-
-def count_rows(store: RunStore, table) -> int:
-    with store.engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(table)).scalar_one()
-
-
-def ids(listing) -> list[str]:
-    return [run.run_id for run in listing.runs]
 
 
 @pytest.fixture
@@ -168,7 +91,7 @@ def test_a_run_stored_before_unit_images_were_kept_still_loads(store):
     run_id = save_fake(store)
     arrays = fake_run()["weights"].to_arrays()
     del arrays["units/ids"], arrays["units/kernels"]  # as runs were stored before them
-    set_column(store, run_data.c.snapshots, run_id, _npz(arrays))
+    set_column(store, run_data.c.snapshots, run_id, npz(arrays))
     snapshots = store.weights(run_id)
     assert snapshots.unit_ids is None and snapshots.unit_kernels is None and snapshots.epochs == 3
 
@@ -426,16 +349,10 @@ def test_a_history_of_the_wrong_shape_is_a_damaged_run(store):
     assert len(store.list().runs) == len(HISTORY_DAMAGE)  # listing never reads a run's data
 
 
-def _npz(arrays: dict) -> bytes:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
-
-
 def _snapshots(change) -> bytes:
     arrays = fake_run()["weights"].to_arrays()
     change(arrays)
-    return _npz(arrays)
+    return npz(arrays)
 
 
 SNAPSHOT_DAMAGE = [
@@ -527,7 +444,7 @@ def test_the_stored_model_predicts_as_the_trained_one_did(store, trained, tiny_d
     other = save_fake(store, spec.replace(name="does not fit"))
     with pytest.raises(DamagedRunError, match=f"run {other} has final weights that do not fit its design"):
         load_model(store, other)
-    set_column(store, run_data.c.weights, other, _npz({}))  # none at all
+    set_column(store, run_data.c.weights, other, npz({}))  # none at all
     with pytest.raises(DamagedRunError, match="do not fit its design"):
         keras_file(store, other)
 

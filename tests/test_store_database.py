@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from mnist_dash.cli import main
 from mnist_dash.runs import DatabaseError, RunStore, StoreWriteError
 from mnist_dash.runs.database import SCHEMA_VERSION, _with_driver, schema_version, upgrade
-from tests.test_runs import count_rows, ids, save_fake
+from tests.support import count_rows, ids, save_fake
 
 PASSWORD = "s3cret-pw"
 

@@ -19,7 +19,7 @@ import pytest
 from mnist_dash.runs import RunStore, StoreWriteError
 from mnist_dash.runs import store as store_module
 from mnist_dash.runs.database import run_data, runs
-from tests.test_runs import SPEC, count_rows, ids, marker_ids, save_fake
+from tests.support import SPEC, count_rows, ids, marker_ids, save_fake
 
 REPO = Path(__file__).resolve().parent.parent
 MOMENT = datetime(2026, 5, 1, 10, 15, tzinfo=UTC)

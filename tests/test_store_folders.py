@@ -18,7 +18,7 @@ from mnist_dash.folder_store import IMPORT_SETTING, RUN_FILES, export_folder, im
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import from_dict
 from mnist_dash.weights import WeightHistory
-from tests.test_runs import ids
+from tests.support import ids
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "folder_store"
 RUN_IDS = ["20261127-064638-legacy-tiny-42c6", "20261127-064640-legacy-bn-66d5"]  # oldest first

@@ -15,8 +15,7 @@ import pytest
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.jobs.runners import process as worker
 from mnist_dash.jobs.runners.process import ProcessRunner
-
-from .test_jobs import wait_until
+from tests.support import process_gone, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,9 +46,7 @@ def test_when_the_server_is_killed_its_worker_exits_too():
         assert server.stdout.readline().strip() == "EPOCH"
         os.kill(server.pid, signal.SIGKILL)
         server.wait(10)
-        wait_until(
-            lambda: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2], 30
-        )
+        wait_until(lambda: process_gone(pid), 30)
     finally:
         server.kill()
 
@@ -87,11 +84,6 @@ def test_warm_up_never_starts_more_workers_than_slots(tiny_data, tiny_spec, fres
     job.wait(timeout=60)
 
 
-def _gone(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().split()[2] in ("Z", "X")
-
-
 def test_a_worker_that_stops_answering_is_killed_and_replaced(tiny_data, tiny_spec, monkeypatch, process_runner):
     monkeypatch.setattr(worker, "HEARTBEAT_TIMEOUT", 3.0)
     job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data, process_runner)
@@ -100,7 +92,7 @@ def test_a_worker_that_stops_answering_is_killed_and_replaced(tiny_data, tiny_sp
     os.kill(hung, signal.SIGSTOP)  # alive, but silent: as a worker stuck in a deadlock
     snap = job.wait(timeout=60)
     assert snap.status == JobStatus.FAILED and "stopped answering for 3 s" in snap.error
-    wait_until(lambda: _gone(hung), 10)  # the server killed it: the slot is free again
+    wait_until(lambda: process_gone(hung), 10)  # the server killed it: the slot is free again
     nxt = process_job(tiny_spec.replace(epochs=1), tiny_data, process_runner)
     assert nxt.wait(timeout=180).status == JobStatus.FINISHED and nxt._live.pid != hung
 
@@ -116,7 +108,7 @@ def test_a_worker_that_does_not_stop_after_stop_is_ended_and_the_job_stopped(
     job.stop()
     snap = job.wait(timeout=30)
     assert snap.status == JobStatus.STOPPED and "did not stop within 2 s of Stop" in snap.reason
-    wait_until(lambda: _gone(hung), 10)
+    wait_until(lambda: process_gone(hung), 10)
 
 
 def test_the_worker_checks_the_limits_again_where_it_trains(tiny_data, tiny_spec):

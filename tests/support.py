@@ -1,0 +1,236 @@
+"""Helpers the test modules share: waiting, a stand-in job in a queue, made-up runs in a store, AppTest pages.
+
+Fixtures live in conftest.py; these are plain functions and classes, imported where used.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from mnist_dash import owners
+from mnist_dash.jobs import JobQueue, JobStatus
+from mnist_dash.jobs import queue as queue_module
+from mnist_dash.runs import RunStore
+from mnist_dash.runs.database import in_progress
+from mnist_dash.spec import LayerSpec, ModelSpec
+from mnist_dash.ui import resources, state
+from mnist_dash.weights import WeightRecorder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- waiting, and the queue ----
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.005)
+    raise AssertionError("condition not reached in time")
+
+
+def process_gone(pid: int) -> bool:
+    """Whether process `pid` has ended (a zombie counts: its parent has not reaped it yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):  # gone between two looks, or before the first
+        return True
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class Stand:
+    """Enters `queue` as `owner`'s job and waits for its turn on a thread; `finish()` gives the slot back."""
+
+    def __init__(self, queue, job_id: str, owner: str = "someone else", seconds: float = 60.0, spec=None, limits=None):
+        self.queue, self.job_id, self.seconds, self.spec = queue, job_id, seconds, spec
+        self.owner = owners.named(owner)
+        self.cancel = threading.Event()
+        self.started = threading.Event()
+        self.left: str | None = None
+        queue.enter(self, limits)
+        self.thread = threading.Thread(target=self._wait, args=(limits,), daemon=True)
+        self.thread.start()
+
+    def _wait(self, limits) -> None:
+        self.left = self.queue.wait_turn(self, self.cancel, limits.orphan_s if limits else None)
+        if self.left is None:
+            self.started.set()
+
+    def remaining_seconds(self) -> float:
+        return self.seconds
+
+    def finish(self) -> None:
+        self.queue.leave(self.job_id)
+
+
+# ---- made-up runs in a store (no Keras) ----
+
+SPEC = ModelSpec(layers=(LayerSpec(8, batch_norm="after"),), batch_size=64, epochs=2, name="Store test!")
+
+
+def fake_run(spec: ModelSpec = SPEC, epochs: int | None = None, seed: int = 0) -> dict:
+    """What `RunStore.save` takes besides the spec and status, made up: `epochs` epochs of numbers, no Keras."""
+    epochs = spec.epochs if epochs is None else epochs
+    rng = np.random.default_rng(seed)
+    history = [
+        {"epoch": e, "loss": 1 / e, "accuracy": 0.8, "val_loss": 1.1 / e, "val_accuracy": 0.75, "seconds": 0.5}
+        for e in range(1, epochs + 1)
+    ]
+    batches = [{"epoch": e / 4, "loss": 2 / (e + 1), "accuracy": 0.1 * e} for e in range(4 * epochs)]
+    recorder = WeightRecorder(sample_size=100, seed=seed)
+    for _epoch in range(epochs + 1):
+        recorder.record(
+            {
+                "hidden_1": {"kernel": rng.normal(size=(784, 8)), "bias": rng.normal(size=8)},
+                "output": {"kernel": rng.normal(size=(8, 10)), "bias": rng.normal(size=10)},
+            }
+        )
+    final = [rng.normal(size=shape).astype(np.float32) for shape in ((784, 8), (8,), (8, 10), (10,))]
+    return {"history": history, "batch_history": batches, "weights": recorder.history, "model": final}
+
+
+def save_fake(store: RunStore, spec: ModelSpec = SPEC, status: str = "finished", seed: int = 0, **extra) -> str:
+    """Save a made-up run (see `fake_run`) of `spec`; its run id."""
+    epochs = spec.epochs if status == "finished" else 1
+    metrics = {"test_loss": 0.5, "test_accuracy": 0.9} if status == "finished" else {}
+    return store.save(spec=spec, status=status, **fake_run(spec, epochs, seed), **metrics | extra)
+
+
+def set_column(store: RunStore, column, run_id: str, value) -> None:
+    """Change one stored value behind the store's back, as a hand edit or a damaged disk would."""
+    key = column.table.c.marker_id if column.table is in_progress else column.table.c.run_id
+    with store.engine.begin() as connection:
+        connection.execute(column.table.update().where(key == run_id).values({column.name: value}))
+
+
+def marker_ids(store: RunStore) -> list[str]:
+    """Every row of `in_progress` (runs being trained now, or interrupted), newest first."""
+    with store.engine.connect() as connection:
+        return list(
+            connection.execute(select(in_progress.c.marker_id).order_by(in_progress.c.marker_id.desc())).scalars()
+        )
+
+
+@functools.cache
+def a_finished_process() -> dict:
+    """`this_process()` as a child process wrote it before it ended: the marker of a server that was killed."""
+    code = "import json; from mnist_dash.runs.markers import this_process; print(json.dumps(this_process()))"
+    said = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(said.stdout)
+
+
+def orphan(store: RunStore, marker: str) -> None:
+    """Make a marker look as a killed server leaves it: written by a process that has ended."""
+    with store.engine.connect() as connection:
+        record = json.loads(
+            connection.execute(select(in_progress.c.record).where(in_progress.c.marker_id == marker)).scalar_one()
+        )
+    set_column(store, in_progress.c.record, marker, json.dumps(record | a_finished_process()))
+
+
+def count_rows(store: RunStore, table) -> int:
+    with store.engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def ids(listing) -> list[str]:
+    return [run.run_id for run in listing.runs]
+
+
+def npz(arrays: dict) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+# ---- the app's pages under AppTest ----
+
+APP = str(ROOT / "streamlit_app.py")
+TINY_QUERY = {"layers": "16:relu:0.1:after", "epochs": "2", "batch_size": "64", "name": "tiny"}
+
+
+def fresh_server(monkeypatch) -> None:
+    """A server as just started: no cached dataset or store, an empty queue, no owner's drafts.
+
+    Every AppTest session has the same id, so without this one test's jobs and design
+    would be the next test's (they are one anonymous owner).
+    """
+    resources._dataset.clear()
+    resources.store.clear()
+    resources.class_setting.clear()  # the teacher's settings of another test's store
+    state._drafts.clear()
+    monkeypatch.setattr(queue_module, "_default_queue", None)
+
+
+# The owner every AppTest session is when it gives no name (they share one session id).
+TEST_OWNER = owners.session("test session id")
+
+
+def open_page(page: str, query: dict | None = None, user: dict | None = None) -> AppTest:
+    """The app at `page`; anonymous (a public app) unless `user` is given, as `st.user` would have it."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.user = user or {}
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    app.run()
+    if page != "home":
+        app.switch_page(f"app_pages/{page}.py").run()
+    assert not app.exception, [e.stack_trace[-3:] for e in app.exception]
+    return app
+
+
+def read(markdown: str) -> str:
+    """What a reader sees of text escaped by `mnist_dash.text.md` (backslashes and word joiners gone)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
+def texts(elements) -> str:
+    """The elements' text as read on the page."""
+    return " ".join(read(str(element.value)) for element in elements)
+
+
+def store_a_run(name="tiny", bn="after", dropout=0.1, owner=None):
+    """Train a tiny run on the synthetic digits into this test's store (the test session's, by default); its id."""
+    from mnist_dash.jobs import TrainingJob
+
+    spec = ModelSpec(layers=(LayerSpec(16, dropout=dropout, batch_norm=bn),), epochs=2, batch_size=64, name=name)
+    job = TrainingJob(spec, resources._dataset(), store=RunStore(), queue=JobQueue(1), owner=owner or TEST_OWNER)
+    snap = job.start().wait()
+    assert snap.status == JobStatus.FINISHED, snap.error
+    return snap.run_id
+
+
+def chart(app, key: str) -> dict:
+    """The figure of the chart with `key`, as the browser gets it."""
+    return json.loads(next(c for c in app.get("plotly_chart") if c.proto.id.endswith(f"-{key}")).proto.spec)
+
+
+def labels(app, key: str) -> list[str]:
+    return [note["text"] for note in chart(app, key)["layout"]["annotations"]]
+
+
+def open_units_tab(app) -> None:
+    """Choose the units tab, as a click on it does: only the open tab is built."""
+    app.session_state["weights_tab"] = "What each unit looks for"
+    app.run()
