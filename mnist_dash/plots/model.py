@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_dash.evaluation import row_normalised
-from mnist_dash.plots.style import FONT_SIZE, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled
+from mnist_dash.plots.style import FONT_SIZE, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled, unchecked_figure
 from mnist_dash.spec import NUM_CLASSES
 from mnist_dash.text import plotly
 from mnist_dash.weights import KIND_LABELS
@@ -24,19 +24,20 @@ def _probability_layout(figure: go.Figure, x_title: str, height: int, **layout) 
     return figure
 
 
-def _violins(series: list[tuple[str, np.ndarray]], by_layer: bool) -> list[go.Violin]:
+def _violins(series: list[tuple[str, np.ndarray]], by_layer: bool) -> list[dict]:
     return [
-        go.Violin(
-            y=values,
-            name=plotly(label),  # a label read back from a run's stored weights: text, not markup
+        {
+            "type": "violin",
+            "y": values,
+            "name": plotly(label),  # a label read back from a run's stored weights: text, not markup
             # One kind per figure: the axis names the layer alone ("hidden_1"), the hover the whole label.
-            x0=plotly(label.rsplit(" ", 1)[0]) if by_layer else None,
-            box_visible=True,
-            meanline_visible=True,
-            points=False,
-            spanmode="hard",
-            line_color=VALIDATION_COLOUR if label.endswith(("kernel", "gamma")) else TRAIN_COLOUR,
-        )
+            "x0": plotly(label.rsplit(" ", 1)[0]) if by_layer else None,
+            "box": {"visible": True},
+            "meanline": {"visible": True},
+            "points": False,
+            "spanmode": "hard",
+            "line": {"color": VALIDATION_COLOUR if label.endswith(("kernel", "gamma")) else TRAIN_COLOUR},
+        }
         for label, values in series
     ]
 
@@ -53,24 +54,25 @@ def weight_violins(
     Pages pass one `kind` of weight at a time (`weights.KIND_LABELS`) with its `y_range` over
     every epoch (`weights.sample_range`): gammas sit near 1 and kernels near 0, so on one
     axis the gammas squash every kernel into a sliver; and a range fixed across epochs lets
-    the spread show as the epoch changes, where autoscaling would hide it.
+    the spread show as the epoch changes, where autoscaling would hide it. Redrawn on every
+    move of the epoch slider and every Play tick: built unchecked (`style.unchecked_figure`).
     """
     what = KIND_LABELS[kind] if kind else "weights"
-    figure = go.Figure(_violins(series, by_layer=kind is not None))
+    yaxis: dict = {"title": {"text": "value"}}
     if y_range is not None:
         low, high = y_range
         pad = 0.05 * (high - low) or 0.05 * max(abs(low), 1.0)  # a kind still all one value (gamma = 1) gets room too
-        figure.update_yaxes(range=[low - pad, high + pad])
-    figure.update_layout(
-        title=titled(f"{what[0].upper()}{what[1:]} after epoch {epoch}" if epoch else f"Initial {what} (epoch 0)"),
-        yaxis_title="value",
-        font_size=FONT_SIZE - 2,
-        showlegend=False,
-        height=485,
-        margin={"l": 60, "r": 20, "t": TITLE_TOP, "b": 80},
-        uirevision=revision,
-    )
-    return figure
+        yaxis["range"] = [low - pad, high + pad]
+    layout = {
+        "title": titled(f"{what[0].upper()}{what[1:]} after epoch {epoch}" if epoch else f"Initial {what} (epoch 0)"),
+        "yaxis": yaxis,
+        "font": {"size": FONT_SIZE - 2},
+        "showlegend": False,
+        "height": 485,
+        "margin": {"l": 60, "r": 20, "t": TITLE_TOP, "b": 80},
+        "uirevision": revision,
+    }
+    return unchecked_figure(_violins(series, by_layer=kind is not None), layout)
 
 
 def confusion_heatmap(

@@ -6,6 +6,8 @@ sizes from here, so the whole app changes in one place.
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
+
 FONT_SIZE = 16
 TRAIN_COLOUR = "#d62728"  # the notebook drew train loss in red
 VALIDATION_COLOUR = "#1f77b4"  # and validation loss in blue
@@ -24,3 +26,11 @@ def titled(title: str) -> dict:
     """A figure's title, placed below Plotly's toolbar (the figure's top margin must be TITLE_TOP)."""
     placed = {"x": 0, "xref": "container", "xanchor": "left", "y": 1, "yref": "paper", "yanchor": "bottom"}
     return {"text": title, **placed, "pad": {"l": 8, "b": 12}}
+
+
+def unchecked_figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure built without Plotly's check of every property on the way in: a tenth of the time (the
+    Weights page's violins, redrawn on every move of its slider: 15.9 ms checked, 1.8 ms not). For figures
+    whose properties their own tests read back; a misspelt property is then dropped by the browser, not
+    refused here."""
+    return go.Figure(data=data, layout=layout, _validate=False)
