@@ -58,8 +58,9 @@ queued = snap is not None and snap.status == JobStatus.QUEUED
 
 # Once a second while training; every 2 s while in line (a class queues behind one job, and
 # every redraw costs the shared server), redrawn whole when the job starts or ends.
-@st.fragment(run_every=2.0 if queued else 1.0)
+@st.fragment(run_every=2.0 if queued else 1.0, key="train_live")
 def live_view() -> None:
+    state.current_job()  # each tick: this owner's page is open, so their job keeps its place in line
     now = job.snapshot()
     if now.done or queued != (now.status == JobStatus.QUEUED):
         st.rerun()  # the whole page again: the right pace, buttons enabled, results shown once

@@ -210,6 +210,26 @@ def texts(elements) -> str:
     return " ".join(read(str(element.value)) for element in elements)
 
 
+def rerun_fragment(app: AppTest, monkeypatch, key: str) -> None:
+    """What a fragment's `run_every` timer does in a browser: rerun that fragment (by its key) alone.
+
+    AppTest's runs are whole-page runs, which would hide what a fragment's own rerun misses;
+    so its rerun request is given the fragment's id, as the browser's timer gives it.
+    """
+    from streamlit.testing.v1 import local_script_runner
+
+    [fragment] = app._fragment_storage.resolve_target(key)
+    whole_page = local_script_runner.RerunData
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            local_script_runner,
+            "RerunData",
+            lambda **data: whole_page(**data, fragment_id_queue=[fragment], is_auto_rerun=True),
+        )
+        app.run()
+    assert not app.exception, app.exception
+
+
 def store_a_run(name="tiny", bn="after", dropout=0.1, owner=None):
     """Train a tiny run on the synthetic digits into this test's store (the test session's, by default); its id."""
     from mnist_dash.jobs import TrainingJob

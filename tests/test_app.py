@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from mnist_dash.jobs import JobQueue, JobStatus
 from mnist_dash.jobs import queue as queue_module
@@ -18,7 +17,7 @@ from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import to_query
 from mnist_dash.ui import resources, state
-from tests.support import TEST_OWNER, Stand, open_page, set_column, store_a_run, texts
+from tests.support import TEST_OWNER, Stand, open_page, rerun_fragment, set_column, store_a_run, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
@@ -469,27 +468,6 @@ def test_compare_says_a_run_was_stopped_and_leaves_it_out_of_the_rankings():
     assert table.proto.placeholder == "—"  # a missing value (a stopped run's test accuracy) reads as a dash, not "None"
 
 
-def rerun_compare_view(app: AppTest, monkeypatch) -> None:
-    """What the Compare view's `run_every` timer does in a browser: rerun that fragment alone.
-
-    AppTest's runs are whole-page runs, which would hide what a fragment's own rerun misses
-    (the button and the waiting presets above it); so its rerun request is given the
-    fragment's id, as the browser's timer gives it.
-    """
-    from streamlit.testing.v1 import local_script_runner
-
-    [fragment] = app._fragment_storage.resolve_target("compare_view")
-    whole_page = local_script_runner.RerunData
-    with monkeypatch.context() as patch:
-        patch.setattr(
-            local_script_runner,
-            "RerunData",
-            lambda **data: whole_page(**data, fragment_id_queue=[fragment], is_auto_rerun=True),
-        )
-        app.run()
-    assert not app.exception, app.exception
-
-
 def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(monkeypatch):
     earlier = store_a_run("earlier")
     app = open_page("compare")
@@ -503,12 +481,12 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     # Two jobs at a time per student (MNIST_DASH_OWNER_JOBS): the third waits in the session.
     assert [item.spec.name for item in items[:2]] == ["notebook-2-hidden", "notebook-3-hidden-bn"]
     assert items[2].name == "notebook-5-hidden-bn" and "waits for one of your jobs to end" in texts(app.caption)
-    rerun_compare_view(app, monkeypatch)  # a tick while they train redraws the view alone
+    rerun_fragment(app, monkeypatch, "compare_view")  # a tick while they train redraws the view alone
     assert all(job.wait(timeout=120).status == JobStatus.FINISHED for job in items[:2])
-    rerun_compare_view(app, monkeypatch)  # the view's next tick, no input touched, starts the third
+    rerun_fragment(app, monkeypatch, "compare_view")  # the view's next tick, no input touched, starts the third
     jobs = app.session_state[state.EXPERIMENT_KEY].items
     assert jobs[2].spec.name == "notebook-5-hidden-bn" and jobs[2].wait(timeout=120).status == JobStatus.FINISHED
-    rerun_compare_view(app, monkeypatch)  # and after it ends, the button comes back
+    rerun_fragment(app, monkeypatch, "compare_view")  # and after it ends, the button comes back
     assert not app.button(key="compare_start").disabled
     assert app.multiselect(key="compare_runs").value == [job.snapshot().run_id for job in jobs]
     assert "notebook-5-hidden-bn" in texts(app.markdown)

@@ -1,5 +1,7 @@
 """AppTest tests of what a shared classroom server needs: owners, their limits, the result cache, names as text."""
 
+import time
+
 import pytest
 
 from mnist_dash import owners
@@ -8,7 +10,19 @@ from mnist_dash.jobs import queue as queue_module
 from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.runs import RunStore
 from mnist_dash.ui import resources, state
-from tests.support import TEST_OWNER, TINY_QUERY, Clock, Stand, open_page, orphan, read, store_a_run, texts, wait_until
+from tests.support import (
+    TEST_OWNER,
+    TINY_QUERY,
+    Clock,
+    Stand,
+    open_page,
+    orphan,
+    read,
+    rerun_fragment,
+    store_a_run,
+    texts,
+    wait_until,
+)
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
@@ -222,6 +236,36 @@ def test_a_queued_job_left_by_its_owner_leaves_the_line_and_says_so_when_they_co
         message = texts(back.info).replace("**", "")
         assert "Your job left the queue" in message and "none of your pages was open for 120 s" in message
         assert not back.button(key="train_start").disabled
+    finally:
+        holder.finish()
+
+
+@pytest.mark.parametrize(("page", "fragment"), [("train", "train_live"), ("home", "sidebar_status")])
+def test_a_queued_job_stays_in_line_while_a_page_of_its_owner_stays_open(page, fragment, monkeypatch):
+    """Waiting longer than the orphan time is the normal case with one slot and a class: a page that
+    stays open (only its fragments ticking, no full page run) keeps its owner's jobs in line."""
+    from mnist_dash.jobs import JobQueue
+
+    clock = Clock()
+    queue = JobQueue(1, clock=clock)
+    monkeypatch.setattr(queue_module, "_default_queue", queue)
+    holder = Stand(queue, "another-students-job")
+    assert holder.started.wait(5)
+    try:
+        app = open_page("train", TINY_QUERY | {"me": "ada"})
+        app.button(key="train_start").click().run()
+        job = app.session_state[state.JOB_KEY]
+        if page != "train":
+            app.switch_page(f"app_pages/{page}.py").run()
+        for _ in range(5):  # five minutes, more than twice the orphan time of 120 s
+            clock.now += 60
+            rerun_fragment(app, monkeypatch, fragment)
+            queue.wake()
+            time.sleep(0.6)  # the job's thread looks again (it does every 0.5 s)
+        assert job.snapshot().status == JobStatus.QUEUED and queue.position(job.job_id) == 1
+        clock.now += 121  # then the page is closed: no more ticks
+        queue.wake()
+        assert job.wait(timeout=10).status == JobStatus.STOPPED
     finally:
         holder.finish()
 

@@ -12,7 +12,7 @@ from mnist_dash.ui import state
 
 
 def _job_status() -> None:
-    job = state.current_job()  # also tells the queue this owner's page is open
+    job = state.current_job()  # also tells the queue this owner's page is open (each tick)
     experiment = state.experiment()
     if state.experiment_active() and (job is None or job.done or job in experiment.jobs()):
         lines = [f"{md(j.spec.name)}: {md(j.snapshot().status_line)}" for j in experiment.jobs()]
@@ -37,5 +37,7 @@ def render() -> None:
             st.markdown(f"**Design:** {md(spec.name or 'custom')}  \n{describe(spec)}  \n{params:,} parameters")
         except SpecError as error:
             st.markdown(f"**Design:** has {len(error.problems)} problem(s) to fix")
-        busy = state.job_active() or state.experiment_active()
-        st.fragment(run_every=2.0 if busy else None)(_job_status)()
+        # Ticking while any of the owner's jobs is queued or running (a challenge's seeds too, which are
+        # no session's job): each tick keeps them in line while one of the owner's pages is open.
+        busy = state.owner_busy() or state.experiment_active()
+        st.fragment(run_every=2.0 if busy else None, key="sidebar_status")(_job_status)()

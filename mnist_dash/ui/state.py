@@ -99,17 +99,27 @@ def apply_locks() -> None:
 
 
 def current_job() -> TrainingJob | CachedRun | None:
-    """This session's job; after a reload or in a new tab, the owner's latest (a running one first)."""
+    """This session's job; after a reload or in a new tab, the owner's latest (a running one first).
+
+    Every page and every fragment that shows a job asks here, so each of their redraws (a fragment's
+    tick too) tells the queue that this owner's page is open: their queued jobs keep their place.
+    """
+    me = owner()
     job = st.session_state.get(JOB_KEY)
     if job is not None and not job.done:
         return job
-    mine = resources.queue().jobs_of(owner().key)
+    mine = resources.queue().jobs_of(me.key)
     active = next((other for other in mine if not other.done), None)
     if active is not None or job is None:
         job = active or (mine[0] if mine else None)
         if job is not None:
             st.session_state[JOB_KEY] = job
     return job
+
+
+def owner_busy() -> bool:
+    """Whether any of this owner's jobs is queued or running, whichever session started it."""
+    return bool(resources.queue().active_of(owner().key))
 
 
 def job_active() -> bool:
