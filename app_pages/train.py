@@ -53,16 +53,17 @@ if cached is not None:
     st.button("Use the finished run", type="primary", key="train_reuse", on_click=lambda: state.use_cached_run(cached))
 
 
-queued = snap is not None and snap.status == JobStatus.QUEUED
+IN_LINE = (JobStatus.QUEUED, JobStatus.WAITING)
+in_line = snap is not None and snap.status in IN_LINE
 
 
-# Once a second while training; every 2 s while in line (a class queues behind one job, and
-# every redraw costs the shared server), redrawn whole when the job starts or ends.
-@st.fragment(run_every=2.0 if queued else 1.0, key="train_live")
+# Once a second while training; every 2 s while in line or waiting for its next turn (a class
+# takes turns on one server, and every redraw costs it), redrawn whole when that changes or it ends.
+@st.fragment(run_every=2.0 if in_line else 1.0, key="train_live")
 def live_view() -> None:
     state.current_job()  # each tick: this owner's page is open, so their job keeps its place in line
     now = job.snapshot()
-    if now.done or queued != (now.status == JobStatus.QUEUED):
+    if now.done or in_line != (now.status in IN_LINE):
         st.rerun()  # the whole page again: the right pace, buttons enabled, results shown once
     train_view.render(now)
 

@@ -1,5 +1,6 @@
 """AppTest tests of what a shared classroom server needs: owners, their limits, the result cache, names as text."""
 
+import threading
 import time
 
 import pytest
@@ -268,6 +269,46 @@ def test_a_queued_job_stays_in_line_while_a_page_of_its_owner_stays_open(page, f
         assert job.wait(timeout=10).status == JobStatus.STOPPED
     finally:
         holder.finish()
+
+
+def test_a_reload_finds_a_job_waiting_for_its_next_turn_and_says_so(monkeypatch):
+    import keras
+
+    from mnist_dash.jobs import JobQueue, TrainingJob
+    from mnist_dash.jobs.runners.thread import ThreadRunner
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    release = threading.Event()
+
+    class Hold(keras.callbacks.Callback):  # bea's first epoch lasts until the test lets go
+        def on_epoch_end(self, epoch, logs=None):
+            if self.model.layers[2].units == 40:
+                release.wait(60)
+
+    queue = JobQueue(1)
+    monkeypatch.setattr(queue_module, "_default_queue", queue)
+    runner = ThreadRunner([Hold()])
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=3, batch_size=64, name="ada's")
+    ada = TrainingJob(spec, resources._dataset(), queue=queue, runner=runner, owner=owners.named("ada")).start()
+    wait_until(lambda: ada.epochs_done >= 1, 60)
+    bea = TrainingJob(
+        spec.replace(layers=(LayerSpec(40),), name="bea's"),
+        resources._dataset(),
+        queue=queue,
+        runner=runner,
+        owner=owners.named("bea"),
+    ).start()
+    try:
+        wait_until(lambda: ada.snapshot().status == JobStatus.WAITING, 60)  # bea's first epoch goes first
+        app = open_page("train", {"me": "ada"})  # a reload, or a new tab
+        assert app.session_state[state.JOB_KEY] is ada
+        message = texts(app.info).replace("**", "")
+        assert "Waiting for its next turn, about" in message and "model after epoch 1" in message
+        assert app.button(key="train_stop").disabled is False and len(app.get("plotly_chart")) == 2
+        assert "waiting for its next turn (epoch 2 of 3)" in texts(app.sidebar.markdown)
+    finally:
+        release.set()
+    assert ada.wait(60).status == bea.wait(60).status == JobStatus.FINISHED
 
 
 @pytest.mark.parametrize("page", ["weights", "evaluate", "draw"])

@@ -124,7 +124,13 @@ def test_status_lines(tiny_spec):
     assert snap(JobStatus.FINISHED, epoch=2).status_line == "finished"
     assert snap(JobStatus.FAILED).status_line == "failed"
     assert snap(JobStatus.DIVERGED, epoch=1).status_line == "diverged in epoch 2 of 2"
-    assert [status for status in JobStatus if not status.ended] == [JobStatus.QUEUED, JobStatus.RUNNING]
+    assert snap(JobStatus.WAITING, epoch=1).status_line == "waiting for its next turn (epoch 2 of 2)"
+    assert snap(JobStatus.RUNNING, phase="preparing the model").status_line == "preparing the model (epoch 1 of 2 next)"
+    assert [status for status in JobStatus if not status.ended] == [
+        JobStatus.QUEUED,
+        JobStatus.RUNNING,
+        JobStatus.WAITING,
+    ]
 
 
 def test_latest_weights_follow_the_epochs(tiny_data, tiny_spec):

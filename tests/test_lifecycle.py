@@ -1,4 +1,8 @@
-"""Memory on a long-lived server: what a finished job keeps, and what it lets go."""
+"""Memory on a long-lived server: what a finished job keeps, and what it lets go.
+
+A model a job trained stays in the process's pool for the next job of its design (a few at most); the
+job itself never holds it: once the pool lets it go, nothing does.
+"""
 
 import gc
 import weakref
@@ -7,6 +11,7 @@ import keras
 
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.jobs.runners.thread import ThreadRunner
+from mnist_dash.jobs.train_run import default_pool
 
 
 class KeepAWeakReference(keras.callbacks.Callback):
@@ -23,6 +28,7 @@ def test_a_finished_job_lets_its_model_go_and_keeps_its_history(tiny_data, tiny_
     ).start()
     snap = job.wait(timeout=120)
     assert snap.status == JobStatus.FINISHED and len(snap.history) == tiny_spec.epochs
+    default_pool().clear()
     gc.collect()
     assert spy.reference() is None  # saved to the store; a session holding the job no longer holds the model
     assert job.snapshot().history == snap.history and job.latest_weights()[0] == tiny_spec.epochs
@@ -35,5 +41,6 @@ def test_a_stopped_job_lets_its_model_go_too(tiny_data, tiny_spec):
         job.wait(timeout=0.05)
     job.stop()
     assert job.wait(timeout=60).status == JobStatus.STOPPED
+    default_pool().clear()
     gc.collect()
     assert spy.reference() is None

@@ -115,10 +115,14 @@ def test_the_worker_checks_the_limits_again_where_it_trains(tiny_data, tiny_spec
     from mnist_dash.jobs.contract import JobFailed, LiveMirror, TrainRequest
     from mnist_dash.jobs.limits import Limits
 
-    server_side = worker.Worker()
+    class Straight:  # a job with no other in line: each turn follows the last
+        def between_slices(self) -> bool:
+            return True
+
+    runner = ProcessRunner()
     try:
         request = TrainRequest("job-limits", tiny_spec, tiny_data, limits=Limits(max_epochs=1))
         with pytest.raises(JobFailed, match="at most 1 epochs"):
-            server_side.run(request, LiveMirror(), threading.Event())
+            runner.train(request, LiveMirror(), threading.Event(), Straight())
     finally:
-        server_side.close()
+        runner.shutdown()

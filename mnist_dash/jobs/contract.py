@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from mnist_dash.data import fingerprint
 from mnist_dash.owners import LOCAL, Owner
 from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightHistory
@@ -91,6 +92,8 @@ class Progress:
     epochs: tuple[dict, ...] = ()  # newly finished epochs' records
     weights: WeightHistory | None = None  # every weight snapshot so far, when a new one was taken
     latest_weights: tuple[int, list] | None = None  # (epoch, model weights) after the newest finished epoch
+    phase: str | None = None  # what the job is doing besides an epoch: "loading the data", "preparing the model"...
+    slice_end: bool = False  # the runner's slice ended: the job waits for its next turn
     result: JobResult | None = None  # the job ended
     error: str = ""  # the job failed: what happened, for people
 
@@ -99,15 +102,25 @@ class Progress:
         return self.result is not None or bool(self.error)
 
 
+class Turns(Protocol):
+    """The job's side of slicing, handed to a runner that trains in slices (`Runner.sliced`)."""
+
+    def between_slices(self) -> bool:
+        """After each slice: give the slot back, wait for this job's next turn, and say whether to go on
+        (False: Stop came while it waited; the runner then ends the job, keeping its finished epochs)."""
+        ...
+
+
 @runtime_checkable
 class Runner(Protocol):
     """A way to train jobs: on a thread, in a worker process, on a Ray cluster (`mnist_dash.jobs.runners`)."""
 
     name: str  # for people and logs ("thread", "process", "ray"), never to decide anything by
+    sliced: bool  # trains a job an epoch at a time, asking `turns` between epochs (False: straight through)
 
-    def train(self, request: TrainRequest, mirror: LiveMirror, stop: threading.Event) -> JobResult:
-        """Train and store `request`'s run, reporting each `Progress` to `mirror`; stop before the next batch
-        once `stop` is set. Returns how it ended, or raises JobFailed (or a kind of it) with the reason."""
+    def train(self, request: TrainRequest, mirror: LiveMirror, stop: threading.Event, turns: Turns) -> JobResult:
+        """Train and store `request`'s run, reporting each `Progress` to `mirror`; stop within a call into the
+        backend once `stop` is set. Returns how it ended, or raises JobFailed (or a kind of it) with the reason."""
         ...
 
     def slots(self) -> int:
@@ -129,6 +142,7 @@ class LiveMirror:
         self.epoch = self.batch = self.steps = 0
         self.weights = WeightHistory()
         self.latest_weights: tuple[int, list] | None = None
+        self.phase = "starting"  # what it is doing besides an epoch, as the runner last said
         self.pid: int | None = None  # the worker process training it, if any
 
     def apply(self, news: Progress) -> None:
@@ -150,3 +164,33 @@ class LiveMirror:
                 self.weights = news.weights
             if news.latest_weights is not None:
                 self.latest_weights = news.latest_weights
+            if news.phase is not None:
+                self.phase = news.phase
+
+    def save_as_stopped(self, request: TrainRequest, reason: str = "") -> JobResult:
+        """Store what the server holds of the job as a stopped run: its finished epochs, their curves and
+        snapshots, and the weights after the last of them (arrays: no Keras here).
+
+        For a job stopped while it waited for its next turn (its model is in a worker busy with
+        another job), and for one whose worker died.
+        """
+        with self.lock:
+            history, batches = list(self.epochs), list(self.batches)
+            weights, latest = self.weights, self.latest_weights
+        seconds = tuple(record["seconds"] for record in history)
+        if not history or latest is None or latest[0] != len(history):
+            return JobResult("stopped", reason=reason or NOTHING_TO_SAVE, epoch_seconds=seconds)
+        run_id = None
+        if request.store is not None:
+            run_id = request.store.save(
+                spec=request.spec,
+                status="stopped",
+                history=history,
+                batch_history=batches,
+                weights=weights,
+                model=list(latest[1]),
+                marker=request.marker,
+                data_fingerprint=fingerprint(request.data),
+                owner=request.owner,
+            )
+        return JobResult("stopped", reason=reason, run_id=run_id, epoch_seconds=seconds)

@@ -1,11 +1,13 @@
-"""A training job: queued, trained by a runner, ended; a consistent snapshot of it at any moment.
+"""A training job: queued, trained by a runner in turns, ended; a consistent snapshot of it at any moment.
 
 A page (or the CLI) starts a `TrainingJob` and polls `snapshot()`; the job's thread
 never touches the page. `start()` enters the job in the class's queue, which refuses it
 (JobRefused, with the reasons) beyond a limit; the thread then waits for its turn and
 hands a `TrainRequest` to the runner object it was given (`mnist_dash.jobs.runners`: this
-thread, a worker process, a Ray cluster). Every way, the runner's news arrives as
-`Progress` objects in one `LiveMirror`, which is all `snapshot()` reads.
+thread, a worker process, a Ray cluster). A runner that trains in slices (an epoch each)
+calls the job back between them (`between_slices`): the job gives its slot to whoever the
+queue says goes next and waits, WAITING, for its next turn. Every way, the runner's news
+arrives as `Progress` objects in one `LiveMirror`, which is all `snapshot()` reads.
 """
 
 from __future__ import annotations
@@ -79,8 +81,9 @@ class TrainingJob:
         self._lock = threading.Lock()
         self._status = JobStatus.QUEUED
         self._live = LiveMirror()
-        self._started_at: float | None = None
-        self._finished_at: float | None = None
+        self._trained = 0.0  # seconds it held a slot in the turns that ended
+        self._turn_started: float | None = None  # when its turn in progress began
+        self._limit_timer: threading.Timer | None = None
         self._result = JobResult("queued")
         self._failure = ""
         self._reason = ""  # why it stopped or left the line, when it was not the owner's Stop
@@ -94,7 +97,8 @@ class TrainingJob:
         return self
 
     def stop(self, reason: str = "") -> None:
-        """Ask the job to stop before the next batch (or to leave the line); `reason` when it is not the owner."""
+        """Ask the job to stop within a call into the backend, during its set-up, or while it waits for a turn
+        (it then leaves the line, or ends with its finished epochs stored); `reason` when it is not the owner."""
         with self._lock:
             if reason and not self._stop.is_set():
                 self._reason = reason
@@ -107,6 +111,12 @@ class TrainingJob:
         with self._lock:
             return self._status.ended
 
+    @property
+    def epochs_done(self) -> int:
+        """How many epochs it has finished (the queue's turn order asks: first epochs go first)."""
+        with self._live.lock:
+            return len(self._live.epochs)
+
     def wait(self, timeout: float | None = None) -> JobSnapshot:
         """Block until the job ends (or `timeout` passes); returns the latest snapshot."""
         if self._thread.is_alive() or self._thread.ident is not None:
@@ -116,51 +126,66 @@ class TrainingJob:
     def snapshot(self) -> JobSnapshot:
         with self._lock:
             status, result, failure, reason = self._status, self._result, self._failure, self._reason
-            started, finished = self._started_at, self._finished_at
         live = self._live
         with live.lock:
             history, batches, batch, steps = tuple(live.epochs), tuple(live.batches), live.batch, live.steps
-        queued = status == JobStatus.QUEUED
+            phase = live.phase
+        in_line = status in (JobStatus.QUEUED, JobStatus.WAITING)
         return JobSnapshot(
             job_id=self.job_id,
             spec=self.spec,
             status=status,
-            queue_position=self.queue.position(self.job_id) if queued else 0,
-            wait=self.queue.wait_estimate(self.job_id) if queued else None,
+            queue_position=self.queue.position(self.job_id) if in_line else 0,
+            wait=self.queue.wait_estimate(self.job_id) if in_line else None,
             epoch=len(history),
             batch=batch if status == JobStatus.RUNNING else 0,
             batches_per_epoch=steps,
             history=history,
             batch_history=batches,
-            elapsed=((finished or time.perf_counter()) - started) if started else 0.0,
+            elapsed=self.trained_seconds(),
             error=failure or result.error,
             reason=reason or result.reason,
             test_loss=result.test_loss,
             test_accuracy=result.test_accuracy,
             run_id=result.run_id,
             owner=self.owner.name,
+            phase=phase if status == JobStatus.RUNNING else "",
+            eta=None if status.ended or status == JobStatus.QUEUED else self.remaining_seconds(),
         )
 
-    def remaining_seconds(self) -> float:
-        """About how long the job still needs: its pace so far while it trains, else the estimate."""
+    def trained_seconds(self) -> float:
+        """Seconds it has held a slot (its turns), not counting the waits between them."""
         with self._lock:
-            status, started = self._status, self._started_at
-        if status.ended:
+            started = self._turn_started
+            return self._trained + (time.perf_counter() - started if started is not None else 0.0)
+
+    def remaining_seconds(self) -> float:
+        """About how many seconds of training it still needs: this server's measured pace for the design
+        (`PACE`, which every finished epoch here corrects), then, once it is a fifth of the way, its own."""
+        if self.done:
             return 0.0
-        expected = PACE.job_seconds(self.spec)
-        live = self._live
-        if status != JobStatus.RUNNING or not live.steps:
-            return expected
+        live, expected = self._live, PACE.job_seconds(self.spec)
         with live.lock:
-            done = (len(live.epochs) + live.batch / live.steps) / self.spec.epochs
-        elapsed = time.perf_counter() - started
-        estimate = max(0.0, expected - elapsed)
+            seconds, batch, steps = [record["seconds"] for record in live.epochs], live.batch, live.steps
+        within = batch / steps if steps else 0.0
+        done = (len(seconds) + within) / self.spec.epochs
         if done <= 0:
-            return estimate
-        # The pace so far takes over from the estimate gradually (fully at a fifth of the job),
-        # so the waits shown to the class behind it do not jump when it does.
-        trust = min(1.0, done / 0.2)
-        return trust * elapsed * (1 - done) / done + (1 - trust) * estimate
+            return expected
+        own = sum(seconds) + within * PACE.epoch_seconds(self.spec)
+        trust = min(1.0, done / 0.2)  # its own pace takes over gradually, so the waits behind it do not jump
+        return trust * own * (1 - done) / done + (1 - trust) * expected * (1 - done)
+
+    def turn_seconds(self) -> float:
+        """About how long its next turn (or the rest of this one) holds a slot: an epoch when its runner trains in
+        slices, the whole rest of the job when not."""
+        if not self.runner.sliced:
+            return self.remaining_seconds()
+        with self._live.lock:
+            batch, steps = self._live.batch, self._live.steps
+        epoch = PACE.epoch_seconds(self.spec)
+        with self._lock:
+            running = self._status == JobStatus.RUNNING
+        return epoch * (1 - batch / steps) if running and steps else epoch
 
     def weight_history(self) -> WeightHistory | None:
         """A copy of the weight snapshots so far; None before training starts."""
@@ -179,25 +204,56 @@ class TrainingJob:
             self._failure = failure or self._failure
             self._reason = reason or self._reason
 
+    # ---- its turns ----
+
+    def _begin_turn(self) -> None:
+        with self._lock:
+            self._status, self._turn_started = JobStatus.RUNNING, time.perf_counter()
+            trained = self._trained
+        if self.limits is not None:  # the time limit counts turns only, never the waits between them
+            allowance = max(0.0, self.limits.job_seconds - trained)
+            reason = time_limit_reason(self.limits.job_seconds)
+            self._limit_timer = threading.Timer(allowance, self.stop, [reason])
+            self._limit_timer.daemon = True
+            self._limit_timer.start()
+
+    def _end_turn(self) -> None:
+        if self._limit_timer is not None:
+            self._limit_timer.cancel()
+            self._limit_timer = None
+        with self._lock:
+            if self._turn_started is not None:
+                self._trained += time.perf_counter() - self._turn_started
+                self._turn_started = None
+
+    def between_slices(self) -> bool:
+        """`Turns`: give the slot to the next job in turn and wait for this job's next turn; False if Stop came."""
+        self._end_turn()
+        if self._stop.is_set():
+            return False
+        self._set(JobStatus.WAITING)
+        self.queue.pause(self.job_id)
+        if self.queue.wait_turn(self, self._stop) is not None:
+            return False  # stopped while it waited: the runner ends it with the epochs it finished
+        self._begin_turn()
+        return True
+
     def _run(self) -> None:
         orphan_s = self.limits.orphan_s if self.limits is not None else None
         left = self.queue.wait_turn(self, self._stop, orphan_s)
         if left is not None:  # stopped in line, or its pages were closed
             self._set(JobStatus.STOPPED, reason=left)
-            self._end()
+            self.queue.leave(self.job_id)
             return
-        timer = None
-        if self.limits is not None:
-            timer = threading.Timer(self.limits.job_seconds, self.stop, [time_limit_reason(self.limits.job_seconds)])
-            timer.daemon = True
         try:
             if self.store is not None:  # Before training: a full disk is better said now than after it.
                 self.marker = self.store.begin_training(self.spec)
-            with self._lock:
-                self._status, self._started_at = JobStatus.RUNNING, time.perf_counter()
-            if timer is not None:
-                timer.start()
-            self._train()
+            self._begin_turn()
+            request = TrainRequest(self.job_id, self.spec, self.data, self.store, self.marker, self.owner, self.limits)
+            result = self.runner.train(request, self._live, self._stop, self)
+            if result.epoch_seconds:  # what an epoch of this design really took here: better waits for the next
+                PACE.record(self.spec, statistics.median(result.epoch_seconds))
+            self._set(JobStatus(result.status), result)
         except WorkerHung as hung:  # killed and replaced; a Stop that hung is still a stop
             if hung.after_stop:
                 self._set(JobStatus.STOPPED, reason=str(hung))
@@ -210,20 +266,7 @@ class TrainingJob:
             log.exception("job %s (%s) failed", self.job_id, self.spec.name or "unnamed")  # the server log keeps why
             self._set(JobStatus.FAILED, failure=f"{type(error).__name__}: {error}")
         finally:
-            if timer is not None:
-                timer.cancel()
+            self._end_turn()
             if self.marker is not None:
                 self.store.end_training(self.marker)
-            self._end()
-
-    def _end(self) -> None:
-        with self._lock:
-            self._finished_at = time.perf_counter()
-        self.queue.leave(self.job_id)
-
-    def _train(self) -> None:
-        request = TrainRequest(self.job_id, self.spec, self.data, self.store, self.marker, self.owner, self.limits)
-        result = self.runner.train(request, self._live, self._stop)
-        if result.epoch_seconds:  # what an epoch of this design really took here: better waits for the next
-            PACE.record(self.spec, statistics.median(result.epoch_seconds))
-        self._set(JobStatus(result.status), result)
+            self.queue.leave(self.job_id)

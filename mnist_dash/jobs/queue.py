@@ -1,13 +1,16 @@
 """The class's queue: who may enter it, whose turn it is, who left it, and where each job stands.
 
 At most `slots` jobs train at once: as many as the app's runner says (`Runner.slots`:
-`MNIST_DASH_MAX_JOBS`, default 1, for worker processes; a Ray cluster's CPUs). The rest wait in
-a fair turn order, not first come first served: each owner's jobs get start tags
-(start-time fair queuing with one unit per job), so an owner's second job never starts
-before another owner's first job that was queued while it waited, however fast one
-student presses Start. A queued job whose owner's pages have not been seen for the
-orphan time leaves the line. The queue also remembers each owner's latest jobs, so a
-reload or a new tab finds them again.
+`MNIST_DASH_MAX_JOBS`, default 1, for worker processes; a Ray cluster's CPUs). A turn is
+a slice of a job (an epoch, with a runner that trains in slices) or the whole job. Whose
+turn is next is one rule, `turn_order`: a job that has not finished its first epoch goes
+before every job that has (a student who has seen nothing yet matters more than one in
+their eighth epoch), and within each, owners take fair turns, not first come first
+served: each owner's turns get start tags (start-time fair queuing with one unit per
+turn), so an owner's second job never goes before another owner's first that was queued
+while it waited, however fast one student presses Start. A queued job whose owner's pages
+have not been seen for the orphan time leaves the line. The queue also remembers each
+owner's latest jobs, so a reload or a new tab finds them again.
 """
 
 from __future__ import annotations
@@ -32,10 +35,22 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Place:
-    job: object  # a TrainingJob: job_id, owner, remaining_seconds()
-    tag: int  # start tag: the owner's turn number
+    job: object  # a TrainingJob: job_id, owner, epochs_done, turn_seconds()
+    tag: int  # start tag: the owner's turn number (among first epochs, or among the later turns)
     seq: int  # arrival order, between equal tags
     running: bool = False
+    begun: bool = False  # it has had a turn (it waits between two now)
+
+
+def turn_order(place: _Place) -> tuple:
+    """Who goes next among the jobs waiting for a turn (smallest first): a job that has not finished its first
+    epoch before every job that has; then the owners' fair turns (start tags); then arrival."""
+    return (getattr(place.job, "epochs_done", 0) > 0, place.tag, place.seq)
+
+
+def _turn_seconds(job) -> float:
+    turn = getattr(job, "turn_seconds", None)
+    return turn() if turn is not None else job.remaining_seconds()
 
 
 def orphan_reason(seconds: int) -> str:
@@ -55,8 +70,10 @@ class JobQueue:
         self._clock = clock
         self._condition = threading.Condition()
         self._places: dict[str, _Place] = {}  # queued or running, by job id
-        self._virtual = 0  # the start tag of the newest job to start
+        self._virtual = 0  # the start tag of the newest first turn to start
         self._next_tag: dict[str, int] = {}  # per owner: the tag its next job gets at the earliest
+        self._later_virtual = 0  # the same for the turns after a job's first
+        self._later_next: dict[str, int] = {}
         self._arrivals = itertools.count()
         self._seen: dict[str, float] = {}  # per owner: when one of their pages was last drawn
         self._recent: OrderedDict[str, deque] = OrderedDict()
@@ -107,11 +124,28 @@ class JobQueue:
                     return orphan_reason(orphan_s)
                 if self._next_up() is place and self._running() < self.slots:
                     place.running = True
-                    self._virtual = max(self._virtual, place.tag)
+                    if place.begun:
+                        self._later_virtual = max(self._later_virtual, place.tag)
+                    else:
+                        self._virtual = max(self._virtual, place.tag)
                     self._condition.notify_all()
-                    self._log("started", job)
+                    self._log("resumed" if place.begun else "started", job)
                     return None
                 self._condition.wait(timeout=0.5)
+
+    def pause(self, job_id: str) -> None:
+        """A job's turn (a slice) ended and it has more to train: its slot goes to the next in turn, and it waits
+        for its next turn (`wait_turn`) with a new tag among the later turns of its owner."""
+        with self._condition:
+            place = self._places.get(job_id)
+            if place is None or not place.running:
+                return
+            owner = place.job.owner.key
+            place.running, place.begun = False, True
+            place.tag = max(self._later_virtual, self._later_next.get(owner, 0))
+            self._later_next[owner] = place.tag + 1
+            self._condition.notify_all()
+            self._log("paused", place.job)
 
     def leave(self, job_id: str) -> None:
         """A job is over (trained, stopped or failed): its place goes to the next in turn."""
@@ -124,8 +158,9 @@ class JobQueue:
         del self._places[place.job.job_id]
         self._log("left", place.job)
         owner = place.job.owner.key
-        if not place.running and self._next_tag.get(owner) == place.tag + 1:
-            self._next_tag[owner] = place.tag  # a turn never taken is given back
+        tags = self._later_next if place.begun else self._next_tag
+        if not place.running and tags.get(owner) == place.tag + 1:
+            tags[owner] = place.tag  # a turn never taken is given back
         self._condition.notify_all()
 
     def _log(self, event: str, job) -> None:
@@ -146,7 +181,7 @@ class JobQueue:
     # ---- where things stand ----
 
     def _waiting(self) -> list[_Place]:
-        return sorted((p for p in self._places.values() if not p.running), key=lambda p: (p.tag, p.seq))
+        return sorted((p for p in self._places.values() if not p.running), key=turn_order)
 
     def _next_up(self) -> _Place | None:
         waiting = self._waiting()
@@ -156,20 +191,21 @@ class JobQueue:
         return sum(place.running for place in self._places.values())
 
     def position(self, job_id: str) -> int:
-        """1 for the next job to start, 2 after it, ...; 0 when not waiting."""
+        """1 for the next job to have a turn, 2 after it, ...; 0 when not waiting."""
         with self._condition:
             order = [place.job.job_id for place in self._waiting()]
         return order.index(job_id) + 1 if job_id in order else 0
 
     def wait_estimate(self, job_id: str) -> float | None:
-        """Seconds until `job_id` should start: the work ahead of it in turn order shared over the slots."""
+        """Seconds until `job_id`'s next turn: the turns ahead of it in turn order (the rest of those running, one
+        turn of each waiting one ahead) shared over the slots."""
         with self._condition:
             waiting = self._waiting()
             ids = [place.job.job_id for place in waiting]
             if job_id not in ids:
                 return None
             ahead = [p.job for p in self._places.values() if p.running] + [p.job for p in waiting[: ids.index(job_id)]]
-        return sum(max(0.0, job.remaining_seconds()) for job in ahead) / self.slots
+        return sum(max(0.0, _turn_seconds(job)) for job in ahead) / self.slots
 
     @property
     def running(self) -> int:
@@ -182,10 +218,11 @@ class JobQueue:
             return len(self._places) - self._running()
 
     def everyone(self) -> list:
-        """Every job queued or running, running first, then in turn order (the teacher's view of the queue)."""
+        """Every job queued, running or waiting for its next turn: running first, then in turn order (the teacher's
+        view of the queue)."""
         with self._condition:
             places = list(self._places.values())
-        return [place.job for place in sorted(places, key=lambda p: (not p.running, p.tag, p.seq))]
+        return [place.job for place in sorted(places, key=lambda p: (not p.running, *turn_order(p)))]
 
     def active_of(self, owner_key: str) -> list:
         """The owner's jobs queued or running, in arrival order."""

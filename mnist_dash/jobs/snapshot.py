@@ -14,8 +14,9 @@ from mnist_dash.text import count
 
 
 class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
+    QUEUED = "queued"  # in line, not begun
+    RUNNING = "running"  # holding a slot: training (or setting up, saying so in `phase`)
+    WAITING = "waiting"  # between two turns: it gave its slot to the next job in turn and waits for its next
     FINISHED = "finished"
     STOPPED = "stopped"
     FAILED = "failed"
@@ -24,7 +25,7 @@ class JobStatus(StrEnum):
     @property
     def ended(self) -> bool:
         """Whether a job with this status is over (finished, stopped, failed or diverged)."""
-        return self not in (JobStatus.QUEUED, JobStatus.RUNNING)
+        return self not in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,22 @@ class JobSnapshot:
     job_id: str
     spec: ModelSpec
     status: JobStatus
-    queue_position: int  # 1-based while queued, else 0
+    queue_position: int  # 1-based while queued or waiting for its next turn, else 0
     epoch: int  # epochs completed
     batch: int  # batches done in the epoch in progress
     batches_per_epoch: int
     history: tuple[dict, ...]
     batch_history: tuple[dict, ...]
-    elapsed: float  # seconds since training began (0 while queued)
+    elapsed: float  # seconds it has trained (its turns; 0 while queued)
     error: str = ""  # failed or diverged: what happened and what to do
     reason: str = ""  # stopped (or left the line) for a reason other than the owner's Stop
     test_loss: float | None = None
     test_accuracy: float | None = None
     run_id: str | None = None
-    wait: float | None = None  # while queued: about how many seconds until it starts
+    wait: float | None = None  # while queued or waiting: about how many seconds until its (next) turn
     owner: str = ""  # the owner's name, as shown
+    phase: str = ""  # while running: what the runner last said it does ("preparing the model", "training"...)
+    eta: float | None = None  # about how many seconds of training it still needs; None when not known or over
 
     @classmethod
     def of_run(cls, job_id: str, info, history: dict) -> JobSnapshot:
@@ -88,7 +91,11 @@ class JobSnapshot:
         if self.status == JobStatus.QUEUED:
             return f"queued #{self.queue_position}" if self.queue_position else "queued"
         if self.status == JobStatus.RUNNING:
+            if self.phase and self.phase != "training" and not self.batch:
+                return f"{self.phase} (epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs} next)"
             return f"running epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs}"
+        if self.status == JobStatus.WAITING:
+            return f"waiting for its next turn (epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs})"
         if self.status == JobStatus.STOPPED:
             if self.epoch == 0 and not self.batch_history:
                 return "left the queue"
@@ -96,10 +103,3 @@ class JobSnapshot:
         if self.status == JobStatus.DIVERGED:
             return f"diverged in epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs}"
         return str(self.status)
-
-    @property
-    def eta(self) -> float | None:
-        """Seconds left at the pace so far; None until there is a pace to go by."""
-        if self.status != JobStatus.RUNNING or self.progress <= 0:
-            return None
-        return self.elapsed * (1 - self.progress) / self.progress

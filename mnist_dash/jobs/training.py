@@ -70,7 +70,7 @@ class Divergence:
         )
 
 
-class _TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
     # On the training thread, as LiveHistory (see there): with JAX, `self.model` on a helper thread races the step.
     async_safe = False
 
@@ -114,13 +114,24 @@ class LiveHistory(keras.callbacks.Callback):
         self._validation_cut = False
         self.latest_weights: tuple[int, list[np.ndarray]] | None = None  # (epoch, model.get_weights())
         self.diverged: Divergence | None = None
+        self._phase: str | None = None
 
     def on_train_begin(self, logs=None):
+        """Each call of `fit` (a job trained in slices calls it once a slice): the initial weights once."""
         self.steps = self.params.get("steps") or 0
         with self.lock:
-            self.weights.record(layer_weights(self.model))
-            news = Progress(self.job, steps=self.steps, epoch=0, batch=0, weights=self.weights.history.copy())
+            first = self.weights.history.epochs == 0
+            if first:
+                self.weights.record(layer_weights(self.model))
+            weights = self.weights.history.copy() if first else None
+            news = Progress(self.job, steps=self.steps, epoch=len(self.epochs), batch=0, weights=weights)
         self._send(news)
+
+    def report_phase(self, phase: str) -> None:
+        """Say what the job is doing when it is not yet (or no longer) in an epoch: "preparing the model"..."""
+        if phase != self._phase:
+            self._phase = phase
+            self._send(Progress(self.job, phase=phase))
 
     def _send(self, news: Progress) -> None:
         if self.report is not None:
@@ -220,7 +231,7 @@ def train(
     keras.utils.set_random_seed(spec.seed)
     steps_per_execution = steps_per_execution or STEPS_PER_EXECUTION.get(keras.backend.backend(), 1)
     model = build_model(spec, steps_per_execution)
-    callbacks = [_TerminateOnNaN(), *callbacks]
+    callbacks = [TerminateOnNaN(), *callbacks]
     if spec.lr_schedule != "constant":
         callbacks = [keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate_at(spec, epoch)), *callbacks]
     model.fit(

@@ -20,16 +20,24 @@ def _sentence(text: str) -> str:
 
 
 def progress(snap: JobSnapshot) -> None:
+    wait = f", about {duration(snap.wait)}" if snap.wait is not None else ""
     if snap.status == JobStatus.QUEUED:
-        wait = f", about {duration(snap.wait)} to wait" if snap.wait is not None else ""
         st.info(
-            f"Queued: **#{snap.queue_position}** in line{wait}. Training starts when the jobs ahead finish; "
-            "press Stop to leave the line.",
+            f"Queued: **#{snap.queue_position}** in line{wait} to wait. The class's jobs take turns an epoch at a "
+            "time, and a first epoch goes before anyone's next one; press Stop to leave the line.",
             icon=":material/hourglass_top:",
         )
         return
+    if snap.status == JobStatus.WAITING:
+        st.info(
+            f"**Waiting for its next turn**{wait}. The class's jobs take turns an epoch at a time; yours keeps "
+            f"everything it learned, and Draw and Weights already have its model after epoch {snap.epoch}.",
+            icon=":material/hourglass_top:",
+        )
     text = f"Epoch {min(snap.epoch + 1, snap.spec.epochs)} of {snap.spec.epochs}"
-    if snap.status == JobStatus.RUNNING and snap.batches_per_epoch:
+    if snap.status == JobStatus.RUNNING and snap.phase and snap.phase != "training" and not snap.batch:
+        text += f" · {snap.phase}…"
+    elif snap.status == JobStatus.RUNNING and snap.batches_per_epoch:
         text += f" · batch {snap.batch} of {snap.batches_per_epoch}"
     text += f" · {duration(snap.elapsed)} elapsed"
     if snap.eta is not None:

@@ -45,6 +45,7 @@ from mnist_dash.jobs.contract import (
     JobResult,
     LiveMirror,
     TrainRequest,
+    Turns,
     WorkerDied,
     WorkerHung,
 )
@@ -145,6 +146,7 @@ class RayRunner:
     """Trains each job as a Ray task on the cluster at `address` (connected on the first job)."""
 
     name = "ray"
+    sliced = False  # every job has a CPU of its own on the cluster: it trains straight through once it starts
     SETTINGS = (RAY_ADDRESS_ENV,)
 
     def __init__(self, address: str):
@@ -191,7 +193,7 @@ class RayRunner:
     def warm_up(self, slots: int) -> None:
         """Nothing to start here: Ray's workers load Keras on the cluster's nodes."""
 
-    def train(self, request: TrainRequest, mirror: LiveMirror, stop: threading.Event) -> JobResult:
+    def train(self, request: TrainRequest, mirror: LiveMirror, stop: threading.Event, turns: Turns) -> JobResult:
         """Train `request.spec` on the cluster, mirroring its progress, and store its run in the server's store."""
         cluster = self.connect()
         spec = request.spec

@@ -1,0 +1,199 @@
+"""Jobs in turns (issue 21): first epochs first, fair turns after, a job paused and resumed exactly, Stop at once.
+
+The rule of who goes next is `queue.turn_order`; the jobs here train on the thread runner (an
+epoch a turn, as the app's worker process does) and, where it matters, in a worker process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_dash import owners
+from mnist_dash.jobs import JobQueue, JobStatus, Limits, TrainingJob
+from mnist_dash.jobs.contract import NOTHING_TO_SAVE
+from mnist_dash.jobs.runners.thread import ThreadRunner
+from mnist_dash.runs import RunStore
+from mnist_dash.spec import LayerSpec, ModelSpec
+from tests.support import Stand, wait_until
+
+SPEC = ModelSpec(layers=(LayerSpec(24, dropout=0.2), LayerSpec(12, batch_norm="after")), batch_size=32, epochs=3)
+
+
+class FakeJob:
+    """What the queue reads of a job: its id, owner, epochs done and how long a turn takes."""
+
+    def __init__(self, job_id: str, owner: str):
+        self.job_id, self.owner, self.epochs_done = job_id, owners.named(owner), 0
+
+    def turn_seconds(self) -> float:
+        return 10.0
+
+
+def take_turn(queue: JobQueue, job: FakeJob) -> None:
+    """The job is next: it gets its turn at once, trains an epoch and waits for its next."""
+    assert queue.wait_turn(job, threading.Event()) is None
+    job.epochs_done += 1
+    queue.pause(job.job_id)
+
+
+def order(queue: JobQueue, jobs: list[FakeJob]) -> list[str]:
+    return [job.job_id for job in sorted(jobs, key=lambda job: queue.position(job.job_id))]
+
+
+def test_first_epochs_go_first_and_later_turns_are_fair_among_owners():
+    queue = JobQueue(1)
+    x1, x2, y1 = FakeJob("x1", "xena"), FakeJob("x2", "xena"), FakeJob("y1", "yusuf")
+    for job in (x1, x2, y1):
+        queue.enter(job)
+    assert order(queue, [x1, x2, y1]) == ["x1", "y1", "x2"]  # fair among owners for first epochs too
+    for job in (x1, y1, x2):
+        take_turn(queue, job)
+    # Every job has an epoch: xena's two jobs take turns with yusuf's one, not two turns for one of hers.
+    assert order(queue, [x1, x2, y1]) == ["x1", "y1", "x2"]
+    z1 = FakeJob("z1", "zoe")
+    queue.enter(z1)  # a student who has seen nothing yet goes before everyone's next epoch
+    assert order(queue, [x1, x2, y1, z1]) == ["z1", "x1", "y1", "x2"]
+    assert queue.wait_estimate("x1") == 10.0 and queue.wait_estimate("x2") == 30.0  # a turn of each ahead
+    take_turn(queue, z1)
+    take_turn(queue, x1)
+    assert order(queue, [x1, x2, y1, z1]) == ["y1", "z1", "x2", "x1"]
+
+
+def train_alone(spec: ModelSpec, data) -> list[np.ndarray]:
+    job = TrainingJob(spec, data, queue=JobQueue(1)).start()
+    assert job.wait(120).status == JobStatus.FINISHED
+    return job.latest_weights()[1]
+
+
+def test_a_job_trained_in_turns_ends_with_the_weights_it_has_trained_straight_through(tiny_data):
+    alone = train_alone(SPEC, tiny_data)
+    queue = JobQueue(1)
+    other = SPEC.replace(seed=5, name="another seed of the same design")  # the same compiled model, swapped
+    jobs = [TrainingJob(spec, tiny_data, queue=queue).start() for spec in (SPEC, other)]
+    assert [job.wait(120).status for job in jobs] == [JobStatus.FINISHED] * 2
+    for trained, straight in zip(jobs[0].latest_weights()[1], alone, strict=True):
+        np.testing.assert_allclose(trained, straight, rtol=0, atol=1e-6)
+    assert not np.allclose(jobs[1].latest_weights()[1][0], alone[0])  # the other seed: its own weights
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Which model ended which epoch, in order (two designs: two models)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ended: list[tuple[str, int]] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ended.append((f"{self.model.layers[2].units}", epoch + 1))  # layers: Rescaling, Flatten, hidden_1
+
+
+def test_a_new_job_trains_its_first_epoch_before_a_running_jobs_next(tiny_data):
+    log = EpochLog()
+    runner, queue = ThreadRunner([log]), JobQueue(1)
+    first = TrainingJob(SPEC.replace(epochs=4), tiny_data, queue=queue, runner=runner).start()
+    wait_until(lambda: first.epochs_done >= 1, 60)
+    later = TrainingJob(SPEC.replace(layers=(LayerSpec(40),), epochs=2), tiny_data, queue=queue, runner=runner).start()
+    assert first.wait(120).status == later.wait(120).status == JobStatus.FINISHED
+    joined = log.ended.index(("40", 1))
+    assert [e for name, e in log.ended[:joined] if name == "24"] in ([1], [1, 2])  # at most the epoch it was in
+    assert log.ended[joined + 1] == ("24", log.ended[joined - 1][1] + 1)  # then turns: one epoch each
+    assert ("40", 2) in log.ended[joined + 2 : joined + 4]
+
+
+class Slow(keras.callbacks.Callback):
+    """Holds each epoch of the model with `units` for `seconds` (a large design, as far as the queue sees)."""
+
+    def __init__(self, units: int, seconds: float):
+        super().__init__()
+        self.units, self.seconds = units, seconds
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.layers[2].units == self.units:
+            time.sleep(self.seconds)
+
+
+def test_stop_while_waiting_for_a_turn_ends_at_once_and_keeps_the_finished_epochs(tiny_data, tmp_path):
+    store = RunStore(tmp_path)
+    runner, queue = ThreadRunner([Slow(40, 3.0)]), JobQueue(1)
+    waiting = TrainingJob(SPEC.replace(epochs=5), tiny_data, store=store, queue=queue, runner=runner).start()
+    wait_until(lambda: waiting.epochs_done >= 1, 60)
+    busy = TrainingJob(SPEC.replace(layers=(LayerSpec(40),)), tiny_data, queue=queue, runner=runner).start()
+    wait_until(lambda: waiting.snapshot().status == JobStatus.WAITING, 60)  # the busy job's first epoch is first
+    waiting.stop()
+    snap = waiting.wait(2.0)  # not after the busy job's epoch (3 s): at once
+    assert snap.status == JobStatus.STOPPED and snap.run_id is not None
+    stored = store.get(snap.run_id)
+    assert stored.status == "stopped" and stored.epochs_run == snap.epoch >= 1
+    assert len(store.final_weights(snap.run_id)) == len(waiting.latest_weights()[1])
+    busy.stop()
+    busy.wait(30)
+
+
+def test_the_time_limit_counts_a_jobs_turns_not_its_waits(tiny_data):
+    runner, queue = ThreadRunner([Slow(40, 1.5)]), JobQueue(1)
+    limits = Limits(job_seconds=2, max_epochs=200)
+    limited = TrainingJob(SPEC.replace(epochs=200), tiny_data, queue=queue, runner=runner, limits=limits)
+    busy = TrainingJob(SPEC.replace(layers=(LayerSpec(40),), epochs=3), tiny_data, queue=queue, runner=runner)
+    began = time.perf_counter()
+    limited.start()
+    busy.start()
+    snap = limited.wait(120)
+    waited = time.perf_counter() - began
+    assert snap.status == JobStatus.STOPPED and "the longest a job may train on this server" in snap.reason
+    assert 2.0 <= snap.elapsed < waited - 1.5  # it trained its two seconds; the busy job's turns were not counted
+    busy.wait(60)
+
+
+def test_stop_reaches_a_job_within_a_call_into_the_backend(tiny_data):
+    from mnist_dash.jobs.training import STEPS_PER_EXECUTION
+
+    class StopAt(keras.callbacks.Callback):
+        """Presses Stop once five batches are done; notes the last batch every call into the backend ends at."""
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.seen = batch + 1
+            if self.seen >= 5 and not job._stop.is_set():
+                self.at = self.seen
+                job.stop()
+
+    stopper = StopAt()
+    spec = SPEC.replace(epochs=2, batch_size=8)  # 150 batches an epoch
+    job = TrainingJob(spec, tiny_data, queue=JobQueue(1), runner=ThreadRunner([stopper])).start()
+    snap = job.wait(60)
+    assert snap.status == JobStatus.STOPPED and snap.epoch == 0 and snap.reason == NOTHING_TO_SAVE
+    steps = STEPS_PER_EXECUTION.get(keras.backend.backend(), 1)
+    assert stopper.seen <= stopper.at + steps < 150  # the call into the backend it was in ended; no other began
+
+
+def test_a_job_stopped_after_its_last_epoch_is_stored_stopped_never_finished(tiny_data, tmp_path):
+    class StopAtTheEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == 2:
+                job.stop()  # as a student presses Stop while the last epoch's numbers come in
+
+    store = RunStore(tmp_path)
+    spec = SPEC.replace(epochs=2)
+    job = TrainingJob(spec, tiny_data, store=store, queue=JobQueue(1), runner=ThreadRunner([StopAtTheEnd()]))
+    snap = job.start().wait(60)
+    assert snap.status == JobStatus.STOPPED and snap.test_accuracy is None
+    assert store.get(snap.run_id).status == "stopped" and store.get(snap.run_id).epochs_run == 2
+
+
+@pytest.mark.parametrize("when", ["set-up", "in line"])
+def test_a_teachers_cancel_ends_a_job_at_once_in_its_set_up_or_in_line(when, tiny_data, process_runner):
+    queue = JobQueue(1)
+    holder = Stand(queue, "a classmate's job") if when == "in line" else None
+    job = TrainingJob(SPEC.replace(epochs=200), tiny_data, queue=queue, runner=process_runner).start()
+    if holder is None:  # it got the slot: the worker is loading the data and building its model
+        wait_until(lambda: job.snapshot().status == JobStatus.RUNNING, 60)
+    job.stop("your teacher cancelled it")
+    snap = job.wait(15)
+    assert snap.status == JobStatus.STOPPED and snap.reason == "your teacher cancelled it" and snap.epoch == 0
+    assert queue.running == (1 if holder else 0)  # its place is free (the classmate keeps theirs)
+    if holder is not None:
+        holder.finish()
