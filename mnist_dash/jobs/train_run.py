@@ -214,4 +214,3 @@ def train_and_save(request: TrainRequest, live: training.LiveHistory, callbacks=
     job = JobTraining(request, live, callbacks=callbacks)
     job.run()
     return job.finish()
-
