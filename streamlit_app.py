@@ -3,17 +3,19 @@
 import logging
 import os
 
+import pandas  # noqa: F401 (see below)
 import streamlit as st
 
 from mnist_dash.ui import resources, sidebar, state, store_import
 from mnist_dash.ui import teacher as teacher_ui
-from mnist_dash.ui.keras_in_server import keep_keras_session
 
 if level := os.environ.get("MNIST_DASH_LOG_LEVEL"):  # e.g. INFO: the queue's entries, starts and exits
     logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("mnist_dash").setLevel(level.upper())
 
-keep_keras_session()  # no full garbage collection after every page run once Draw has loaded Keras
+# pandas is imported above, whole, before any page runs: Plotly looks it up in sys.modules without importing
+# it, so a page drawing a chart while another session's page was still importing pandas met it half made
+# ("partially initialized module 'pandas' has no attribute 'Series'"), on a busy server.
 st.set_page_config(page_title="mnist_dash: how MLPs learn", page_icon=":material/pin:", layout="wide")
 for_teacher = "visible" if teacher_ui.signed_in() else "hidden"
 navigation = st.navigation(

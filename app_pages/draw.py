@@ -62,7 +62,7 @@ else:
     with seen_col:
         st.markdown("**What the model sees** (28 × 28)")
         st.image(enlarge(image, 6), width=168)
-    explained = runs_view.load_or_explain(draw_explain.explainer, run.run_id)
+    explained = runs_view.load_or_explain(runs_view.network, run.run_id)
     if explained is not None:
         explanation = explained.explain(image)
         with answer_col:

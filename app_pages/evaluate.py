@@ -9,9 +9,7 @@ from mnist_dash.data import enlarge
 from mnist_dash.evaluation import (
     clicked_cell,
     confusion_matrix,
-    keras_loaded,
     largest_confusion,
-    load_keras,
     mistakes,
     per_class_accuracy,
 )
@@ -39,9 +37,6 @@ def pick_clicked_cell(chart_key: str) -> None:
 
 st.title("Evaluate")
 run = runs_view.pick_run(runs_view.stored_runs(), key="evaluate_run")
-if run and not keras_loaded():  # the server's first model: the import, not the model, is the wait
-    with st.spinner("Loading Keras, once per server: a few seconds…", show_time=True):
-        load_keras()
 probabilities = runs_view.load_or_explain(runs_view.test_probabilities, run.run_id) if run else None
 if probabilities is not None:
     y_true = resources.dataset().y_test

@@ -61,6 +61,45 @@ def matmul_throughput(size: int = 2048, repeats: int = 5) -> tuple[float, float]
     return flops / min(walls) / 1e9, flops / min(cpus) / 1e9
 
 
+def shape_floor_seconds(spec: ModelSpec, train_images: int = 60_000, val_images: int = 10_000) -> float:
+    """Seconds of an epoch's matrix products alone, on the design's exact shapes, through NumPy's BLAS.
+
+    For every batch (of `spec.batch_size`, the last one short): each layer's forward product; backward,
+    every layer's weight gradient and every layer's input gradient but the first's (nobody needs the
+    pixels' gradient); then the validation pass's forward products, in batches of the same size (as
+    Keras validates). The arrays are float32 and made once; only the products are timed, one after
+    another as training does them.
+    """
+    rng = np.random.default_rng(0)
+    widths = [INPUT_SIZE, *(layer.units for layer in spec.layers), NUM_CLASSES]
+    kernels = [rng.standard_normal((a, b), np.float32) for a, b in itertools.pairwise(widths)]
+
+    def batches(images: int) -> list[int]:
+        full, last = divmod(images, spec.batch_size)
+        return [spec.batch_size] * full + ([last] if last else [])
+
+    def arrays(n: int):
+        inputs = [rng.standard_normal((n, width), np.float32) for width in widths[:-1]]
+        deltas = [rng.standard_normal((n, width), np.float32) for width in widths[1:]]
+        return inputs, deltas
+
+    shapes = {n: arrays(n) for n in set(batches(train_images)) | set(batches(val_images))}
+    started = time.perf_counter()
+    for n in batches(train_images):
+        inputs, deltas = shapes[n]
+        for x, kernel in zip(inputs, kernels, strict=True):
+            x @ kernel
+        for x, delta in zip(inputs, deltas, strict=True):
+            x.T @ delta
+        for delta, kernel in list(zip(deltas, kernels, strict=True))[1:]:
+            delta @ kernel.T
+    for n in batches(val_images):
+        inputs, _ = shapes[n]
+        for x, kernel in zip(inputs, kernels, strict=True):
+            x @ kernel
+    return time.perf_counter() - started
+
+
 def epoch_flops(spec: ModelSpec, train_images: int = 60_000, val_images: int = 10_000) -> float:
     """Matrix-multiply FLOPs of one epoch: 3 forward passes per training image, 1 per validation image."""
     widths = [INPUT_SIZE, *(layer.units for layer in spec.layers), NUM_CLASSES]

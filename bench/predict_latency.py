@@ -1,9 +1,9 @@
 """How fast is a prediction on the Draw page? Preprocessing and the model call, timed separately.
 
 Preprocessing: `to_mnist` on 280x280 RGBA canvases holding enlarged test digits.
-Prediction: the notebook-2-hidden model called directly on one 28x28 image (as the
-page does; `model.predict` has a large per-call overhead). A few hundred calls each
-after a warm-up; prints p50/p95 in ms, the last line JSON.
+Prediction: the notebook-2-hidden network on one 28x28 image, as the page computes it:
+NumPy from the weights (`predict.Network`; the server never loads Keras). A few hundred
+calls each after a warm-up; prints p50/p95 in ms, the last line JSON.
 
 Usage: MNIST_DASH_DATA=../shared/data/mnist.npz python -m bench.predict_latency [--calls 300]
 """
@@ -17,7 +17,7 @@ from PIL import Image
 
 from mnist_dash.canvas import to_mnist
 from mnist_dash.data import load_mnist
-from mnist_dash.model import build_model
+from mnist_dash.predict import Network
 from mnist_dash.presets import PRESETS
 
 
@@ -27,6 +27,21 @@ def canvas_of(digit: np.ndarray) -> np.ndarray:
     rgba[28:252, 28:252, :3] = 255
     rgba[28:252, 28:252, 3] = big
     return rgba
+
+
+def random_weights(spec) -> list[np.ndarray]:
+    """Weights of the right shapes in `model.get_weights()`'s order (their values do not change the time)."""
+    from mnist_dash.plan import layer_plan
+
+    rng, width, weights = np.random.default_rng(0), 784, []
+    for planned in layer_plan(spec):
+        if planned.kind == "Dense":
+            units = planned.config["units"]
+            weights += [rng.normal(0, 0.05, (width, units)).astype(np.float32), np.zeros(units, np.float32)]
+            width = units
+        elif planned.kind == "BatchNormalization":
+            weights += [np.ones(width, np.float32), np.zeros(width, np.float32)] * 2
+    return weights
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -39,20 +54,20 @@ def main():
     args = parser.parse_args()
     data = load_mnist()
     canvases = [canvas_of(digit) for digit in data.x_test[: args.calls]]
-    model = build_model(PRESETS["notebook-2-hidden"])  # the weights do not change the time
-    for canvas in canvases[:20]:  # warm-up: imports, tracing
-        model(to_mnist(canvas)[None].astype(np.float32), training=False)
+    network = Network(PRESETS["notebook-2-hidden"], random_weights(PRESETS["notebook-2-hidden"]))
+    for canvas in canvases[:20]:  # warm-up
+        network.probabilities(to_mnist(canvas)[None])
     preprocess, predict = [], []
     for canvas in canvases:
         started = time.perf_counter()
         image = to_mnist(canvas)
         middle = time.perf_counter()
-        np.asarray(model(image[None].astype(np.float32), training=False))
+        network.probabilities(image[None])
         preprocess.append(middle - started)
         predict.append(time.perf_counter() - middle)
     (pre50, pre95), (pred50, pred95) = percentiles(preprocess), percentiles(predict)
     print(f"preprocess (to_mnist, 280x280 RGBA): p50 {pre50:.2f} ms, p95 {pre95:.2f} ms over {len(preprocess)} calls")
-    print(f"predict (model called directly):     p50 {pred50:.2f} ms, p95 {pred95:.2f} ms over {len(predict)} calls")
+    print(f"predict (NumPy, from the weights):   p50 {pred50:.2f} ms, p95 {pred95:.2f} ms over {len(predict)} calls")
     result = {
         "preprocess_p50_ms": round(pre50, 3),
         "preprocess_p95_ms": round(pre95, 3),

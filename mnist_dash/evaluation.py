@@ -1,28 +1,16 @@
 """A trained model on the test set: confusion matrix, per-class accuracy, its mistakes.
 
-Pure NumPy on labels and predicted probabilities (`mnist_dash.predict` runs the model),
-so it is tested on hand-made cases; `load_keras` imports what a model needs, most of the
-first evaluation's wait in a new server.
+Pure NumPy on labels and predicted probabilities (`mnist_dash.predict` computes them from
+the run's weights), so it is tested on hand-made cases.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from mnist_dash.spec import NUM_CLASSES
-
-
-def keras_loaded() -> bool:
-    """Whether this process has imported Keras (or begun to): the server's first model waits seconds for it."""
-    return "keras" in sys.modules
-
-
-def load_keras() -> None:
-    """Import Keras now, so a page can say that this, not running the model, is the wait."""
-    import keras  # noqa: F401
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:

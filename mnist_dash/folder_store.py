@@ -6,7 +6,7 @@
     <root>/runs/<run_id>/model.keras   the trained model
 
 Importing reads the final weights out of `model.keras` and exporting writes one from the
-design and the weights (`predict.keras_file`), so both import Keras: this module sits above
+design and the weights (`keras_export.keras_file`), so both import Keras: this module sits above
 the run store (`mnist_dash.runs`, which has none), beside the CLI that runs it.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.exc import IntegrityError
 
-from mnist_dash.predict import keras_file
+from mnist_dash.keras_export import keras_file
 from mnist_dash.runs import blobs
 from mnist_dash.runs.markers import RUN_ID
 from mnist_dash.runs.records import DamagedRunError, run_info

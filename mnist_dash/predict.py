@@ -1,104 +1,108 @@
-"""Image in, answer out: a stored run's model, the model called directly, per-epoch answers, and why it answered.
+"""Image in, answer out, from a run's weights alone: the model's maths in NumPy, no Keras and no TensorFlow.
 
-`load_model` rebuilds a stored run's Keras model from its design and its stored weights
-(the store keeps no Keras: only the weights); `keras_file` is that model as a `.keras` file.
+The Streamlit server never imports Keras (it would hold about 600 MB of it beside the
+worker that trains): what pages show of a model, stored or training, is computed here from
+its weights, in `model.get_weights()`'s order, and its design (`plan.layer_plan`): Dense,
+batch normalization as in inference (its moving statistics), every activation the
+designer offers, dropout off (as in prediction), softmax. `tests/test_predict.py` holds it
+to Keras's own outputs on every preset and on random designs.
 
 Everything takes what `canvas.to_mnist` returns and MNIST itself holds: 28 x 28 uint8
-pixels, 0-255 (the model rescales them itself). Keras is imported inside the functions:
-a model exists by then, and this module stays importable without it.
+pixels, 0-255 (the model scales them itself, as the Keras model's first layer does).
 
-`explain` is Draw's "why this answer": what each hidden layer hands to the next for this
-image (dropout off, as in prediction), and the saliency map of every digit, the gradient
-of that digit's probability with respect to each pixel. The forward pass is the model's
-own layers; only the gradient is the backend's (a tape on TensorFlow, `jax.grad` on JAX,
-autograd on PyTorch), so one `Explainer` serves every backend. Its compiled function is
-traced once per model: the explainer of a model whose weights change (a job training)
-must be made again.
+`Network.explain` is Draw's "why this answer": what each hidden layer hands to the next
+for this image, and the saliency map of every digit, the gradient of that digit's
+probability with respect to each pixel, written out backwards through the same layers.
 """
 
 from __future__ import annotations
 
-import itertools
-import tempfile
+import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from mnist_dash.plan import layer_plan
 from mnist_dash.runs import DamagedRunError
-from mnist_dash.spec import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
-from mnist_dash.units import first_kernel
+from mnist_dash.spec import IMAGE_SHAPE, INPUT_SIZE, NUM_CLASSES, ModelSpec
+
+BN_EPSILON = 1e-3  # Keras's BatchNormalization default, which build_model keeps
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+_SQRT_HALF = 1 / math.sqrt(2)
 
 
-def load_model(store, run_id: str):
-    """The run's trained Keras model, rebuilt from its design and its stored weights (imports Keras).
-
-    Raises RunNotFound, or DamagedRunError when the weights do not fit the design.
-    """
-    from mnist_dash.model import build_model
-
-    run = store.get(run_id)
-    weights = store.final_weights(run_id)
-    model = build_model(run.spec)
-    try:
-        model.set_weights(weights)
-    except ValueError as error:
-        raise DamagedRunError(f"run {run_id} has final weights that do not fit its design: {error}") from None
-    return model
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function, to about 1e-7 (Abramowitz and Stegun 7.1.26), for GELU without SciPy."""
+    sign = np.sign(x)
+    x = np.abs(x)
+    t = 1 / (1 + 0.3275911 * x)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1 - poly * np.exp(-x * x))
 
 
-def keras_file(store, run_id: str) -> bytes:
-    """The run's model as a `.keras` file's bytes (built when asked for: the store keeps only the weights)."""
-    model = load_model(store, run_id)
-    model.optimizer.build(model.trainable_variables)  # a file Keras loads without warning of a missing optimizer
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{run_id}.keras"
-        model.save(path)
-        return path.read_bytes()
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0, -z)).astype(z.dtype)
 
 
-def predict_probabilities(model, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-    """Class probabilities (N, 10) for raw-pixel images (0-255), calling the model directly per batch."""
-    import keras
+def activate(name: str, z: np.ndarray) -> np.ndarray:
+    """`name` (spec.ACTIVATIONS) applied to pre-activations `z`, as Keras's activation of that name."""
+    if name == "relu":
+        return np.maximum(z, 0)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "sigmoid":
+        return _sigmoid(z)
+    if name == "elu":
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
+    if name == "selu":
+        return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0)))
+    if name == "gelu":  # Keras's activation "gelu": the exact one, with erf
+        return (0.5 * z * (1 + _erf(z * _SQRT_HALF))).astype(z.dtype)
+    if name == "swish":
+        return z * _sigmoid(z)
+    if name == "linear":
+        return z
+    raise ValueError(f"no NumPy form of the activation {name!r}")
 
-    images = np.asarray(images, np.float32)
-    # convert_to_numpy, not np.asarray: on PyTorch the output is a tensor that requires grad.
-    chunks = [
-        keras.ops.convert_to_numpy(model(images[start : start + batch_size], training=False))
-        for start in range(0, len(images), batch_size)
-    ]
-    return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), np.float32)
+
+def slope(name: str, z: np.ndarray) -> np.ndarray:
+    """d activate(name, z) / dz, elementwise (relu's slope at 0 is 0, as TensorFlow's)."""
+    if name == "relu":
+        return (z > 0).astype(z.dtype)
+    if name == "tanh":
+        return 1 - np.tanh(z) ** 2
+    if name == "sigmoid":
+        s = _sigmoid(z)
+        return s * (1 - s)
+    if name == "elu":
+        return np.where(z > 0, 1, np.exp(np.minimum(z, 0))).astype(z.dtype)
+    if name == "selu":
+        return SELU_SCALE * np.where(z > 0, 1, SELU_ALPHA * np.exp(np.minimum(z, 0))).astype(z.dtype)
+    if name == "gelu":
+        cdf = 0.5 * (1 + _erf(z * _SQRT_HALF))
+        return (cdf + z * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)).astype(z.dtype)
+    if name == "swish":
+        s = _sigmoid(z)
+        return s + z * s * (1 - s)
+    if name == "linear":
+        return np.ones_like(z)
+    raise ValueError(f"no NumPy form of the activation {name!r}")
 
 
-class EpochPredictions:
-    """What a training job's model says about one image after each epoch (for the Draw page).
+def softmax(z: np.ndarray) -> np.ndarray:
+    shifted = np.exp(z - z.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
-    Feed it the job's `latest_weights()` as they change; a new image starts a new series.
-    """
 
-    def __init__(self, spec: ModelSpec):
-        self.spec = spec
-        self._model = None
-        self._image_key: bytes | None = None
-        self.epochs: list[int] = []
-        self.probabilities: list[np.ndarray] = []
+@dataclass(frozen=True)
+class _Step:
+    """One thing the network does to a batch on its way to the answer."""
 
-    def update(self, image: np.ndarray, latest: tuple[int, list[np.ndarray]]) -> bool:
-        """Predict `image` (28 x 28 uint8) with the weights of `latest` if that epoch is new; True if it was."""
-        key = np.asarray(image, np.uint8).tobytes()
-        if key != self._image_key:
-            self._image_key, self.epochs, self.probabilities = key, [], []
-        epoch, weights = latest
-        if self.epochs and self.epochs[-1] == epoch:
-            return False
-        if self._model is None:
-            from mnist_dash.model import build_model
-
-            self._model = build_model(self.spec)
-        self._model.set_weights(weights)
-        self.probabilities.append(predict_probabilities(self._model, image[None])[0])
-        self.epochs.append(epoch)
-        return True
+    kind: str  # "dense", "scale" (batch norm in inference: x * scale + shift) or "act"
+    weights: np.ndarray | None = None  # dense: the kernel; scale: the per-unit scale
+    bias: np.ndarray | None = None  # dense: the bias; scale: the per-unit shift
+    activation: str = "linear"  # act: its name
+    ends_hidden: str | None = None  # the hidden layer (its Dense's name) whose output this step's output is
 
 
 @dataclass(frozen=True)
@@ -130,103 +134,125 @@ class Explanation:
         return [(int(unit), float(values[unit])) for unit in order]
 
 
-def _taps(model) -> list[tuple[str, int]]:
-    """(Dense name, index of the layer whose output is that hidden layer's activity) for each hidden layer.
+class Network:
+    """A design's network with given weights (`model.get_weights()`'s order), computed in NumPy, float32."""
 
-    A hidden layer is a Dense layer and what follows it up to the next Dense (batch norm, an
-    activation), dropout left out: in prediction it passes its input through unchanged.
-    """
-    taps: list[tuple[str, int]] = []
-    dense = [i for i, layer in enumerate(model.layers) if type(layer).__name__ == "Dense"]
-    for start, end in itertools.pairwise(dense):  # the last Dense is the output
-        last = max(i for i in range(start, end) if type(model.layers[i]).__name__ != "Dropout")
-        taps.append((model.layers[start].name, last))
-    return taps
+    def __init__(self, spec: ModelSpec, weights: list[np.ndarray]):
+        arrays = iter(np.asarray(array, np.float32) for array in weights)
+        steps: list[_Step] = []
+        dense_names: list[str] = []
+        width = INPUT_SIZE
+        try:
+            for planned in layer_plan(spec):
+                if planned.kind == "Dense":
+                    kernel, bias = next(arrays), next(arrays)
+                    units = planned.config["units"]
+                    if kernel.shape != (width, units) or bias.shape != (units,):
+                        raise ValueError(f"{planned.name} has weights {kernel.shape} and {bias.shape}")
+                    width = units
+                    steps.append(_Step("dense", kernel, bias))
+                    steps.append(_Step("act", activation=planned.config["activation"]))
+                    dense_names.append(planned.name)
+                elif planned.kind == "BatchNormalization":
+                    gamma, beta, mean, variance = (next(arrays) for _ in range(4))
+                    if {gamma.shape, beta.shape, mean.shape, variance.shape} != {(width,)}:
+                        raise ValueError(f"{planned.name} has weights of {width} units' shape")
+                    scale = gamma / np.sqrt(variance + np.float32(BN_EPSILON))
+                    steps.append(_Step("scale", scale, beta - mean * scale))
+                elif planned.kind == "Activation":
+                    steps.append(_Step("act", activation=planned.config["activation"]))
+            if next(arrays, None) is not None:
+                raise ValueError("there are more arrays than its layers have weights")
+        except (StopIteration, ValueError, TypeError, KeyError, ZeroDivisionError) as error:
+            raise DamagedRunError(f"its final weights do not fit its design ({error})") from None
+        if steps[-1].activation != "softmax":
+            raise DamagedRunError("its design does not end in softmax")
+        self.spec = spec
+        self.steps = steps[:-1]  # the last is the softmax, done by `probabilities`
+        # Where each hidden layer ends: the last step before the next Dense (dropout is off in prediction).
+        dense_at = [i for i, step in enumerate(self.steps) if step.kind == "dense"]
+        self.taps = [(dense_names[n], end - 1) for n, end in enumerate(dense_at[1:])]
+        self.first_layer = dense_names[0] if len(dense_names) > 1 else None
+        self.first_kernel = self.steps[0].weights if self.first_layer else None
 
+    @classmethod
+    def of_run(cls, store, run_id: str) -> Network:
+        """A stored run's network (RunNotFound, or DamagedRunError when its weights do not fit its design)."""
+        run = store.get(run_id)
+        try:
+            return cls(run.spec, store.final_weights(run_id))
+        except DamagedRunError as error:
+            raise DamagedRunError(f"run {run_id}: {error}") from None
 
-class Explainer:
-    """`explain(image)` for one model, its backend function built once."""
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        """The output layer's inputs to softmax, (N, 10), for raw-pixel images (0-255)."""
+        x = np.asarray(images, np.float32).reshape(len(images), INPUT_SIZE) * np.float32(1 / 255)
+        for step in self.steps:
+            if step.kind == "dense":
+                x = x @ step.weights + step.bias
+            elif step.kind == "scale":
+                x = x * step.weights + step.bias
+            else:
+                x = activate(step.activation, x)
+        return x
 
-    def __init__(self, model):
-        import keras
-
-        from mnist_dash.model import layer_weights
-
-        self.model = model
-        self.taps = _taps(model)
-        found = first_kernel(layer_weights(model))
-        self.first_layer, self.kernel = found if found else (None, None)
-        self._backend = keras.backend.backend()
-        self._compiled = _compile(self._backend, self._forward)
-
-    def _forward(self, x):
-        """The probabilities and every tapped layer's output, through the model's own layers."""
-        outputs = []
-        for layer in self.model.layers:
-            x = layer(x, training=False)
-            outputs.append(x)
-        return x, [outputs[index] for _, index in self.taps]
+    def probabilities(self, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Class probabilities (N, 10) for raw-pixel images (0-255)."""
+        images = np.asarray(images)
+        chunks = [
+            softmax(self.logits(images[start : start + batch_size])) for start in range(0, len(images), batch_size)
+        ]
+        return np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES), np.float32)
 
     def explain(self, image: np.ndarray) -> Explanation:
-        """Why the model answers what it does for `image` (28 x 28, 0-255)."""
-        import keras
+        """Why the network answers what it does for `image` (28 x 28, 0-255): activity and saliency."""
+        pixels = np.asarray(image, np.float32).reshape(1, *IMAGE_SHAPE)
+        x = pixels.reshape(1, INPUT_SIZE) * np.float32(1 / 255)
+        inputs, outputs = [], []
+        for step in self.steps:  # forward, keeping what each step took and gave
+            inputs.append(x)
+            if step.kind == "dense":
+                x = x @ step.weights + step.bias
+            elif step.kind == "scale":
+                x = x * step.weights + step.bias
+            else:
+                x = activate(step.activation, x)
+            outputs.append(x)
+        probabilities = softmax(x)[0]
+        # d p_d / d logit_j for every digit d at once: diag(p) - p p^T, one row a digit.
+        gradient = (np.diag(probabilities) - np.outer(probabilities, probabilities)).astype(np.float32)
+        for step, taken in zip(reversed(self.steps), reversed(inputs), strict=True):
+            if step.kind == "dense":
+                gradient = gradient @ step.weights.T
+            elif step.kind == "scale":
+                gradient = gradient * step.weights
+            else:
+                gradient = gradient * slope(step.activation, taken)
+        saliency = (gradient * np.float32(1 / 255)).reshape(NUM_CLASSES, *IMAGE_SHAPE)
+        layers = tuple(LayerActivity(name, outputs[end][0]) for name, end in self.taps)
+        return Explanation(probabilities, layers, saliency, self.first_layer, self.first_kernel)
 
-        pixels = np.asarray(image, np.float32).reshape(IMAGE_SHAPE)
-        # Ten copies of the image: the gradient of sum_d p_d(copy d) gives every digit's map in one pass.
-        batch = np.repeat(pixels[None], NUM_CLASSES, axis=0)
-        gradient, probabilities, activity = self._compiled(batch)
-        activity = [keras.ops.convert_to_numpy(values)[0] for values in activity]
-        return Explanation(
-            probabilities=keras.ops.convert_to_numpy(probabilities)[0],
-            layers=tuple(LayerActivity(name, values) for (name, _), values in zip(self.taps, activity, strict=True)),
-            saliency=keras.ops.convert_to_numpy(gradient),
-            first_layer=self.first_layer,
-            first_kernel=self.kernel,
-        )
 
+class EpochPredictions:
+    """What a training job's model says about one image after each epoch (for the Draw page).
 
-def _target(probabilities):
-    import keras
+    Feed it the job's `latest_weights()` as they change; a new image starts a new series.
+    """
 
-    return keras.ops.sum(keras.ops.diagonal(probabilities))  # p_0(copy 0) + p_1(copy 1) + ...
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self._image_key: bytes | None = None
+        self.epochs: list[int] = []
+        self.probabilities: list[np.ndarray] = []
 
-
-def _compile(backend: str, forward):
-    """A function batch -> (d target / d batch, probabilities, activities) on `backend`."""
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        @tf.function(reduce_retracing=True)
-        def run(batch):
-            with tf.GradientTape() as tape:
-                tape.watch(batch)
-                probabilities, activity = forward(batch)
-                target = _target(probabilities)
-            return tape.gradient(target, batch), probabilities, activity
-
-        return lambda batch: run(tf.constant(batch))
-    if backend == "jax":
-        import jax
-
-        def target(batch):
-            probabilities, activity = forward(batch)
-            return _target(probabilities), (probabilities, activity)
-
-        grad = jax.jit(jax.grad(target, has_aux=True))
-
-        def run_jax(batch):
-            gradient, (probabilities, activity) = grad(batch)
-            return gradient, probabilities, activity
-
-        return run_jax
-    if backend == "torch":
-        import torch
-
-        def run_torch(batch):
-            batch = torch.tensor(batch, requires_grad=True)
-            probabilities, activity = forward(batch)
-            _target(probabilities).backward()
-            return batch.grad, probabilities.detach(), [values.detach() for values in activity]
-
-        return run_torch
-    raise ValueError(f"no saliency for Keras's {backend!r} backend: use tensorflow, jax or torch")
+    def update(self, image: np.ndarray, latest: tuple[int, list[np.ndarray]]) -> bool:
+        """Predict `image` (28 x 28 uint8) with the weights of `latest` if that epoch is new; True if it was."""
+        key = np.asarray(image, np.uint8).tobytes()
+        if key != self._image_key:
+            self._image_key, self.epochs, self.probabilities = key, [], []
+        epoch, weights = latest
+        if self.epochs and self.epochs[-1] == epoch:
+            return False
+        self.probabilities.append(Network(self.spec, weights).probabilities(image[None])[0])
+        self.epochs.append(epoch)
+        return True

@@ -2,8 +2,8 @@
 
 import pytest
 
+from mnist_dash.keras_export import load_model
 from mnist_dash.owners import named
-from mnist_dash.predict import load_model
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.support import TEST_OWNER, open_page, save_fake, store_a_run

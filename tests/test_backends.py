@@ -25,7 +25,7 @@ import numpy as np
 from mnist_dash.data import validate_arrays
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.jobs import JobQueue
-from mnist_dash.predict import load_model
+from mnist_dash.keras_export import load_model
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.conftest import make_digits

@@ -22,7 +22,7 @@ FLOORS = (
     {"mnist_dash", "text", "threads", "owners", "spec", "plan", "presets", "data", "model", "weights", "units"}
     | {"canvas", "share", "codegen", "observations", "evaluation"},
     {"runs"},  # the run store
-    {"predict", "jobs"},  # a stored run's model and its answers; a job's life
+    {"predict", "keras_export", "jobs"},  # a stored run's network, its Keras model (a child's), a job's life
     {"classroom"},  # the teacher, the rules, the challenge, the board
     {"plots"},  # figures of all of the above
     {"folder_store", "cli", "__main__"},  # the command line and what only it runs

@@ -16,9 +16,9 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from mnist_dash.data import fingerprint
+from mnist_dash.keras_export import keras_file, load_model
 from mnist_dash.owners import named
 from mnist_dash.plan import count_params
-from mnist_dash.predict import keras_file, load_model
 from mnist_dash.runs import (
     DamagedRun,
     DamagedRunError,

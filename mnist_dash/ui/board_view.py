@@ -10,7 +10,6 @@ import streamlit as st
 
 from mnist_dash.classroom.board import BoardRow, best_per_owner, last_epoch_gap
 from mnist_dash.classroom.challenge import Challenge, scores
-from mnist_dash.predict import load_model, predict_probabilities
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.ui import resources, runs_view
 from mnist_dash.ui import teacher as teacher_ui
@@ -37,22 +36,29 @@ def read() -> Board:
     rows = best_per_owner(scores(runs, challenge or Challenge()), _gap)
     digits = resources.store().digits.all()
     if len(digits):
-        seen = (len(digits), int(digits.ids[-1]))
-        rows = [replace(row, class_accuracy=_class_accuracy(row.run_id, seen, digits.x, digits.y)) for row in rows]
+        rows = [replace(row, class_accuracy=_class_accuracy(row.run_id, digits)) for row in rows]
     return Board(challenge, runs, rows)
 
 
-@st.cache_data(max_entries=256, show_spinner="Reading the class's handwriting with each best run…")
-def _class_accuracy(run_id: str, seen: tuple[int, int], _x: np.ndarray, _y: np.ndarray) -> float | None:
-    """A run's accuracy on the class's digits (`seen`: the set's size and newest id, so a change reads again).
+@st.cache_resource
+def _answers() -> dict[str, dict[int, int]]:
+    """Each run's answer to each class digit it has read (run id -> digit id -> digit), for every session."""
+    return {}
 
-    Once per run and set: the model is built from the store, used and let go (not kept among the cached ones).
-    """
-    try:
-        model = load_model(resources.store(), run_id)
-    except (DamagedRunError, RunNotFound):
-        return None
-    return float((predict_probabilities(model, _x).argmax(axis=1) == _y).mean())
+
+def _class_accuracy(run_id: str, digits) -> float | None:
+    """A run's accuracy on the class's digits. A digit is read once by each run: when a student adds one, each
+    row reads that digit alone (NumPy, from the run's weights), never the whole set again."""
+    known = _answers().setdefault(run_id, {})
+    ids = [int(digit_id) for digit_id in digits.ids]
+    new = [index for index, digit_id in enumerate(ids) if digit_id not in known]
+    if new:
+        try:
+            answers = runs_view.network(run_id).probabilities(digits.x[new]).argmax(axis=1)
+        except (DamagedRunError, RunNotFound):
+            return None
+        known.update((ids[index], int(answer)) for index, answer in zip(new, answers, strict=True))
+    return float(np.mean([known[digit_id] == label for digit_id, label in zip(ids, digits.y, strict=True)]))
 
 
 def large_table(rows: list[BoardRow], limit: int = 10) -> str:

@@ -6,7 +6,6 @@ import numpy as np
 import streamlit as st
 
 from mnist_dash.data import enlarge
-from mnist_dash.predict import predict_probabilities
 from mnist_dash.runs.digits import DigitRefused
 from mnist_dash.text import count, md
 from mnist_dash.ui import resources, runs_view, state
@@ -41,7 +40,7 @@ def offer_add(image: np.ndarray) -> None:
 @st.cache_data(max_entries=16, show_spinner="Reading the class's handwriting…")
 def _predictions(run_id: str, digits_seen: int, _x: np.ndarray) -> np.ndarray:
     """The run's answers on the class set (`digits_seen`: the set's size and last id, so a change reads again)."""
-    return predict_probabilities(runs_view.model(run_id), _x).argmax(axis=1)
+    return runs_view.network(run_id).probabilities(_x).argmax(axis=1)
 
 
 def evaluate(run_id: str, test_accuracy: float) -> None:

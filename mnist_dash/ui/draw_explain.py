@@ -12,19 +12,12 @@ import streamlit as st
 from mnist_dash.evaluation import clicked_digit
 from mnist_dash.plots.explain import layer_activity, saliency_overlay, unit_tiles
 from mnist_dash.plots.model import probability_bars
-from mnist_dash.predict import Explainer, Explanation
-from mnist_dash.ui import runs_view
+from mnist_dash.predict import Explanation
 from mnist_dash.units import unit_images
 
 CLICKS = "draw_bar_clicks"  # a new chart key per click: clicking the same bar again picks it again
 CHOSEN = "draw_saliency_for"  # (the drawing's bytes, the digit whose saliency is shown)
 UNITS = 8
-
-
-@st.cache_resource(max_entries=4, ttl=1800, show_spinner=False)
-def explainer(run_id: str) -> Explainer:
-    """One per stored model: its backend function is traced on the first drawing, then reused for every stroke."""
-    return Explainer(runs_view.model(run_id))
 
 
 def _pick_clicked_bar(chart_key: str, image_key: bytes) -> None:

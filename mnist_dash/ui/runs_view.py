@@ -10,7 +10,7 @@ import streamlit as st
 
 from mnist_dash.owners import may_delete
 from mnist_dash.plan import describe
-from mnist_dash.predict import load_model, predict_probabilities
+from mnist_dash.predict import Network
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.runs.reading import CHOICES
 from mnist_dash.text import count, md
@@ -142,14 +142,15 @@ def weight_history(run_id: str) -> WeightHistory:
     return resources.store().weights(run_id)
 
 
-@st.cache_resource(max_entries=4, ttl=1800, show_spinner="Loading the model…")  # at most 4 models in memory
-def model(run_id: str):
-    return load_model(resources.store(), run_id)
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)  # its weights: about 2 MB for the presets
+def network(run_id: str) -> Network:
+    """The run's network, computed in NumPy from its stored weights (no Keras in the server)."""
+    return Network.of_run(resources.store(), run_id)
 
 
 @st.cache_data(max_entries=8, show_spinner="Running the model on the 10,000 test images…")
 def test_probabilities(run_id: str) -> np.ndarray:
-    return predict_probabilities(model(run_id), resources.dataset().x_test)
+    return network(run_id).probabilities(resources.dataset().x_test)
 
 
 def load_or_explain(loader, run_id: str):

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from mnist_dash.jobs import JobSnapshot, JobStatus
+from mnist_dash.keras_export import keras_file_in_child
 from mnist_dash.plots.training import training_curves
-from mnist_dash.predict import keras_file
 from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
 from mnist_dash.share import to_json
 from mnist_dash.text import count, duration, md
@@ -113,9 +113,9 @@ def results(snap: JobSnapshot) -> None:
     teacher_ui.challenge_entry(snap.run_id)
     downloads = st.container(horizontal=True)
     run_id = snap.run_id
-    downloads.download_button(  # built when pressed: the store keeps the design and the weights, not the file
+    downloads.download_button(  # built when pressed, by Keras in a child process: the server never loads Keras
         "Model (.keras)",
-        lambda: keras_file(resources.store(), run_id),
+        lambda: keras_file_in_child(run_id),
         file_name=f"{run_id}.keras",
         key="train_download_model",
     )

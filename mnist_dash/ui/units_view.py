@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_dash.jobs import TrainingJob
+from mnist_dash.keras_export import initial_kernel_in_child
 from mnist_dash.plan import layer_plan
 from mnist_dash.plots.units import input_grid, unit_grid
 from mnist_dash.runs import DamagedRunError, RunInfo
@@ -39,17 +40,16 @@ def final_weights(run_id: str) -> list[np.ndarray]:
     return resources.store().final_weights(run_id)
 
 
-@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Rebuilding the run's initial weights…")
+@st.cache_resource(max_entries=8, ttl=1800, show_spinner="Rebuilding the run's initial weights (a few seconds)…")
 def _grid_from_final_weights(run_id: str, spec: ModelSpec) -> UnitGrid:
     """The grid of a run stored before unit images were kept: its initial and final images only.
 
     The initial weights are not stored, but the design and its seed rebuild them exactly
-    (`build_model` seeds each layer's initializer).
+    (`build_model` seeds each layer's initializer): Keras does that in a child process, once
+    a run, never in the server.
     """
-    from mnist_dash.model import build_model  # Keras: only for runs stored before unit images
-
     (layer, final), *_ = dense_kernels(spec, final_weights(run_id))
-    (_, initial), *_ = dense_kernels(spec, build_model(spec).get_weights())
+    initial = initial_kernel_in_child(spec)
     ids = most_changed(final, initial, SHOWN_MOST)
     return UnitGrid.of(layer, ids, np.stack([initial[:, ids].T, final[:, ids].T]))
 

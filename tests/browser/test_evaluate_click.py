@@ -5,8 +5,6 @@ for one epoch on the real MNIST. AppTest cannot click a Plotly chart; here the m
 at a point off the cell's centre, and the page's own select boxes and captions are read back.
 """
 
-import re
-
 import pytest
 
 MATRIX = ".st-key-evaluate_matrix .js-plotly-plot"
@@ -48,13 +46,6 @@ def shown_mistakes(page, true_label: int, predicted: int, expected: int) -> list
         timeout=30_000,
     )
     return captions.all_inner_texts()
-
-
-def test_the_first_evaluation_says_it_is_loading_keras(page, server):
-    page.goto(f"{server.url}/evaluate")
-    # The server's first model: importing Keras is most of the wait, and the page says so while it lasts.
-    page.get_by_text(re.compile("Loading Keras, once per server")).wait_for(timeout=30_000)
-    page.get_by_text("Test accuracy").wait_for(timeout=120_000)
 
 
 def test_clicking_a_cell_lists_that_cells_mistakes(page, server):
