@@ -449,6 +449,26 @@ def test_the_stored_model_predicts_as_the_trained_one_did(store, trained, tiny_d
         keras_file(store, other)
 
 
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer:UserWarning")
+def test_the_servers_model_download_is_built_in_a_child_process(store, trained, tiny_data, tmp_path, monkeypatch):
+    """What Train's "Model (.keras)" gives: the server asks a child (Keras loads there) for the store it names."""
+    import keras
+
+    from mnist_dash.keras_export import keras_file_in_child
+
+    spec, live, model = trained
+    fields = {"history": live.epochs, "batch_history": live.batches, "weights": live.weights.history}
+    run_id = store.save(spec=spec, status="finished", model=model.get_weights(), **fields)
+    monkeypatch.setenv("MNIST_DASH_DB_URL", store.url)
+    path = tmp_path / "downloaded.keras"
+    path.write_bytes(keras_file_in_child(run_id))
+    sample = tiny_data.x_test[:20]
+    expected = np.asarray(model(sample, training=False))
+    np.testing.assert_allclose(np.asarray(keras.saving.load_model(path)(sample, training=False)), expected, atol=1e-6)
+    with pytest.raises(DamagedRunError, match="the model could not be built"):
+        keras_file_in_child("20990101-000000-no-such-run-00000000")
+
+
 # Jobs in progress, and the runs a stopped server left unsaved
 
 
