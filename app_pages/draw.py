@@ -10,11 +10,16 @@ from mnist_dash.text import md
 from mnist_dash.ui import class_set, draw_canvas, draw_explain, resources, runs_view, state
 
 st.title("Draw a digit")
-runs = [run for run in runs_view.stored_runs() if run.status == "finished"]
+job = state.current_job()
+training = draw_explain.training_model(job)  # after its first epoch, a job's model is there to draw for
+runs = ([training] if training else []) + [run for run in runs_view.stored_runs() if run.status == "finished"]
 if not runs:
-    st.info("There is no trained model yet. Train a quick one (notebook-2-hidden, 2 epochs, about a minute).")
-    job = state.current_job()
     busy = state.job_active()
+    st.info(
+        "Your job's model appears here once its first epoch ends."
+        if busy
+        else "There is no trained model yet. Train a quick one (notebook-2-hidden, 2 epochs, about a minute)."
+    )
     quick = PRESETS["notebook-2-hidden"].replace(epochs=2, name="quick-model")
     blockers = [] if busy else state.start_blockers(quick)
     pressed = st.button("Train a quick model", type="primary", disabled=busy or bool(blockers), key="draw_quick")
@@ -23,15 +28,22 @@ if not runs:
     state.show_refusal()
     state.show_refusals(blockers)
     if busy:
-        st.fragment(run_every=2.0)(lambda: st.caption(md(f"Training: {job.snapshot().status_line}")))()
+
+        @st.fragment(run_every=2.0)
+        def until_its_first_epoch() -> None:
+            if job.done or job.latest_weights() is not None:
+                st.rerun()  # its model (or its stored run) is there: the canvas now
+            st.caption(md(f"Training: {job.snapshot().status_line}"))
+
+        until_its_first_epoch()
     st.stop()
 # A short label: the picker is on every phone that draws, and a run's whole label was cut off there.
 run = st.selectbox(
     "Model",
     runs,
-    index=runs_view.default_index(runs),
+    index=0 if training else runs_view.default_index(runs),
     key="draw_run",
-    format_func=lambda choice: runs_view.short_label(choice, accuracy=True),
+    format_func=lambda choice: choice.label if choice is training else runs_view.short_label(choice, accuracy=True),
 )
 
 # Canvas, answer, then what the model sees, in a row that wraps (columns squeezed the canvas on a
@@ -62,7 +74,7 @@ else:
     with seen_col:
         st.markdown("**What the model sees** (28 × 28)")
         st.image(enlarge(image, 6), width=168)
-    explained = runs_view.load_or_explain(runs_view.network, run.run_id)
+    explained = training.network if run is training else runs_view.load_or_explain(runs_view.network, run.run_id)
     if explained is not None:
         explanation = explained.explain(image)
         with answer_col:
@@ -73,7 +85,6 @@ else:
     if explained is not None:
         draw_explain.inside(explanation)
 
-job = state.current_job()
 if image is not None and job is not None and not job.done:  # only a job that is training: it changes each epoch
 
     @st.fragment(run_every=2.0)

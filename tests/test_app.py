@@ -518,6 +518,40 @@ def test_draw_page_without_a_model_offers_a_quick_one():
     assert app.selectbox(key="draw_run").value.run_id == job.snapshot().run_id
 
 
+def test_draw_offers_a_jobs_model_after_its_first_epoch_before_it_has_a_stored_run():
+    import threading
+
+    import keras
+
+    from mnist_dash.jobs import TrainingJob
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    release = threading.Event()
+
+    class Hold(keras.callbacks.Callback):  # the job waits after its first epoch until the test lets go
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                release.wait(60)
+
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=2, batch_size=64, name="mine")
+    job = TrainingJob(spec, resources._dataset(), queue=JobQueue(1), owner=TEST_OWNER, runner=ThreadRunner([Hold()]))
+    app = open_page("draw")
+    app.session_state[state.JOB_KEY] = job
+    job.start()
+    try:
+        app.run()
+        assert "Your job's model appears here once its first epoch ends." in texts(app.info)
+        while job.latest_weights() is None:
+            job.wait(0.1)
+        app.run()
+        picker = app.selectbox(key="draw_run")
+        assert picker.options[0] == "mine · your job in training, after epoch 1" and picker.index == 0
+        assert "Draw a digit and the model's answer appears here." in texts(app.markdown) and not app.exception
+    finally:
+        release.set()
+    assert job.wait(60).status == JobStatus.FINISHED
+
+
 def test_draw_page_with_a_model_renders_and_waits_for_a_digit():
     store_a_run()
     app = open_page("draw")

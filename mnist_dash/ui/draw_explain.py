@@ -4,6 +4,7 @@ map over what the model sees, the most active first-layer units, and each hidden
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -12,8 +13,32 @@ import streamlit as st
 from mnist_dash.evaluation import clicked_digit
 from mnist_dash.plots.explain import layer_activity, saliency_overlay, unit_tiles
 from mnist_dash.plots.model import probability_bars
-from mnist_dash.predict import Explanation
+from mnist_dash.predict import Explanation, Network
 from mnist_dash.units import unit_images
+
+
+@dataclass(frozen=True)
+class TrainingModel:
+    """This session's job's model after its newest epoch: Draw offers it before the job has a stored run."""
+
+    job_id: str
+    epoch: int
+    network: Network
+    label: str
+
+
+def training_model(job) -> TrainingModel | None:
+    """The model of `job` (a job in training, after an epoch) as Draw's first choice; None before its first epoch."""
+    latest = job.latest_weights() if job is not None and not job.done else None
+    if latest is None:
+        return None
+    key = f"draw_training_{job.job_id}"
+    kept = st.session_state.get(key)
+    if kept is None or kept.epoch != latest[0]:  # one network per epoch, not one per stroke
+        label = f"{job.spec.name or 'your design'} · your job in training, after epoch {latest[0]}"
+        kept = st.session_state[key] = TrainingModel(job.job_id, latest[0], Network(job.spec, latest[1]), label)
+    return kept
+
 
 CLICKS = "draw_bar_clicks"  # a new chart key per click: clicking the same bar again picks it again
 CHOSEN = "draw_saliency_for"  # (the drawing's bytes, the digit whose saliency is shown)
