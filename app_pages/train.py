@@ -54,24 +54,30 @@ if cached is not None:
 
 
 IN_LINE = (JobStatus.QUEUED, JobStatus.WAITING)
-in_line = snap is not None and snap.status in IN_LINE
+shown_status = snap.status if snap is not None else None
 
 
-# Once a second while training; every 2 s while in line or waiting for its next turn (a class
-# takes turns on one server, and every redraw costs it), redrawn whole when that changes or it ends.
-@st.fragment(run_every=2.0 if in_line else 1.0, key="train_live")
+# Once a second while training; every 3 s in line or waiting for its next turn, when only the status moves:
+# a class of thirty takes turns on one server, and each redraw costs it. Redrawn whole when that changes.
+@st.fragment(run_every=3.0 if shown_status in IN_LINE else 1.0, key="train_live")
 def live_view() -> None:
     state.current_job()  # each tick: this owner's page is open, so their job keeps its place in line
     now = job.snapshot()
-    if now.done or in_line != (now.status in IN_LINE):
+    if now.done or now.status != shown_status:
         st.rerun()  # the whole page again: the right pace, buttons enabled, results shown once
-    train_view.render(now)
+    if now.status == JobStatus.WAITING:
+        train_view.progress(now)  # the curves below do not move while it waits: drawn once, outside
+    else:
+        train_view.render(now)
 
 
 if job is None:
     st.info("Press **Start** to train this design. The curves appear here as it learns.", icon=":material/play_arrow:")
 elif active:
     live_view()
+    if shown_status == JobStatus.WAITING:
+        train_view.curves(snap)
+        train_view.epoch_log(snap)
 else:
     train_view.render(snap)
 

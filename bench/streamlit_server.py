@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,10 +50,13 @@ def run_command(port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def streamlit_process(env: dict[str, str], timeout: float = 60.0, log_path: Path | None = None):
+def streamlit_process(
+    env: dict[str, str], timeout: float = 60.0, log_path: Path | None = None, preexec: Callable[[], None] | None = None
+):
     """Yield (base URL, process) of a fresh healthy server; stop it afterwards. `env` adds to os.environ.
 
     The server's output goes to `log_path` if given (kept for a failing test to show), else a temporary file.
+    `preexec` runs in the server's process before Streamlit does (e.g. to join a control group).
     """
     port = free_port()
     command = run_command(port)
@@ -60,7 +64,12 @@ def streamlit_process(env: dict[str, str], timeout: float = 60.0, log_path: Path
     opened = open(log_path, "w+") if log_path else tempfile.TemporaryFile("w+")  # noqa: SIM115
     with opened as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=os.environ | env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            command,
+            cwd=ROOT,
+            env=os.environ | env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if preexec is None else lambda: (_die_with_parent(), preexec()),
         )
         url = f"http://127.0.0.1:{port}"
         try:

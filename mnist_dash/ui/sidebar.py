@@ -40,4 +40,4 @@ def render() -> None:
         # Ticking while any of the owner's jobs is queued or running (a challenge's seeds too, which are
         # no session's job): each tick keeps them in line while one of the owner's pages is open.
         busy = state.owner_busy() or state.experiment_active()
-        st.fragment(run_every=2.0 if busy else None, key="sidebar_status")(_job_status)()
+        st.fragment(run_every=3.0 if busy else None, key="sidebar_status")(_job_status)()
