@@ -55,6 +55,35 @@ def test_a_database_a_newer_version_wrote_is_refused(database_url):
     assert "a newer mnist_dash wrote it" in str(refused.value) and "Upgrade the app" in str(refused.value)
 
 
+def test_a_signed_in_users_long_email_saves_runs_and_digits_after_the_schema_step(database_url):
+    """Owner columns were VARCHAR(80): on PostgreSQL an email of over 75 characters could save nothing."""
+    import numpy as np
+
+    from mnist_dash.owners import signed_in
+
+    email = "a.student.with.a.very.long.name." + "x" * 150 + "@schools-of-a-large-district.example.org"
+    owner = signed_in(email)
+    assert len(owner.key) > 200
+    store = RunStore(database_url)
+    postgres = store.engine.dialect.name == "postgresql"
+    if postgres:  # the database as version 2 left it
+        with store.engine.begin() as connection:
+            for table in ("runs", "class_digits"):
+                for column in ("owner", "owner_name"):
+                    connection.execute(sa.text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE VARCHAR(80)"))
+            connection.execute(schema_version.update().values(version=2))
+        with pytest.raises(StoreWriteError):
+            save_fake(store, owner=owner)
+    store.engine.dispose()
+    upgraded = RunStore(database_url)  # a server starting on it brings it up to date
+    assert version(upgraded) == [SCHEMA_VERSION]
+    run_id = save_fake(upgraded, owner=owner)
+    assert upgraded.get(run_id).owner == owner.key and upgraded.owned(owner.key)[0].run_id == run_id
+    upgraded.digits.add(np.zeros((28, 28), np.uint8), 3, owner)
+    assert upgraded.digits.all().owner_names == (owner.name,)
+    upgraded.engine.dispose()
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -42,6 +42,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 URL_ENV = "MNIST_DASH_DB_URL"
 HOME_ENV = "MNIST_DASH_HOME"
 SQLITE_FILE = "runs.db"
+OWNER_LENGTH = 320  # an owner's key or name: "user:" and an email address (up to 254 characters), with room
 
 metadata = MetaData()
 
@@ -53,8 +54,8 @@ runs = Table(
     Column("created", String(32), nullable=False),  # ISO 8601, UTC
     Column("status", String(16), nullable=False),
     Column("name", String(120), nullable=False),
-    Column("owner", String(80)),  # owners.Owner.key; NULL for runs from before owners
-    Column("owner_name", String(80)),
+    Column("owner", String(OWNER_LENGTH)),  # owners.Owner.key; NULL for runs from before owners
+    Column("owner_name", String(OWNER_LENGTH)),
     Column("design_key", String(64), nullable=False),  # the design without its name (the result cache's key)
     Column("data_fingerprint", String(64)),
     Column("params_total", Integer, nullable=False),
@@ -102,8 +103,8 @@ class_digits = Table(  # the class's own handwriting (mnist_dash.runs.digits), a
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("label", Integer, nullable=False),
     Column("pixels", LargeBinary, nullable=False),  # 784 bytes: 28 x 28 uint8, as MNIST's
-    Column("owner", String(80), nullable=False),
-    Column("owner_name", String(80), nullable=False),
+    Column("owner", String(OWNER_LENGTH), nullable=False),
+    Column("owner_name", String(OWNER_LENGTH), nullable=False),
     Column("created", String(32), nullable=False),
     Index("class_digits_by_owner", "owner"),
 )
@@ -125,7 +126,17 @@ def _version_2(connection: Connection) -> None:
     connection.execute(revision.insert().values(id=DIGITS_REVISION, value=0))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2]  # step n brings the schema to version n
+def _version_3(connection: Connection) -> None:
+    """Owners' keys and names as long as an email address: a signed-in user's of over 75 characters could not
+    save a run on PostgreSQL (the columns held 80; SQLite ignores lengths)."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in ("runs", "class_digits"):
+        for column in ("owner", "owner_name"):
+            connection.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE VARCHAR({OWNER_LENGTH})"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3]  # step n: schema version n
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
