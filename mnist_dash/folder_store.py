@@ -43,7 +43,7 @@ def run_folders(root: str | os.PathLike) -> list[Path]:
     folder = root / "runs" if (root / "runs").is_dir() else root
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.iterdir() if path.is_dir() and RUN_ID.match(path.name))
+    return sorted(path for path in folder.iterdir() if path.is_dir() and RUN_ID.fullmatch(path.name))
 
 
 @dataclass

@@ -163,3 +163,10 @@ def test_the_store_commands_say_in_one_line_when_the_database_cannot_be_used(mon
     said = capsys.readouterr()
     assert said.err.startswith("error: MNIST_DASH_DB_URL is not a database URL") and said.err.count("\n") == 1
     assert ":pw@" not in said.err
+
+
+def test_only_folders_named_exactly_as_a_run_are_runs(tmp_path):
+    """`re.match` with `$` took "20261127-100000-ada\\n" for a run id: a folder name must be one whole id."""
+    for name in ("20261127-100000-ada", "20261127-100000-ada\n", "x20261127-100000-ada", "20261127-100000-Ada"):
+        (tmp_path / name).mkdir()
+    assert [path.name for path in run_folders(tmp_path)] == ["20261127-100000-ada"]

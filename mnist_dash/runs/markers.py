@@ -26,7 +26,7 @@ from mnist_dash.runs.database import in_progress, writing
 from mnist_dash.spec import ModelSpec, SpecError, from_dict
 
 MARKER_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
-RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,60}$")  # as folder stores named their runs too
+RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,60}")  # as folder stores named them; fullmatch it
 PHASES = ("training",)
 _HAS_PROC = Path("/proc/self/stat").is_file()
 
