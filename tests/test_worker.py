@@ -75,6 +75,23 @@ def test_a_worker_retires_after_its_share_of_jobs(tiny_data, tiny_spec, monkeypa
     assert pids[0] == pids[1] != pids[2]  # the third job got a fresh worker
 
 
+def test_a_worker_past_its_share_takes_new_jobs_while_it_holds_paused_ones(
+    tiny_data, tiny_spec, monkeypatch, fresh_runner
+):
+    """In a lesson the 21st job started a second worker (about 1 GB) beside the first, which held 20 paused jobs:
+    on a 2.7 GB box. A worker past its share keeps taking jobs while it holds any, and retires once it holds none."""
+    monkeypatch.setattr(worker, "RETIRE_AFTER", 1)
+    queue = JobQueue(1)
+    first = TrainingJob(tiny_spec.replace(epochs=3), tiny_data, queue=queue, runner=fresh_runner).start()
+    wait_until(lambda: first.snapshot().batch_history)
+    second = TrainingJob(tiny_spec.replace(epochs=1, seed=1), tiny_data, queue=queue, runner=fresh_runner).start()
+    assert first.wait(timeout=180).status == second.wait(timeout=180).status == JobStatus.FINISHED
+    assert first._live.pid == second._live.pid  # the second job went to the worker holding the first
+    wait_until(lambda: process_gone(first._live.pid), 30)  # it holds none now: it retired
+    third = process_job(tiny_spec.replace(epochs=1), tiny_data, fresh_runner)
+    assert third.wait(timeout=180).status == JobStatus.FINISHED and third._live.pid != first._live.pid
+
+
 def test_warm_up_never_starts_more_workers_than_slots(tiny_data, tiny_spec, fresh_runner):
     job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data, fresh_runner)
     wait_until(lambda: job.snapshot().batch_history)

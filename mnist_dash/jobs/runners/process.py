@@ -215,13 +215,23 @@ class Worker:
                 return None
 
 
+RETIRE_AFTER_AT_MOST = 3 * RETIRE_AFTER  # a worker that never empties retires anyway, after this many jobs
+
+
+def _takes_new_jobs(worker: Worker) -> bool:
+    """Whether a new job may go to `worker`: before its share of jobs, or while it holds paused ones."""
+    return worker.trained < RETIRE_AFTER or (worker.holds > 0 and worker.trained < RETIRE_AFTER_AT_MOST)
+
+
 class ProcessRunner:
     """Trains jobs in worker processes: never more workers than `slots`, each reused, a job an epoch a turn.
 
     A job stays in the worker it began in (its state is there); a new job goes to the worker
     holding the fewest, or to a new one while there are fewer than `slots`. A worker that died
     or hung is dropped, not reused, and one that took `RETIRE_AFTER` jobs retires once it
-    holds none.
+    holds none. Until then it takes new jobs too (up to `RETIRE_AFTER_AT_MOST`): a second
+    worker beside one that still holds paused jobs would double the memory of training (about
+    1 GB each) on a 2.7 GB box; in a lesson the 21st student's job started one.
     """
 
     name = "process"
@@ -249,7 +259,7 @@ class ProcessRunner:
     def _worker_for_new_job(self) -> Worker:
         with self._lock:
             self._workers = [worker for worker in self._workers if worker.alive]
-            usable = [worker for worker in self._workers if worker.trained < RETIRE_AFTER]
+            usable = [worker for worker in self._workers if _takes_new_jobs(worker)]
             idle = [worker for worker in usable if not worker.holds]
             if idle:
                 return idle[0]
