@@ -24,6 +24,14 @@ from other processes as the epochs: `floor_s` uses the median of those measureme
 against the best matmul FLOPs per CPU second give a third ratio, one that other
 processes' load hardly moves.
 
+The shape floor is the same work on the epoch's own shapes (`shape_floor_seconds`: for
+every batch of 128, each layer's forward product, every weight gradient and every input
+gradient but the first's, then the validation pass's forward products), timed through
+NumPy's BLAS on the same threads before every run, alternating with the configurations:
+`shape_floor_s` is its median, `ratio_to_shape_floor` each configuration's seconds per
+epoch over it. Targets (issue 21): engine_tf within 1.5x, the fastest configuration
+within 1.25x.
+
 Usage: MNIST_DASH_DATA=../shared/data/mnist.npz python -m bench.epoch_speed [--rounds 3] [--epochs 5] [--quick]
 """
 
@@ -229,22 +237,26 @@ def main():
     walls = {config: [] for config in args.configs}
     cpus = {config: [] for config in args.configs}
     accuracies = {config: [] for config in args.configs}
-    matmuls = []
+    matmuls, shape_floors = [], []
+    spec = get_preset(PRESET)
     for round_number in range(args.rounds):
         shift = round_number % len(args.configs)  # a different configuration goes first each round
         for config in args.configs[shift:] + args.configs[:shift]:
             matmuls.append(matmul_throughput())
+            shape_floors.append(shape_floor_seconds(spec))
             result = run_child(config, args.epochs, seed=round_number)
             walls[config] += result["epoch_seconds"]
             cpus[config] += result["epoch_cpu_seconds"]
             accuracies[config].append(result["test_accuracy"])
             epochs_text = " ".join(f"{t:.2f}" for t in result["epoch_seconds"])
             print(
-                f"round {round_number + 1} {config:12} {epochs_text} s (matmul {matmuls[-1][0]:.0f} GFLOP/s), "
+                f"round {round_number + 1} {config:12} {epochs_text} s (matmul {matmuls[-1][0]:.0f} GFLOP/s, "
+                f"shape floor {shape_floors[-1]:.2f} s), "
                 f"test {result['test_accuracy']:.4f}",
                 flush=True,
             )
-    flops = epoch_flops(get_preset(PRESET))
+    flops = epoch_flops(spec)
+    shape_floor = statistics.median(shape_floors)
     gflops = statistics.median(wall for wall, _cpu in matmuls)
     best = max(wall for wall, _cpu in matmuls)
     gflops_per_cpu_s = max(cpu for _wall, cpu in matmuls)
@@ -256,17 +268,18 @@ def main():
     print(f"matmul: median {gflops:.1f} GFLOP/s, best {best:.1f} GFLOP/s, best {gflops_per_cpu_s:.1f} GFLOP per CPU s")
     print(
         f"floor: {floors['floor']:.2f} s per epoch at the median, {floors['quiet']:.2f} s at the best, "
-        f"{floors['cpu']:.2f} CPU s"
+        f"{floors['cpu']:.2f} CPU s; shape floor (the epoch's own products) {shape_floor:.2f} s"
     )
     notebook = wall_median.get("notebook_tf")
     print(
-        f"{'config':12} {'s/epoch':>8} {'x floor':>8} {'x quiet':>8} {'vs notebook':>11} "
+        f"{'config':12} {'s/epoch':>8} {'x shape':>8} {'x floor':>8} {'x quiet':>8} {'vs notebook':>11} "
         f"{'CPU s':>6} {'x CPU floor':>11} {'test acc':>9}"
     )
     for config in args.configs:
         speedup = f"{notebook / wall_median[config]:.2f}x" if notebook else "-"
         print(
-            f"{config:12} {wall_median[config]:8.3f} {wall_median[config] / floors['floor']:8.2f} "
+            f"{config:12} {wall_median[config]:8.3f} {wall_median[config] / shape_floor:8.2f} "
+            f"{wall_median[config] / floors['floor']:8.2f} "
             f"{wall_median[config] / floors['quiet']:8.2f} {speedup:>11} {cpu_median[config]:6.2f} "
             f"{cpu_median[config] / floors['cpu']:11.2f} {accuracy[config]:9.4f}"
         )
@@ -276,6 +289,8 @@ def main():
         "floor_s": round(floors["floor"], 4),
         "quiet_floor_s": round(floors["quiet"], 4),
         "cpu_floor_s": round(floors["cpu"], 4),
+        "shape_floor_s": round(shape_floor, 4),
+        "ratio_to_shape_floor": {config: round(value / shape_floor, 3) for config, value in wall_median.items()},
         "matmul_gflops": round(gflops, 1),
         "matmul_gflops_best": round(best, 1),
         "ratio_to_floor": {config: round(value / floors["floor"], 3) for config, value in wall_median.items()},
