@@ -35,12 +35,13 @@ navigation = st.navigation(
 )
 if not resources.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page
     st.stop()
-store_import.offer()  # once, when MNIST_DASH_HOME still holds runs from before the database
-state.init_design()
-state.keep_draft()  # the owner's design, for their next reload or tab
-state.show_link_notice()
-if resources.dataset() is None and navigation.title != "Design":  # designing needs no data; the rest does
-    resources.explain_missing_data()
-    st.stop()
-sidebar.render()
-navigation.run()
+with resources.outage_explained():  # a database that stops answering later: said, never raised
+    store_import.offer()  # once, when MNIST_DASH_HOME still holds runs from before the database
+    state.init_design()
+    state.keep_draft()  # the owner's design, for their next reload or tab
+    state.show_link_notice()
+    if resources.dataset() is None and navigation.title != "Design":  # designing needs no data; the rest does
+        resources.explain_missing_data()
+        st.stop()
+    sidebar.render()
+    navigation.run()

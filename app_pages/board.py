@@ -6,7 +6,7 @@ from mnist_dash.classroom.board import COLUMNS, board_csv
 from mnist_dash.plan import describe
 from mnist_dash.plots.board import board_scatter
 from mnist_dash.text import md
-from mnist_dash.ui import board_view, state
+from mnist_dash.ui import board_view, resources, state
 
 REFRESH_S = 5  # seconds between redraws while the class trains: one indexed read when nothing changed
 
@@ -18,6 +18,7 @@ st.caption(
 
 
 @st.fragment(run_every=REFRESH_S)
+@resources.outage_safe
 def board() -> None:
     now = board_view.read()
     challenge, runs, rows = now.challenge, now.runs, now.rows

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_dash.ui import compare_view
+from mnist_dash.ui import compare_view, resources
 
 st.title("Compare runs")
 status_area = compare_view.experiment_controls()
@@ -11,6 +11,7 @@ busy = any(progress)
 
 
 @st.fragment(run_every=2.0 if busy else None, key="compare_view")
+@resources.outage_safe
 def comparison() -> None:
     if compare_view.experiment_progress() != progress:
         st.rerun()  # the whole page: a waiting preset starts, the button comes back when all have ended

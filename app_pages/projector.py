@@ -17,6 +17,7 @@ if not teacher_ui.signed_in():
 
 
 @st.fragment(run_every=REFRESH_S)
+@resources.outage_safe
 def projector() -> None:
     board = board_view.read()
     if board.challenge is not None:

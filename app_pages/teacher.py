@@ -57,6 +57,7 @@ st.subheader("The queue")
 
 
 @st.fragment(run_every=3)  # jobs come and go while the teacher watches
+@resources.outage_safe
 def the_queue() -> None:
     jobs = resources.queue().everyone()
     if not jobs:

@@ -60,6 +60,7 @@ shown_status = snap.status if snap is not None else None
 # Once a second while training; every 3 s in line or waiting for its next turn, when only the status moves:
 # a class of thirty takes turns on one server, and each redraw costs it. Redrawn whole when that changes.
 @st.fragment(run_every=3.0 if shown_status in IN_LINE else 1.0, key="train_live")
+@resources.outage_safe
 def live_view() -> None:
     state.current_job()  # each tick: this owner's page is open, so their job keeps its place in line
     now = job.snapshot()

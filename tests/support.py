@@ -5,6 +5,7 @@ Fixtures live in conftest.py; these are plain functions and classes, imported wh
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -254,3 +255,75 @@ def open_units_tab(app) -> None:
     """Choose the units tab, as a click on it does: only the open tab is built."""
     app.session_state["weights_tab"] = "What each unit looks for"
     app.run()
+
+
+class Outage:
+    """A database that stops answering and comes back: a TCP gate between the app and a PostgreSQL server.
+
+    `down()` cuts every connection through it and refuses new ones, as a stopped or unreachable server
+    does; `up()` lets them through again. `url` is the database URL through the gate.
+    """
+
+    def __init__(self, url: str):
+        import socket
+
+        from sqlalchemy.engine import make_url
+
+        target = make_url(url)
+        self._target = (target.host, target.port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = target.set(port=self._listener.getsockname()[1]).render_as_string(hide_password=False)
+        self._open = threading.Event()
+        self._open.set()
+        self._pairs: list = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if not self._open.is_set():
+                client.close()  # refused, as a server that is down
+                continue
+            server = socket.create_connection(self._target)
+            with self._lock:
+                self._pairs.append((client, server))
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.close()
+
+    def down(self) -> None:
+        import socket
+
+        self._open.clear()
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+        for pair in pairs:
+            for end in pair:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                    end.close()
+                except OSError:
+                    pass
+
+    def up(self) -> None:
+        self._open.set()
+
+    def close(self) -> None:
+        self.down()
+        self._listener.close()

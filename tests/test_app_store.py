@@ -76,3 +76,36 @@ def test_pickers_offer_the_newest_and_say_so_when_the_class_has_more(tiny_data, 
     picker = app.selectbox(key="weights_run")
     assert len(picker.options) == CHOICES
     assert f"the class's {CHOICES} newest, of {CHOICES + 20:,} stored" in texts(app.caption)
+
+
+@pytest.mark.parametrize("page", ["train", "compare", "weights", "board"])
+def test_a_database_that_stops_answering_is_explained_not_raised(page, postgres_admin_url, monkeypatch):
+    """PostgreSQL stopped under a class: Compare hung and then showed a raw OperationalError. Every page
+    (its fragments too) says what it means, and shows no host, user or port; back when the database is."""
+    from tests.postgres_server import fresh_database
+    from tests.support import Outage, save_fake
+
+    with fresh_database(postgres_admin_url) as url:
+        outage = Outage(url)
+        monkeypatch.setenv("MNIST_DASH_DB_URL", outage.url)
+        fresh_server(monkeypatch)
+        save_fake(RunStore(outage.url))
+        app = open_page(page)
+        outage.down()
+        app.run()
+        assert not app.exception, [e.stack_trace[-3:] for e in app.exception]
+        said = texts(app.warning)
+        assert "The run store's database is not answering right now" in said
+        assert "127.0.0.1" not in said and "postgres@" not in said  # where it is, only in the log
+        outage.up()
+        app.run()
+        assert not app.exception and "not answering" not in texts(app.warning)
+        resources_store_dispose()
+        outage.close()
+
+
+def resources_store_dispose() -> None:
+    from mnist_dash.ui import resources
+
+    resources.store().engine.dispose()
+    resources.store.clear()

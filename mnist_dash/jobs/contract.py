@@ -78,6 +78,7 @@ class JobResult:
     test_accuracy: float | None = None
     run_id: str | None = None  # when it was stored
     epoch_seconds: tuple[float, ...] = ()
+    spooled: bool = False  # the database did not answer: the run waits on the server's disk (`runs.spool`)
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,7 @@ class TrainingJob:
             test_loss=result.test_loss,
             test_accuracy=result.test_accuracy,
             run_id=result.run_id,
+            spooled=result.spooled,
             owner=self.owner.name,
             phase=phase if status == JobStatus.RUNNING else "",
             eta=None if status.ended or status == JobStatus.QUEUED else self.remaining_seconds(),

@@ -47,6 +47,7 @@ class JobSnapshot:
     test_loss: float | None = None
     test_accuracy: float | None = None
     run_id: str | None = None
+    spooled: bool = False  # saved on the server's disk while the database did not answer; it goes in when it does
     wait: float | None = None  # while queued or waiting: about how many seconds until its (next) turn
     owner: str = ""  # the owner's name, as shown
     phase: str = ""  # while running: what the runner last said it does ("preparing the model", "training"...)

@@ -28,6 +28,8 @@ from mnist_dash.data import fingerprint, validation_split
 from mnist_dash.jobs import training
 from mnist_dash.jobs.contract import NOTHING_TO_SAVE, JobResult, TrainRequest
 from mnist_dash.model import build_model
+from mnist_dash.runs.spool import save_patiently
+from mnist_dash.runs.store import pack_run
 from mnist_dash.spec import ModelSpec
 
 # Compiled models a process keeps for the designs it trained last (each holds its traced functions, a few
@@ -184,28 +186,29 @@ class JobTraining:
             return JobResult("stopped", reason=NOTHING_TO_SAVE)
         finished = self.test is not None and len(history) == spec.epochs and not live.stop_event.is_set()
         test_loss, test_accuracy = self.test if finished else (None, None)
-        run_id = None
+        run_id, spooled = None, False
         if self.request.store is not None:
             live.report_phase("saving the run")
-            run_id = self.request.store.save(
-                spec=spec,
-                status="finished" if finished else "stopped",
-                history=history,
-                batch_history=batches,
-                weights=live.weights.history,
-                test_loss=test_loss,
-                test_accuracy=test_accuracy,
-                model=latest[1],
-                marker=self.request.marker,
-                data_fingerprint=fingerprint(self.request.data),
-                owner=self.request.owner,
+            run = pack_run(
+                spec,
+                "finished" if finished else "stopped",
+                history,
+                batches,
+                live.weights.history,
+                latest[1],
+                test_loss,
+                test_accuracy,
+                fingerprint(self.request.data),
+                self.request.owner,
             )
+            run_id, spooled = save_patiently(self.request.store, run, self.request.marker, live.report_phase)
         return JobResult(
             "finished" if finished else "stopped",
             test_loss=test_loss,
             test_accuracy=test_accuracy,
             run_id=run_id,
             epoch_seconds=seconds,
+            spooled=spooled,
         )
 
 

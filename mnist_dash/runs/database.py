@@ -42,6 +42,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 URL_ENV = "MNIST_DASH_DB_URL"
 HOME_ENV = "MNIST_DASH_HOME"
 SQLITE_FILE = "runs.db"
+CONNECT_TIMEOUT_S = 5
 OWNER_LENGTH = 320  # an owner's key or name: "user:" and an email address (up to 254 characters), with room
 
 metadata = MetaData()
@@ -182,7 +183,9 @@ def connect(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(parsed)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            # A database that does not answer costs a page 5 s, not the driver's default of waiting for ever.
+            timeout = {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
+            engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=timeout)
     except (NoSuchModuleError, ModuleNotFoundError) as error:
         raise DatabaseError(
             f"This app cannot talk to {parsed.get_backend_name()} databases ({error}). Use a postgresql:// or "

@@ -14,11 +14,12 @@ import contextlib
 import json
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from mnist_dash.owners import Owner
 from mnist_dash.runs import blobs
@@ -42,7 +43,12 @@ from mnist_dash.weights import WeightHistory
 
 
 class StoreWriteError(OSError):
-    """The store could not be written (disk full, database gone, ...); the message says how to fix it."""
+    """The store could not be written (disk full, database gone, ...); the message says how to fix it.
+
+    `transient`: the database did not answer (it may a moment later: `spool.save_patiently` tries again).
+    """
+
+    transient = False
 
     @classmethod
     def about(cls, action: str, error: Exception, where: str) -> StoreWriteError:
@@ -51,7 +57,44 @@ class StoreWriteError(OSError):
             fix = "Free some space there (delete old runs)"
         else:
             fix = f"Check that the database is reachable and writable (or set {URL_ENV} to another)"
-        return cls(f"could not {action}: {reason} (in {where}). {fix}, then train again.")
+        made = cls(f"could not {action}: {reason} (in {where}). {fix}, then train again.")
+        made.transient = isinstance(error, OperationalError | InterfaceError | DisconnectionError)
+        return made
+
+
+@dataclass(frozen=True)
+class PackedRun:
+    """A run as the store writes it: its record (without an id yet) and its data's three blobs."""
+
+    created: datetime
+    name: str
+    record: dict
+    data: dict  # history, snapshots, weights: bytes
+
+
+def pack_run(
+    spec: ModelSpec,
+    status: str,
+    history: list[dict],
+    batch_history: list[dict],
+    weights: WeightHistory,
+    model: list,
+    test_loss: float | None = None,
+    test_accuracy: float | None = None,
+    data_fingerprint: str | None = None,
+    owner: Owner | None = None,
+) -> PackedRun:
+    """What `RunStore.save` writes, ready to write (or to keep on disk while the database does not answer)."""
+    now = datetime.now(UTC)
+    record = new_record("", str(status), now, spec, history, test_loss, test_accuracy, data_fingerprint)
+    if owner is not None:
+        record |= {"owner": owner.key, "owner_name": owner.name}
+    data = {
+        "history": blobs.pack_history(history, batch_history),
+        "snapshots": blobs.pack_snapshots(weights),
+        "weights": blobs.pack_weights(model),
+    }
+    return PackedRun(now, spec.name, record, data)
 
 
 def _slug(text: str) -> str:
@@ -103,19 +146,19 @@ class RunStore(StoreReader):
         Raises:
             StoreWriteError: the database cannot be written; nothing of the run is left.
         """
-        now = datetime.now(UTC)
-        record = new_record("", str(status), now, spec, history, test_loss, test_accuracy, data_fingerprint)
-        if owner is not None:
-            record |= {"owner": owner.key, "owner_name": owner.name}
-        data = {
-            "history": blobs.pack_history(history, batch_history),
-            "snapshots": blobs.pack_snapshots(weights),
-            "weights": blobs.pack_weights(model),
-        }
+        return self.save_packed(
+            pack_run(
+                spec, status, history, batch_history, weights, model, test_loss, test_accuracy, data_fingerprint, owner
+            ),
+            marker,
+        )
+
+    def save_packed(self, run: PackedRun, marker: str | None = None) -> str:
+        """Store a run `pack_run` made, under a fresh id; returns the id (see `save`)."""
         for _attempt in range(5):
-            run_id = f"{now:%Y%m%d-%H%M%S}-{_slug(spec.name)}-{secrets.token_hex(4)}"
+            run_id = f"{run.created:%Y%m%d-%H%M%S}-{_slug(run.name)}-{secrets.token_hex(4)}"
             try:
-                self.insert(run_id, record | {"run_id": run_id}, data, marker=marker)
+                self.insert(run_id, run.record | {"run_id": run_id}, run.data, marker=marker)
                 return run_id
             except IntegrityError:
                 continue  # that id was taken a moment ago (another server): draw another

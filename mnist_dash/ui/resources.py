@@ -4,9 +4,14 @@ every few seconds (`st.cache_data`), and said plainly when it cannot be had."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import logging
 import os
+from collections.abc import Callable, Iterator
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from mnist_dash.classroom import rules as class_rules
 from mnist_dash.data import (
@@ -19,8 +24,10 @@ from mnist_dash.data import (
 )
 from mnist_dash.jobs import JobQueue, Limits, LimitsError, default_queue
 from mnist_dash.jobs.runners import app_runner
-from mnist_dash.runs import DatabaseError, RunStore
+from mnist_dash.runs import DatabaseError, RunStore, spool
 from mnist_dash.text import excerpt, md
+
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -71,9 +78,12 @@ def explain_missing_data() -> None:
 def store() -> RunStore:
     """The run store (MNIST_DASH_DB_URL, else a SQLite file under MNIST_DASH_HOME), shared by every session.
 
-    Raises DatabaseError when it cannot be opened (not cached: the next page run tries again).
+    Raises DatabaseError when it cannot be opened (not cached: the next page run tries again). Its spool
+    (runs saved while the database did not answer) is put into the database every few seconds.
     """
-    return RunStore()
+    opened = RunStore()
+    spool.Flusher(opened).start()
+    return opened
 
 
 def explain_store_problem() -> bool:
@@ -85,6 +95,33 @@ def explain_store_problem() -> bool:
         st.error(f"**The run store cannot be opened.** {md(str(error))}", icon=":material/database:")
         st.caption("Fix it and reload this page; nothing stored is lost by this.")
         return False
+
+
+@contextlib.contextmanager
+def outage_explained() -> Iterator[None]:
+    """Run a page (or a fragment) so that a database that stops answering is explained, never raised: the
+    students read what it means for their work; the details (host, user, port) go to the server's log only."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        log.warning("the run store's database did not answer a page: %s", str(error).splitlines()[0][:300])
+        st.warning(
+            "**The run store's database is not answering right now.** Training goes on: a run that ends "
+            "meanwhile is kept on the server and goes into the database when it answers again. Stored runs "
+            "come back then; this page tries again on its next refresh, or reload it in a minute.",
+            icon=":material/cloud_off:",
+        )
+
+
+def outage_safe(function: Callable) -> Callable:
+    """`function` (a fragment's, usually) run inside `outage_explained`."""
+
+    @functools.wraps(function)
+    def explained(*args, **kwargs):
+        with outage_explained():
+            return function(*args, **kwargs)
+
+    return explained
 
 
 def queue() -> JobQueue:

@@ -8,7 +8,7 @@ from mnist_dash.plan import count_params, describe
 from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.text import md
 from mnist_dash.ui import owner as owner_ui
-from mnist_dash.ui import state
+from mnist_dash.ui import resources, state
 
 
 def _job_status() -> None:
@@ -40,4 +40,4 @@ def render() -> None:
         # Ticking while any of the owner's jobs is queued or running (a challenge's seeds too, which are
         # no session's job): each tick keeps them in line while one of the owner's pages is open.
         busy = state.owner_busy() or state.experiment_active()
-        st.fragment(run_every=3.0 if busy else None, key="sidebar_status")(_job_status)()
+        st.fragment(run_every=3.0 if busy else None, key="sidebar_status")(resources.outage_safe(_job_status))()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from mnist_dash.jobs import JobSnapshot, JobStatus
 from mnist_dash.keras_export import keras_file_in_child
 from mnist_dash.plots.training import training_curves
 from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
+from mnist_dash.runs.spool import spooled
 from mnist_dash.share import to_json
 from mnist_dash.text import count, duration, md
 from mnist_dash.ui import resources, tables
@@ -107,8 +109,18 @@ def results(snap: JobSnapshot) -> None:
         return
     try:
         resources.store().get(snap.run_id)
-    except (RunNotFound, DamagedRunError):
-        st.caption("This run has since been deleted from the store.")
+    except (RunNotFound, DamagedRunError, SQLAlchemyError) as error:  # SQLAlchemyError: the database is away
+        if snap.spooled and snap.run_id in spooled(resources.store()):
+            st.info(
+                f"Your run `{snap.run_id}` is saved on the server: the run store's database did not answer when "
+                "it ended. It goes into the database when the database answers again (the server tries every few "
+                "seconds); then its downloads appear here and it shows on every page.",
+                icon=":material/cloud_off:",
+            )
+        elif isinstance(error, SQLAlchemyError):
+            st.caption(f"Saved as run `{snap.run_id}`; its downloads come back when the database answers again.")
+        else:
+            st.caption("This run has since been deleted from the store.")
         return
     teacher_ui.challenge_entry(snap.run_id)
     downloads = st.container(horizontal=True)
