@@ -151,17 +151,20 @@ async def drawer(url: str, number: int, go: asyncio.Event, record: dict, every_s
     async with Session(url, "draw", f"me={name(number)}") as tab:
         await tab.run()
         await go.wait()
-        uploads, index = [], number
+        uploads, index, record["draw_timeouts"] = [], number, 0
         while "ended" not in record:
             await asyncio.sleep(every_s)
-            if "draw_upload" not in tab.widget_ids:  # no model yet: the page says so and turns when there is
-                await tab.run()
-                continue
-            started = time.perf_counter()
-            await tab.upload("draw_upload", f"digit-{index}.png", digit_png(index), "image/png")
-            uploads.append(time.perf_counter() - started)
+            try:
+                if "draw_upload" not in tab.widget_ids:  # no model yet: the page says so and turns when there is
+                    await tab.run()
+                    continue
+                started = time.perf_counter()
+                await tab.upload("draw_upload", f"digit-{index}.png", digit_png(index), "image/png")
+                uploads.append(time.perf_counter() - started)
+            except TimeoutError:  # a page run that did not end in 120 s: counted, and the student draws on
+                record["draw_timeouts"] += 1
             index += 30
-        record["draw_s"] = uploads
+            record["draw_s"] = uploads
 
 
 async def lesson(url: str, args, records: dict[int, dict]) -> bool:
@@ -244,6 +247,7 @@ def main() -> None:
     began = min((r["pressed"] for r in pressed), default=0.0)
     lost = [name(n) for n, r in records.items() if name(n) not in finished]
     draws = [s for r in records.values() for s in r.get("draw_s", [])]
+    draw_timeouts = sum(r.get("draw_timeouts", 0) for r in records.values())
     for number, record in records.items():
         ended = f", ended {record['ended'] - record['pressed']:.0f} s" if "ended" in record else ""
         shown = f"first epoch {record['first_epoch'] - record['pressed']:.1f} s" if "first_epoch" in record else "?"
@@ -270,6 +274,8 @@ def main() -> None:
         "server_rss_mb": round(max(server_peak, probe.server_peak_mb)),
         "oom_kills": oom_kills,
         "drawings": len(draws),
+        "drawing_p95_ms": round(percentile(draws, 0.95) * 1000) if draws else None,
+        "draw_timeouts": draw_timeouts,
         "cgroup": group.describe() if group else None,
         "timed_out": not whole,
     }
