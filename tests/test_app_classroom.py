@@ -208,9 +208,12 @@ def test_a_run_interrupted_by_a_restart_is_reported_and_can_be_dismissed():
     from mnist_dash.spec import LayerSpec, ModelSpec
 
     store = RunStore()
-    marker = store.begin_training(ModelSpec(layers=(LayerSpec(8),), name="cut short [see](https://example.invalid)"))
+    spec = ModelSpec(layers=(LayerSpec(8),), name="cut short [see](https://example.invalid)")
+    marker = store.begin_training(spec, owners.named("ada"))
     orphan(store, marker)  # its server was killed
-    app = open_page("weights")
+    classmate = open_page("weights", {"me": "bo"})  # the notice and its Dismiss are ada's (and the teacher's)
+    assert "Interrupted" not in texts(classmate.warning)
+    app = open_page("weights", {"me": "ada"})
     assert "Interrupted: cut short [see](https://example.invalid)" in texts(app.warning).replace("**", "")
     assert "](https" not in " ".join(str(w.value) for w in app.warning)
     app.button(key=f"dismiss_{marker}").click().run()

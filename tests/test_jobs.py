@@ -7,6 +7,7 @@ from mnist_dash.jobs import JobStatus, TrainingJob
 from mnist_dash.jobs.queue import JobQueue
 from mnist_dash.jobs.runners.process import max_jobs_from_env
 from mnist_dash.runs import RunStore
+from mnist_dash.runs.spool import spool_folder
 from tests.support import Stand, marker_ids, save_fake, wait_until
 
 
@@ -30,14 +31,20 @@ def test_a_failed_save_ends_failed_with_the_reason_and_leaves_earlier_runs(
         raise OperationalError("INSERT INTO runs ...", {}, Exception(reason))
 
     monkeypatch.setattr(store, "insert", failing)
+    # It tries again (none of that here), then would keep the run on the server's disk: that is refused too.
+    monkeypatch.setenv("MNIST_DASH_SAVE_RETRY_S", "0")
+    spool_folder(store).parent.parent.mkdir(parents=True, exist_ok=True)
+    spool_folder(store).parent.write_text("not a folder")
     limiter = JobQueue(1)
     snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=limiter).start().wait(60)
     assert snap.status == JobStatus.FAILED and snap.run_id is None and snap.history
-    assert snap.error == f"could not save the run: {reason} (in {store.where}). {fix}, then train again."
+    assert snap.error.startswith(f"could not save the run: {reason} (in {store.where}). {fix}, then train again.")
+    assert "The server could not keep it on its own disk either" in snap.error
     assert limiter.running == 0
     listing = RunStore(database_url).list()
     assert [run.run_id for run in listing.runs] == [earlier] and not listing.damaged and not listing.interrupted
     assert store.revision() == 1 and marker_ids(store) == []  # nothing half-written, no marker left
+    spool_folder(store).parent.unlink()
     assert store.history(earlier)["epochs"]
 
 
@@ -126,6 +133,8 @@ def test_status_lines(tiny_spec):
     assert snap(JobStatus.DIVERGED, epoch=1).status_line == "diverged in epoch 2 of 2"
     assert snap(JobStatus.WAITING, epoch=1).status_line == "waiting for its next turn (epoch 2 of 2)"
     assert snap(JobStatus.RUNNING, phase="preparing the model").status_line == "preparing the model (epoch 1 of 2 next)"
+    saving = snap(JobStatus.RUNNING, epoch=2, batch=9, phase="saving: the database is not answering")
+    assert saving.status_line == "saving: the database is not answering (after epoch 2 of 2)"
     assert [status for status in JobStatus if not status.ended] == [
         JobStatus.QUEUED,
         JobStatus.RUNNING,

@@ -248,7 +248,7 @@ class TrainingJob:
             return
         try:
             if self.store is not None:  # Before training: a full disk is better said now than after it.
-                self.marker = self.store.begin_training(self.spec)
+                self.marker = self.store.begin_training(self.spec, self.owner)
             self._begin_turn()
             request = TrainRequest(self.job_id, self.spec, self.data, self.store, self.marker, self.owner, self.limits)
             result = self.runner.train(request, self._live, self._stop, self)

@@ -92,6 +92,8 @@ class JobSnapshot:
         if self.status == JobStatus.QUEUED:
             return f"queued #{self.queue_position}" if self.queue_position else "queued"
         if self.status == JobStatus.RUNNING:
+            if self.phase.startswith(("testing", "saving")):  # its epochs are over: the test set, the store
+                return f"{self.phase} (after epoch {self.epoch} of {self.spec.epochs})"
             if self.phase and self.phase != "training" and not self.batch:
                 return f"{self.phase} (epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs} next)"
             return f"running epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs}"

@@ -40,6 +40,7 @@ class InterruptedJob:
     started: str  # ISO 8601, UTC
     spec: ModelSpec | None  # None when the marker's spec cannot be read
     reason: str  # for people: "the server stopped while it trained this run"
+    owner: str | None = None  # whose job it was (owners.Owner.key); None for markers from before owners
 
 
 def new_marker_id() -> str:
@@ -101,9 +102,9 @@ class Markers:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def write(self, marker_id: str, spec: ModelSpec) -> None:
-        """Record that this process trains `spec`; raises SQLAlchemyError when it cannot."""
-        record = {"marker_id": marker_id, "phase": "training", "spec": spec.to_dict(), **this_process()}
+    def write(self, marker_id: str, spec: ModelSpec, owner: str | None = None) -> None:
+        """Record that this process trains `spec` for `owner` (a key); raises SQLAlchemyError when it cannot."""
+        record = {"marker_id": marker_id, "phase": "training", "spec": spec.to_dict(), "owner": owner, **this_process()}
         with writing(self.engine) as connection:
             connection.execute(in_progress.insert().values(marker_id=marker_id, record=json.dumps(record)))
 
@@ -136,7 +137,8 @@ class Markers:
             except SpecError:
                 spec = None
             reason = "the server stopped while it trained this run, so the run was not saved"
-            found.append(InterruptedJob(marker_id, record["phase"], _started(marker_id), spec, reason))
+            owner = record.get("owner") if isinstance(record.get("owner"), str) else None
+            found.append(InterruptedJob(marker_id, record["phase"], _started(marker_id), spec, reason, owner))
         return found
 
     def dismiss(self, marker_id: str) -> bool:

@@ -71,6 +71,7 @@ def save_patiently(
             left = deadline - time.monotonic()
             if left <= 0:
                 log.warning("spooling a run: %s", error)
+                failure = error
                 report(f"{NOT_ANSWERING}: the server keeps the run until it does")
                 break
             report(f"{NOT_ANSWERING} (trying again for {left:.0f} s)")
@@ -78,10 +79,8 @@ def save_patiently(
             pause = min(pause * 2, 15.0)
     try:
         return spool(store, run, marker), True
-    except OSError as error:
-        raise StoreWriteError(
-            f"could not save the run: the database does not answer and the server's disk refused it too ({error})."
-        ) from error
+    except OSError as disk:
+        raise StoreWriteError(f"{failure} The server could not keep it on its own disk either ({disk}).") from disk
 
 
 def spool(store: RunStore, run: PackedRun, marker: str | None) -> str:

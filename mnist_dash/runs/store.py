@@ -204,7 +204,7 @@ class RunStore(StoreReader):
         if not gone:
             raise RunNotFound(f"no run {run_id!r} in {self.where}")
 
-    def begin_training(self, spec: ModelSpec) -> str:
+    def begin_training(self, spec: ModelSpec, owner: Owner | None = None) -> str:
         """Mark `spec` as training in this process, so a restart can report it if the process dies.
 
         Returns the marker id for `save(marker=...)` and `end_training`. Raises
@@ -212,7 +212,7 @@ class RunStore(StoreReader):
         """
         marker = new_marker_id()
         try:
-            self.markers.write(marker, spec)
+            self.markers.write(marker, spec, owner.key if owner is not None else None)
         except SQLAlchemyError as error:
             raise StoreWriteError.about("write to the run store", error, self.where) from error
         return marker

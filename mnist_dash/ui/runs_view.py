@@ -15,6 +15,7 @@ from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.runs.reading import CHOICES
 from mnist_dash.text import count, md
 from mnist_dash.ui import resources, state
+from mnist_dash.ui import teacher as teacher_ui
 from mnist_dash.weights import WeightHistory
 
 
@@ -55,8 +56,10 @@ def stored_runs() -> list[RunInfo]:
     listing = resources.store().choices(state.owner().key)
     for damaged in listing.damaged:
         st.warning(f"Skipped a damaged run, {md(damaged.run_id)}: {md(damaged.reason)}", icon=":material/warning:")
+    me, teacher = state.owner().key, teacher_ui.signed_in()
     for lost in listing.interrupted:
-        _interrupted(lost)
+        if teacher or lost.owner == me:  # a classmate's lost run is theirs to read and dismiss
+            _interrupted(lost)
     return listing.runs
 
 

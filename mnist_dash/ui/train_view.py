@@ -37,7 +37,7 @@ def progress(snap: JobSnapshot) -> None:
             icon=":material/hourglass_top:",
         )
     text = f"Epoch {min(snap.epoch + 1, snap.spec.epochs)} of {snap.spec.epochs}"
-    if snap.status == JobStatus.RUNNING and snap.phase and snap.phase != "training" and not snap.batch:
+    if snap.status == JobStatus.RUNNING and snap.phase and snap.phase != "training":  # set-up, testing, saving
         text += f" · {snap.phase}…"
     elif snap.status == JobStatus.RUNNING and snap.batches_per_epoch:
         text += f" · batch {snap.batch} of {snap.batches_per_epoch}"
