@@ -6,6 +6,7 @@ import os
 import pandas  # noqa: F401 (see below)
 import streamlit as st
 
+from mnist_dash.classroom import teacher as class_teacher
 from mnist_dash.ui import resources, sidebar, state, store_import
 from mnist_dash.ui import teacher as teacher_ui
 
@@ -33,6 +34,9 @@ navigation = st.navigation(
         st.Page("app_pages/projector.py", title="Projector", icon=":material/cast:", visibility=for_teacher),
     ]
 )
+if problem := class_teacher.key_problem():  # a guessable teacher key: the app does not run with it
+    st.error(f"**This app will not start with its teacher key.** {problem}", icon=":material/key_off:")
+    st.stop()
 if not resources.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page
     st.stop()
 with resources.outage_explained():  # a database that stops answering later: said, never raised

@@ -29,6 +29,58 @@ KEY = "correct horse battery staple"
 def keyed(monkeypatch):
     monkeypatch.setenv(teacher.KEY_ENV, KEY)
     monkeypatch.delenv(teacher.TEACHERS_ENV, raising=False)
+    monkeypatch.setattr(teacher, "GUARD", teacher.KeyGuard(sleep=lambda s: None))  # no other test's wrong keys
+
+
+def test_the_app_will_not_start_with_a_short_teacher_key(monkeypatch):
+    monkeypatch.setenv(teacher.KEY_ENV, "letmein")
+    app = open_page("home")
+    said = texts(app.error)
+    assert "will not start with its teacher key" in said and "7 characters long" in said and "at least 16" in said
+    assert "secrets.token_urlsafe" in said  # how to make a good one
+    assert "Train" not in texts(app.markdown)  # and nothing else of the app runs
+
+
+def test_wrong_keys_are_slowed_logged_and_locked_out_per_browser_and_address(caplog):
+    clock, slept = [1000.0], []
+    guard = teacher.KeyGuard(clock=lambda: clock[0], sleep=slept.append)
+    import os
+
+    os.environ[teacher.KEY_ENV] = KEY
+    try:
+        for _ in range(teacher.MAX_WRONG_KEYS):
+            assert not guard.check("guess", "browser:a", "10.0.0.1")
+        assert slept == [teacher.WRONG_KEY_DELAY_S] * teacher.MAX_WRONG_KEYS  # a pause after every wrong key
+        assert "a wrong teacher key from browser" in caplog.text and "10.0.0.1" in caplog.text
+        assert not guard.check(KEY, "browser:a", "10.0.0.1")  # locked: even the right key is not tried
+        assert not guard.check(KEY, "browser:b", "10.0.0.1")  # another browser on the same address too
+        assert guard.check(KEY, "browser:c", "10.0.0.2")  # others are not
+        assert guard.locked_for("browser:a", None) == pytest.approx(teacher.LOCKOUT_S)
+        clock[0] += teacher.LOCKOUT_S + 1  # ten minutes later
+        assert guard.check(KEY, "browser:a", "10.0.0.1")
+    finally:
+        del os.environ[teacher.KEY_ENV]
+
+
+def test_the_sign_in_says_when_this_browser_is_locked_out(keyed):
+    app = open_page("teacher")
+    for _ in range(teacher.MAX_WRONG_KEYS):
+        app.text_input(key="teacher_key").input("guess").run()
+        app.button[0].click().run()
+    assert "Too many wrong keys from this browser" in texts(app.error)
+    app.text_input(key="teacher_key").input(KEY).run()
+    app.button[0].click().run()
+    assert "The challenge" not in texts(app.subheader) and "locked for 10 more minutes" in texts(app.error)
+
+
+def test_a_teacher_tightens_the_hosts_limits_but_never_loosens_them(monkeypatch):
+    host = Limits(max_epochs=20, max_params=1_000_000, min_batch_size=16, owner_jobs=2, owner_runs=30)
+    mine = class_rules.ClassRules(limits={"max_epochs": 50, "max_params": 50_000, "min_batch_size": 8})
+    monkeypatch.delenv(class_rules.RAISE_ENV, raising=False)
+    held = mine.apply(host)
+    assert (held.max_epochs, held.max_params, held.min_batch_size) == (20, 50_000, 16)
+    monkeypatch.setenv(class_rules.RAISE_ENV, "1")  # the host allows more
+    assert (mine.apply(host).max_epochs, mine.apply(host).min_batch_size) == (50, 8)
 
 
 def signed_in_teacher():

@@ -7,6 +7,7 @@ checked against, and what the Design page's inputs ask (`Limits.holds`).
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 
@@ -15,6 +16,20 @@ from mnist_dash.spec import SpecError, from_dict
 
 RULES_SETTING = "class_rules"
 TEACHER_LIMITS = ("max_epochs", "max_params", "min_batch_size", "owner_jobs", "owner_runs")  # a teacher may change
+RAISE_ENV = "MNIST_DASH_TEACHER_MAY_RAISE"  # "1": the host lets a teacher go past its limits, not only under them
+LOOSER_WHEN_SMALLER = ("min_batch_size",)  # a smaller smallest batch asks more of the server
+
+
+def teacher_may_raise() -> bool:
+    return os.environ.get(RAISE_ENV, "").strip() == "1"
+
+
+def within_host(name: str, value: int, host: Limits) -> int:
+    """`value` for limit `name`, held to the host's: a teacher tightens the host's limits, never loosens them."""
+    ceiling = getattr(host, name)
+    return max(value, ceiling) if name in LOOSER_WHEN_SMALLER else min(value, ceiling)
+
+
 FIXABLE = ("epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule", "initializer", "seed", "validation")
 
 
@@ -48,9 +63,15 @@ class ClassRules:
                 raise RulesError(f"the design sent to the class is not valid: {error}") from None
 
     def apply(self, limits: Limits) -> Limits:
-        """The host's limits with the teacher's caps and lock on top (what every start is checked against)."""
+        """The host's limits with the teacher's caps and lock on top (what every start is checked against).
+
+        The teacher's caps are held to the host's (`within_host`) unless the host allows more (`RAISE_ENV`).
+        """
         fixed = tuple(sorted(self.fixed.items())) if self.lock == Lock.FIXED else ()
-        return replace(limits, **self.limits, lock=self.lock, fixed=fixed)
+        mine = self.limits
+        if not teacher_may_raise():
+            mine = {name: within_host(name, value, limits) for name, value in mine.items()}
+        return replace(limits, **mine, lock=self.lock, fixed=fixed)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -57,6 +57,12 @@ def _browser_secret(cookie: str) -> str:
     return cookie
 
 
+def browser_key() -> str:
+    """This browser, as the key of its anonymous owner (the same across reloads and tabs; this tab's session
+    when the browser sent no cookie)."""
+    return _anonymous().key
+
+
 def _anonymous() -> owners.Owner:
     cookie = st.context.cookies.get(BROWSER_COOKIE)
     if isinstance(cookie, str) and cookie:

@@ -92,7 +92,12 @@ def explain_store_problem() -> bool:
         store()
         return True
     except DatabaseError as error:
-        st.error(f"**The run store cannot be opened.** {md(str(error))}", icon=":material/database:")
+        log.error("the run store cannot be opened: %s", error)
+        teacher = st.session_state.get("teacher_signed_in")  # ui.teacher's flag: the details are for the teacher
+        st.error(
+            f"**The run store cannot be opened.** {md(str(error) if teacher else error.brief)}",
+            icon=":material/database:",
+        )
         st.caption("Fix it and reload this page; nothing stored is lost by this.")
         return False
 
@@ -126,6 +131,14 @@ def outage_safe(function: Callable) -> Callable:
 
 def queue() -> JobQueue:
     return default_queue()
+
+
+def host_limits() -> Limits:
+    """The host's limits alone (environment variables or secrets), the defaults where one is wrong."""
+    try:
+        return Limits.from_env()
+    except LimitsError:
+        return Limits()
 
 
 def limits() -> Limits:

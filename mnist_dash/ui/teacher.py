@@ -13,6 +13,7 @@ from mnist_dash.classroom.challenge import Challenge, seed_siblings
 from mnist_dash.jobs.limits import FREE_UNDER_PRESETS, Lock
 from mnist_dash.spec import SpecError, field_label, from_dict
 from mnist_dash.text import md
+from mnist_dash.ui import owner as owner_ui
 from mnist_dash.ui import resources, state
 
 SIGNED_IN_KEY = "teacher_signed_in"
@@ -27,14 +28,25 @@ def signed_in() -> bool:
 
 
 def sign_in() -> None:
-    """The key field; a right key makes this session the teacher's (until it signs out or closes)."""
+    """The key field; a right key makes this session the teacher's (until it signs out or closes).
+
+    Wrong keys are slowed, logged and, after a few, locked out for this browser and its address (`KeyGuard`).
+    """
+    browser, ip = owner_ui.browser_key(), st.context.ip_address
     with st.form("teacher_sign_in"):
         key = st.text_input("Teacher key", type="password", key="teacher_key")
         if st.form_submit_button("Sign in", type="primary"):
-            if teacher.is_teacher(key=key):
+            if teacher.GUARD.check(key, browser, ip):
                 st.session_state[SIGNED_IN_KEY] = True
                 st.rerun()
-            st.error("That is not this server's teacher key.", icon=":material/key_off:")
+            if waits := teacher.GUARD.locked_for(browser, ip):
+                st.error(
+                    f"Too many wrong keys from this browser: signing in is locked for {waits / 60:.0f} more "
+                    "minutes. The teacher key is in the app's settings (secrets) if you host it.",
+                    icon=":material/lock_clock:",
+                )
+            else:
+                st.error("That is not this server's teacher key.", icon=":material/key_off:")
 
 
 def sign_out() -> None:
@@ -70,15 +82,28 @@ def rules_section() -> None:
     """The Teacher page's caps, lock and "send my design" for this class (kept in the store)."""
     store = resources.store()
     rules = class_rules.read_rules(store)
-    host = resources.limits()
+    current, host = resources.limits(), resources.host_limits()
     st.subheader("Limits for this class")
-    st.caption("Over the host's settings, for this server, until you put them back.")
+    may_raise = class_rules.teacher_may_raise()
+    st.caption(
+        "Over the host's settings, for this server, until you put them back. "
+        + (
+            "The host lets you go past its limits."
+            if may_raise
+            else "You can tighten the host's limits, not loosen them."
+        )
+    )
     with st.form("teacher_limits"):
         row = st.container(horizontal=True)
-        chosen = {
-            name: row.number_input(label, 1, 100_000_000, getattr(host, name), width=200, key=f"teacher_{name}")
-            for name, label in LIMIT_LABELS.items()
-        }
+        chosen = {}
+        for name, label in LIMIT_LABELS.items():
+            low, high = 1, 100_000_000
+            if not may_raise:
+                low, high = (
+                    (getattr(host, name), high) if name in class_rules.LOOSER_WHEN_SMALLER else (1, getattr(host, name))
+                )
+            value = min(max(getattr(current, name), low), high)
+            chosen[name] = row.number_input(label, low, high, value, width=200, key=f"teacher_{name}")
         if st.form_submit_button("Apply these limits", type="primary"):
             _save(store, replace(rules, limits={name: int(value) for name, value in chosen.items()}))
     if rules.limits and st.button("Back to the host's limits", key="teacher_host_limits"):
@@ -151,7 +176,9 @@ def challenge_entry(run_id: str) -> None:
         st.caption(f"This run is outside the challenge ({rules.describe()}).")
         return
     siblings = seed_siblings(run.spec, rules)
-    stored = resources.store().cached_runs(siblings, resources.dataset())
+    # The student's own seeds only: a classmate's run of seed 2 is no part of this student's entry (the board
+    # ranks an owner's seeds together, so "Entered" with a classmate's seeds was never ranked).
+    stored = resources.store().cached_runs(siblings, resources.dataset(), owner=run.owner)
     missing = [spec for spec, run in zip(siblings, stored, strict=True) if run is None]
     seeds = ", ".join(str(spec.seed) for spec in siblings)
     if not missing:
