@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from mnist_dash.spec import MAX_NAME, ModelSpec, Problem, SpecError, from_dict
+from mnist_dash.spec import MAX_LAYERS, MAX_NAME, ModelSpec, Problem, SpecError, from_dict
 from mnist_dash.text import excerpt, md
 
 MAX_JSON_BYTES = 100_000
@@ -110,9 +110,12 @@ def read_link(query: Mapping[str, str], base: ModelSpec, caps=None) -> tuple[Mod
 def _from_query(query: Mapping[str, str], base: ModelSpec) -> ModelSpec:
     problems: list[Problem] = []
     data = base.to_dict()
+    parts = str(query["layers"]).split(",", MAX_LAYERS + 1) if "layers" in query else []
+    if len(parts) > MAX_LAYERS:  # a link of 40,000 layers: said in one line, not read layer by layer
+        raise SpecError([Problem("layers", f"at most {MAX_LAYERS} hidden layers; this link has more")])
     if "layers" in query:
         data["layers"] = []
-        for i, part in enumerate(str(query["layers"]).split(",")):
+        for i, part in enumerate(parts):
             pieces = part.split(":")
             if not 1 <= len(pieces) <= 4 or not pieces[0]:
                 hint = f'write a layer as units:activation:dropout:batch_norm, got "{excerpt(part)}"'

@@ -233,6 +233,8 @@ def from_dict(data: object) -> ModelSpec:
     layers: list[LayerSpec] = []
     if not isinstance(raw_layers, list):
         problems.append(Problem("layers", 'must be a list of layers, e.g. [{"units": 128}]'))
+    elif len(raw_layers) > MAX_LAYERS:  # said once, without reading thousands of layers
+        raise SpecError([*problems, Problem("layers", f"at most {MAX_LAYERS} hidden layers, got {len(raw_layers):,}")])
     else:
         for i, raw in enumerate(raw_layers):
             where = f"layers[{i}]"

@@ -161,6 +161,18 @@ def test_find_same_finds_a_finished_run_of_the_same_design_and_data(store, tiny_
     assert store.cached_run(spec, tiny_data).run_id == run_id
 
 
+def test_an_owners_cached_runs_are_their_own_not_a_classmates(store, tiny_data):
+    """A 3-seed challenge entry counts the student's own seeds: "Entered" was shown when a classmate had
+    trained seeds 2 and 3 of the same design, and the board (which ranks an owner's seeds) never ranked it."""
+    ada, bo = named("ada"), named("bo")
+    mine = save_fake(store, SPEC.replace(seed=2), owner=ada, data_fingerprint=fingerprint(tiny_data))
+    theirs = save_fake(store, SPEC.replace(seed=2), owner=bo, data_fingerprint=fingerprint(tiny_data))  # newer
+    save_fake(store, SPEC.replace(seed=3), owner=bo, data_fingerprint=fingerprint(tiny_data))
+    seeds = [SPEC.replace(seed=2), SPEC.replace(seed=3)]
+    assert [run.run_id if run else None for run in store.cached_runs(seeds, tiny_data, owner=ada.key)] == [mine, None]
+    assert store.cached_runs(seeds, tiny_data)[0].run_id == theirs  # the result cache itself is the class's
+
+
 def test_delete_removes_the_run_and_its_data(store):
     keep, doomed = save_fake(store), save_fake(store)
     store.delete(doomed)
@@ -538,3 +550,26 @@ def test_saving_removes_the_marker_in_the_same_transaction(store):
     marker = store.begin_training(SPEC)
     run_id = save_fake(store, marker=marker)
     assert marker_ids(store) == [] and [run.run_id for run in store.list().runs] == [run_id]
+
+
+def test_a_run_trained_elsewhere_is_checked_against_its_design_before_it_is_stored():
+    """A Ray node's returned run is stored by the server: one that does not fit its job is refused, not stored."""
+    import dataclasses
+
+    from mnist_dash.runs.blobs import pack_weights
+    from mnist_dash.runs.store import pack_run
+
+    made = fake_run(SPEC) | {"model": [np.zeros(count_params(SPEC).total, np.float32)]}  # as many as its design
+    good = pack_run(SPEC, "finished", **made, test_loss=0.5, test_accuracy=0.9)
+    assert good.problems(SPEC) == []
+    assert good.owned_by(named("ada")).record["owner_name"] == "ada"
+
+    def tampered(record=None, data=None):
+        return dataclasses.replace(good, record=good.record | (record or {}), data=good.data | (data or {}))
+
+    assert tampered({"test_accuracy": 1.5}).problems(SPEC) == ["its test accuracy 1.5 is not between 0 and 1"]
+    assert tampered({"epochs_run": SPEC.epochs + 5}).problems(SPEC)[0].startswith("it says")
+    assert "its design is not the job's" in good.problems(SPEC.replace(layers=(LayerSpec(9),)))
+    short = pack_weights([made["model"][0][:-1]])
+    assert any("parameters of its design" in problem for problem in tampered(data={"weights": short}).problems(SPEC))
+    assert tampered(data={"history": "not json"}).problems(SPEC)

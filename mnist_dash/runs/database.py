@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -142,7 +141,15 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class DatabaseError(RuntimeError):
-    """The run store's database cannot be used; the message says what is wrong and how to fix it."""
+    """The run store's database cannot be used; the message says what is wrong and how to fix it.
+
+    `brief` is what every student may read: the same without the database's user, host and port
+    (the full message is for the host: the log, the command line, a signed-in teacher).
+    """
+
+    def __init__(self, message: str, brief: str | None = None):
+        super().__init__(message)
+        self.brief = brief or message
 
 
 def default_home() -> Path:
@@ -174,9 +181,10 @@ def connect(url: str) -> Engine:
     try:
         parsed = make_url(_with_driver(url))
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        shown = re.sub(r"[^/@]*@", "***@", url)[:60]  # never its user and password
+        scheme = url.split("://", 1)[0][:20] if "://" in url else "no scheme"  # never its user and password
         raise DatabaseError(
-            f"{URL_ENV} is not a database URL ({shown!r}). Write it as postgresql://user:password@host/database, "
+            f"{URL_ENV} is not a database URL (it begins {scheme!r}). Write it as "
+            "postgresql://user:password@host/database, "
             f"or unset it to keep the runs in a SQLite file under {HOME_ENV}."
         ) from None
     try:
@@ -201,7 +209,10 @@ def connect(url: str) -> Engine:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
         raise DatabaseError(
             f"The run store's database {shown_url(str(parsed))} cannot be used: {reason}. Check that the server "
-            f"runs and that the URL in {URL_ENV} (its host, port, user and password) is right."
+            f"runs and that the URL in {URL_ENV} (its host, port, user and password) is right.",
+            brief=f"The run store's database ({parsed.get_backend_name()}) cannot be used. Whoever hosts the app: "
+            f"check that the database server runs and that {URL_ENV} is right; the server's log and the "
+            "Teacher page say what went wrong.",
         ) from None
     return engine
 

@@ -163,19 +163,20 @@ class StoreReader:
         """
         return self.cached_runs([spec], data)[0]
 
-    def cached_runs(self, specs: list[ModelSpec], data: Mnist) -> list[RunInfo | None]:
-        """`cached_run` for several specs: one indexed lookup each."""
+    def cached_runs(self, specs: list[ModelSpec], data: Mnist, owner: str | None = None) -> list[RunInfo | None]:
+        """`cached_run` for several specs: one indexed lookup each; only `owner`'s runs when given (a key)."""
         data_key = fingerprint(data)
-        return [self._newest_finished(spec.design_key(), data_key) for spec in specs]
+        return [self._newest_finished(spec.design_key(), data_key, owner) for spec in specs]
 
-    def _newest_finished(self, key: str, data_key: str) -> RunInfo | None:
+    def _newest_finished(self, key: str, data_key: str, owner: str | None = None) -> RunInfo | None:
         query = (
             select(runs.c.run_id, runs.c.record)
             .where(runs.c.design_key == key, runs.c.data_fingerprint == data_key, runs.c.status == "finished")
             .order_by(runs.c.created.desc(), runs.c.seq.desc())
         )
         found = self._cached(("same", key, data_key), lambda connection: self._parsed(connection.execute(query).all()))
-        return next((run for run in found if isinstance(run, RunInfo)), None)
+        mine = (run for run in found if isinstance(run, RunInfo) and (owner is None or run.owner == owner))
+        return next(mine, None)
 
     def _data(self, run_id: str, column):
         with self.engine.connect() as connection:

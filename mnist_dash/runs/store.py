@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from mnist_dash.owners import Owner
+from mnist_dash.plan import count_params
 from mnist_dash.runs import blobs
 from mnist_dash.runs.database import (
     URL_ENV,
@@ -37,7 +38,7 @@ from mnist_dash.runs.database import (
 from mnist_dash.runs.digits import ClassDigits
 from mnist_dash.runs.markers import Markers, new_marker_id
 from mnist_dash.runs.reading import RunNotFound, StoreReader
-from mnist_dash.runs.records import new_record, run_info
+from mnist_dash.runs.records import DamagedRunError, new_record, run_info
 from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightHistory
 
@@ -69,7 +70,41 @@ class PackedRun:
     created: datetime
     name: str
     record: dict
-    data: dict  # history, snapshots, weights: bytes
+    data: dict  # history (JSON text), snapshots, weights (bytes)
+
+    def owned_by(self, owner: Owner | None) -> PackedRun:
+        """The same run as `owner`'s (a run trained elsewhere, stored by this server for its student)."""
+        if owner is None:
+            return self
+        return PackedRun(
+            self.created, self.name, self.record | {"owner": owner.key, "owner_name": owner.name}, self.data
+        )
+
+    def problems(self, spec: ModelSpec) -> list[str]:
+        """What does not fit `spec` in a run trained elsewhere (a cluster's node): its design, its epochs
+        against its history, its test accuracy, its weights' count; empty when it may be stored."""
+        record, found = self.record, []
+        if record.get("spec") != spec.to_dict():
+            found.append("its design is not the job's")
+        epochs = record.get("epochs_run")
+        if type(epochs) is not int or not 1 <= epochs <= spec.epochs:
+            found.append(f"it says {epochs!r:.20} epochs, for a job of {spec.epochs}")
+        elif record.get("status") == "finished" and epochs != spec.epochs:
+            found.append(f"it says finished after {epochs} of {spec.epochs} epochs")
+        accuracy = record.get("test_accuracy")
+        if accuracy is not None and not (type(accuracy) in (int, float) and 0.0 <= accuracy <= 1.0):
+            found.append(f"its test accuracy {accuracy!r:.20} is not between 0 and 1")
+        try:
+            history = blobs.unpack_history(self.data["history"], "returned")
+            if len(history["epochs"]) != epochs:
+                found.append(f"its history has {len(history['epochs'])} epochs, not {epochs!r:.20}")
+            weights = blobs.unpack_weights(self.data["weights"], "returned")
+            if sum(int(array.size) for array in weights) != count_params(spec).total:
+                found.append(f"its weights are not the {count_params(spec).total:,} parameters of its design")
+            blobs.unpack_snapshots(self.data["snapshots"], "returned")
+        except (DamagedRunError, KeyError, TypeError) as error:
+            found.append(str(error))
+        return found
 
 
 def pack_run(

@@ -44,6 +44,7 @@ from mnist_dash.jobs.contract import (
     JobFailed,
     JobResult,
     LiveMirror,
+    Progress,
     TrainRequest,
     Turns,
     WorkerDied,
@@ -51,7 +52,10 @@ from mnist_dash.jobs.contract import (
 )
 from mnist_dash.jobs.runners import RAY_ADDRESS_ENV, ray_address, ray_task
 from mnist_dash.plan import count_params
+from mnist_dash.runs.spool import save_patiently
 from mnist_dash.spec import ModelSpec
+
+log = logging.getLogger(__name__)
 
 STOP_GRACE = 30.0  # seconds a task has, after Stop, to end its job (as a worker process has)
 POLL_INTERVAL = 0.1  # seconds between the server's looks at a job's news
@@ -209,7 +213,14 @@ class RayRunner:
             hub.forget.remote(key)
         if trained.run is None or request.store is None:
             return trained.result
-        return replace(trained.result, run_id=trained.run.save_to(request.store, request.marker, request.owner))
+        if problems := trained.run.problems(spec):  # a node returned what this job cannot have trained
+            log.error("a run returned by the Ray cluster for %s was not stored: %s", key, "; ".join(problems))
+            raise JobFailed("the training cluster returned a run that does not match this design; it was not saved")
+        run = trained.run.owned_by(request.owner)
+        run_id, spooled = save_patiently(
+            request.store, run, request.marker, lambda phase: mirror.apply(Progress(0, phase=phase))
+        )
+        return replace(trained.result, run_id=run_id, spooled=spooled)
 
 
 def _follow(cluster: _Cluster, hub, key: str, ref, mirror: LiveMirror, stop: threading.Event) -> ray_task.Trained:

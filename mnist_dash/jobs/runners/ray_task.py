@@ -21,37 +21,15 @@ import os
 import threading
 from dataclasses import dataclass
 
-import numpy as np
 import ray
 
 from mnist_dash.data import Mnist
 from mnist_dash.jobs.contract import JobFailed, JobResult, Progress, TrainRequest
 from mnist_dash.jobs.limits import Limits
-from mnist_dash.owners import Owner
+from mnist_dash.runs.store import PackedRun
 from mnist_dash.spec import ModelSpec
-from mnist_dash.weights import WeightHistory
 
 LISTEN_INTERVAL = 0.2  # seconds between a task's questions to the hub: has the server said Stop?
-
-
-@dataclass(frozen=True)
-class RunToSave:
-    """A run trained on a node, in the form `RunStore.save` takes; the server stores it."""
-
-    spec: ModelSpec
-    status: str
-    history: list[dict]
-    batch_history: list[dict]
-    weights: WeightHistory
-    model: list[np.ndarray]  # the final weights (the store keeps only those)
-    test_loss: float | None
-    test_accuracy: float | None
-    data_fingerprint: str | None
-
-    def save_to(self, store, marker: str | None, owner: Owner | None) -> str:
-        """Store the run in the server's `store` (in one transaction, removing `marker`); its id."""
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        return store.save(**fields, marker=marker, owner=owner)
 
 
 @dataclass(frozen=True)
@@ -59,7 +37,7 @@ class Trained:
     """What a training task returns: how the training ended, and the run to store if there is one."""
 
     result: JobResult
-    run: RunToSave | None
+    run: PackedRun | None  # as `RunStore.save_packed` takes it; the server checks it, then stores it
 
 
 @dataclass(frozen=True)
@@ -73,10 +51,12 @@ class Mail:
 class _Keeper:
     """The run store as `train_and_save` sees it on a node: it keeps the run for the server to save."""
 
-    run: RunToSave | None = None
+    def __init__(self):
+        self.run: PackedRun | None = None
 
-    def save(self, *, marker=None, owner=None, **fields) -> None:
-        self.run = RunToSave(**fields)  # no run id: the server's store gives it
+    def save_packed(self, run: PackedRun, marker=None) -> str:
+        self.run = run
+        return ""  # no run id: the server's store gives it
 
 
 class ProgressHub:
