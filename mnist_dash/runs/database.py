@@ -211,8 +211,8 @@ def connect(url: str) -> Engine:
             f"The run store's database {shown_url(str(parsed))} cannot be used: {reason}. Check that the server "
             f"runs and that the URL in {URL_ENV} (its host, port, user and password) is right.",
             brief=f"The run store's database ({parsed.get_backend_name()}) cannot be used. Whoever hosts the app: "
-            f"check that the database server runs and that {URL_ENV} is right; the server's log and the "
-            "Teacher page say what went wrong.",
+            f"check that the database server runs and that {URL_ENV} is right; the server's log has the "
+            "details, and a teacher signed in here sees them on this page.",
         ) from None
     return engine
 
