@@ -20,7 +20,7 @@ SIZE = 28
 INK = 0.1  # a pixel is ink when it is brighter than this share of the brightest one
 MIN_INK_PIXELS = 12  # fewer ink pixels than this (at 28x28 scale) is an empty drawing
 # Uploads: a class of thirty shares one server, so one upload may cost it at most ~60 MB in all.
-MAX_UPLOAD_BYTES = 10 * 2**20  # = server.maxUploadSize in .streamlit/config.toml (Streamlit's MB is 2**20 bytes)
+MAX_UPLOAD_BYTES = 8 * 2**20  # = server.maxUploadSize in .streamlit/config.toml (Streamlit's MB is 2**20 bytes)
 # What Pillow may hold at once to decode one upload before shrinking it: with the file's own bytes
 # (held by Streamlit) and the shrunk copies, one upload then stays under 60 MB.
 MAX_DECODE_BYTES = 40_000_000
