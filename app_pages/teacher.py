@@ -6,7 +6,7 @@ from mnist_dash.classroom import teacher
 from mnist_dash.classroom.challenge import Challenge, ChallengeError, set_challenge
 from mnist_dash.data import enlarge
 from mnist_dash.text import duration, md
-from mnist_dash.ui import resources, runs_view
+from mnist_dash.ui import resources, runs_view, store_import
 from mnist_dash.ui import teacher as teacher_ui
 
 st.title("Teacher")
@@ -21,6 +21,7 @@ if not teacher_ui.signed_in():
     teacher_ui.sign_in()
     st.stop()
 
+store_import.offer(teachers_page=True)  # runs of an earlier version's folder store, once
 st.subheader("The challenge")
 current = teacher_ui.challenge()
 st.markdown(f"**Now:** {current.describe()}" if current else "**Now:** no challenge.")

@@ -56,6 +56,23 @@ def old_home(tmp_path, monkeypatch):
     return home
 
 
+def test_with_a_teacher_the_import_is_offered_on_the_teacher_page_only_and_never_names_the_path(old_home, monkeypatch):
+    """Every visitor was offered the import (three pressed at once: three imports of 700 MB), with the
+    server's data path shown. With a teacher configured, only the signed-in teacher is offered it."""
+    from mnist_dash.classroom import teacher
+
+    key = "a teacher key for this test"
+    monkeypatch.setenv(teacher.KEY_ENV, key)
+    monkeypatch.setattr(teacher, "GUARD", teacher.KeyGuard(sleep=lambda s: None))
+    student = open_page("home")
+    assert "from an earlier version" not in texts(student.markdown)
+    app = open_page("teacher")
+    app.text_input(key="teacher_key").input(key)
+    app.button[0].click().run()
+    offered = texts(app.markdown)
+    assert "2 runs from an earlier version of this app" in offered and str(old_home) not in offered
+
+
 def test_the_folder_store_is_offered_once_and_imported(old_home):
     app = open_page("home")
     assert "2 runs from an earlier version of this app" in texts(app.markdown)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import streamlit as st
 
+from mnist_dash.classroom import teacher
 from mnist_dash.folder_store import IMPORT_SETTING, run_folders
 from mnist_dash.runs.database import HOME_ENV, default_home
 from mnist_dash.text import count, md
 from mnist_dash.ui import resources
 
 CHECKED_KEY = "store_import_checked"  # looked once per session: a redraw costs nothing
+_RUNNING = threading.Lock()  # one import at a time in this server, whoever presses
 
 
-def offer() -> None:
-    """If MNIST_DASH_HOME holds runs of the folder store and they were never imported, offer to import them."""
+def offer(teachers_page: bool = False) -> None:
+    """If MNIST_DASH_HOME holds runs of the folder store and they were never imported, offer to import them.
+
+    Where a teacher is configured, only on the Teacher page (`teachers_page`, the teacher signed in);
+    on a server without one (a laptop), on the first page. Never with the server's path.
+    """
+    if teacher.teachers_configured() != teachers_page:
+        return
     if st.session_state.get(CHECKED_KEY):
         return
     home = default_home()
@@ -26,8 +35,9 @@ def offer() -> None:
         return
     with st.container(border=True, key="store_import"):
         st.markdown(
-            f"**{count(len(folders), 'run')} from an earlier version of this app** are in {md(str(home / 'runs'))} "
-            f"({HOME_ENV}). Bring them into the run store, so every page lists them? The folders stay as they are."
+            f"**{count(len(folders), 'run')} from an earlier version of this app** are in this server's folder "
+            f"store ({HOME_ENV}). Bring them into the run store, so every page lists them? The folders stay as "
+            "they are."
         )
         row = st.container(horizontal=True)
         go = row.button("Import them", type="primary", key="store_import_go")
@@ -35,12 +45,18 @@ def offer() -> None:
             st.session_state[CHECKED_KEY] = True
             st.rerun()
         if go:
-            _run_import(str(home))
+            if not _RUNNING.acquire(blocking=False):
+                st.info("An import is already running on this server; reload in a minute to see its runs.")
+                return
+            try:
+                _run_import(str(home))
+            finally:
+                _RUNNING.release()
 
 
 def _run_import(home: str) -> None:
     """The CLI's import in a process of its own (it loads Keras to read each model), its lines shown as they come."""
-    with st.status(f"Importing the runs in {md(home)}…", expanded=True) as status:
+    with st.status("Importing the runs of the folder store…", expanded=True) as status:
         command = [sys.executable, "-m", "mnist_dash", "store", "import", home]
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
             said = []
