@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,23 +75,66 @@ def import_folder(
     return report
 
 
+# The most a run's file may be, in bytes, before anything reads it (a folder is anyone's files: a 575 kB
+# weights.npz declaring 128 MB once took 179 s and 5.7 GB). model.keras: its weights and optimizer's, and room.
+MAX_FILE_BYTES = {"run.json": 256 * 2**10, "history.json": 4 * 2**20, "weights.npz": 16 * 2**20}
+MAX_SNAPSHOT_BYTES = 64 * 2**20  # what weights.npz's arrays may declare, all together
+
+
+def _model_file_bytes(params: int) -> int:
+    return 16 * params + 2 * 2**20
+
+
+def _check_sizes(path: Path, params: int | None) -> None:
+    caps = MAX_FILE_BYTES | ({"model.keras": _model_file_bytes(params)} if params is not None else {})
+    for name, cap in caps.items():
+        size = (path / name).stat().st_size
+        if size > cap:
+            raise DamagedRunError(f"its {name} is {size:,} bytes, more than a run's can be ({cap:,})")
+
+
+def _declared_bytes(npz: Path) -> int:
+    """What the arrays in `npz` say they hold, from their headers alone (nothing is decompressed beyond them)."""
+    total = 0
+    with zipfile.ZipFile(npz) as archive:
+        for entry in archive.infolist():
+            with archive.open(entry) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
+                shape, _fortran, dtype = read_header(member)
+                if dtype.hasobject:
+                    raise ValueError(f"{entry.filename} holds Python objects")
+                total += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return total
+
+
 def _read_run(path: Path) -> tuple[dict, dict]:
     run_id = path.name
     missing = [name for name in RUN_FILES if not (path / name).is_file()]
     if missing:
         raise DamagedRunError(f"it lacks {', '.join(missing)}")
     try:
+        _check_sizes(path, None)
         record = json.loads((path / "run.json").read_text(encoding="utf-8"))
         record["run_id"] = run_id
-        run_info(run_id, record)
+        info = run_info(run_id, record)
+        _check_sizes(path, info.params_total)
         history = blobs.unpack_history((path / "history.json").read_text(encoding="utf-8"), run_id)
+        if (declared := _declared_bytes(path / "weights.npz")) > MAX_SNAPSHOT_BYTES:
+            raise DamagedRunError(f"its weights.npz declares {declared:,} bytes of arrays, more than a run's can be")
         with np.load(path / "weights.npz", allow_pickle=False) as arrays:
             snapshots = WeightHistory.from_arrays(arrays)
-    except (OSError, ValueError, KeyError, TypeError, SpecError) as error:
+        packed = blobs.pack_snapshots(snapshots)
+        blobs.unpack_snapshots(packed, run_id)  # what the pages will read back: checked before it goes in
+    except DamagedRunError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, SpecError, zipfile.BadZipFile) as error:
         raise DamagedRunError(f"it cannot be read: {error}") from None
     return record, {
         "history": blobs.pack_history(history["epochs"], history.get("batches", [])),
-        "snapshots": blobs.pack_snapshots(snapshots),
+        "snapshots": packed,
         "weights": blobs.pack_weights(_final_weights(path / "model.keras")),
     }
 

@@ -170,3 +170,33 @@ def test_only_folders_named_exactly_as_a_run_are_runs(tmp_path):
     for name in ("20261127-100000-ada", "20261127-100000-ada\n", "x20261127-100000-ada", "20261127-100000-Ada"):
         (tmp_path / name).mkdir()
     assert [path.name for path in run_folders(tmp_path)] == ["20261127-100000-ada"]
+
+
+def _declaring_npz(path, elements: int) -> None:
+    """A weights.npz of a few hundred bytes whose one array's header declares `elements` float32 values."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (elements,)})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("layer_0.npy", header.getvalue() + b"\0" * 64)
+
+
+def test_an_import_refuses_oversized_files_before_reading_them(tmp_path):
+    """A 575 kB weights.npz declaring 128 MB took 179 s and 5.7 GB to import: headers and sizes come first."""
+    runs = tmp_path / "old" / "runs"
+    for name in ("20260101-000000-huge-arrays", "20260101-000001-huge-record", "20260101-000002-fine"):
+        shutil.copytree(FIXTURE / "runs" / RUN_IDS[0], runs / name)
+    _declaring_npz(runs / "20260101-000000-huge-arrays" / "weights.npz", 32 * 2**20)  # 128 MB declared
+    record = json.loads((runs / "20260101-000001-huge-record" / "run.json").read_text())
+    (runs / "20260101-000001-huge-record" / "run.json").write_text(json.dumps(record | {"pad": "x" * 300_000}))
+    store = RunStore(tmp_path / "home")
+    report = import_folder(store, tmp_path / "old")
+    reasons = dict(report.damaged)
+    assert report.imported == ["20260101-000002-fine"]
+    assert reasons["20260101-000000-huge-arrays"] == (
+        "its weights.npz declares 134,217,728 bytes of arrays, more than a run's can be"
+    )
+    assert reasons["20260101-000001-huge-record"].startswith("its run.json is 30")
+    assert store.history("20260101-000002-fine")["epochs"]
