@@ -236,6 +236,40 @@ def test_without_the_setting_ray_is_never_imported(tmp_path):
 # ---- Ray's own duties ----
 
 
+def test_a_remote_cluster_without_token_authentication_is_refused_and_students_read_one_line(monkeypatch, caplog):
+    """Without token authentication, anyone who reaches a Ray head's port runs code on it: the server does not
+    connect to one on another machine. Students read that the cluster is not reachable; the log says why."""
+    import ray
+
+    from mnist_dash.jobs.contract import JobFailed
+    from mnist_dash.jobs.runners import ray as ray_module
+
+    tried = []
+
+    def away(**kwargs):  # a cluster that is not there (Ray itself would retry for a minute)
+        tried.append(kwargs)
+        raise ConnectionError("refused")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", away)
+    monkeypatch.setattr(ray, "shutdown", lambda: None)  # the test session's own Ray instance stays
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    with pytest.raises(JobFailed) as refused:
+        ray_module.RayRunner("10.1.2.3:6379").connect()
+    assert str(refused.value) == ray_module.NOT_REACHABLE and "10.1.2.3" not in str(refused.value)
+    assert tried == [] and "token authentication is off" in caplog.text and "10.1.2.3:6379" in caplog.text
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")  # with it on, the server connects (here: the cluster is away)
+    with pytest.raises(JobFailed) as unreachable:
+        ray_module.RayRunner("10.1.2.3:6379").connect()
+    assert str(unreachable.value) == ray_module.NOT_REACHABLE and len(tried) == 1 and "refused" in caplog.text
+    assert [ray_module._local(a) for a in ("auto", "127.0.0.1:6379", "ray://localhost:10001", "10.0.0.5:6379")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+
+
 def test_mnist_goes_into_the_object_store_once_per_server(ray_runner, tiny_spec, monkeypatch):
     from mnist_dash.jobs.runners import ray as ray_module
 

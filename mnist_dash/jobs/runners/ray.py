@@ -20,6 +20,7 @@ own database, as for every runner.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -56,6 +57,18 @@ from mnist_dash.runs.spool import save_patiently
 from mnist_dash.spec import ModelSpec
 
 log = logging.getLogger(__name__)
+NOT_REACHABLE = (
+    "the training cluster is not reachable right now; train again in a few minutes (the app's host finds why in "
+    "the server's log)"
+)
+LOCAL_ADDRESSES = ("auto", "local", "localhost", "127.0.0.1", "::1")
+
+
+def _local(address: str) -> bool:
+    """Whether `address` is a Ray instance on this machine (the head's port is then this machine's)."""
+    host = address.removeprefix("ray://").rsplit(":", 1)[0].strip("[]")
+    return address in LOCAL_ADDRESSES or host in LOCAL_ADDRESSES
+
 
 STOP_GRACE = 30.0  # seconds a task has, after Stop, to end its job (as a worker process has)
 POLL_INTERVAL = 0.1  # seconds between the server's looks at a job's news
@@ -162,9 +175,22 @@ class RayRunner:
         return cls(ray_address(environ))
 
     def connect(self) -> _Cluster:
-        """The cluster, connected on first use (or the Ray this process already has)."""
+        """The cluster, connected on first use (or the Ray this process already has).
+
+        A cluster on another machine must have token authentication on (`RAY_AUTH_MODE=token`): without it,
+        anyone who reaches its port runs code on it. Students read that the training cluster is not
+        reachable; the reason, with the address, goes to the server's log.
+        """
         with _connect_lock:
             if not ray.is_initialized():
+                if not _local(self.address) and os.environ.get("RAY_AUTH_MODE", "").strip().lower() != "token":
+                    log.error(
+                        "not connecting to the Ray cluster at %s (%s): token authentication is off. Set "
+                        "RAY_AUTH_MODE=token (and its token) for the cluster and this server.",
+                        self.address,
+                        RAY_ADDRESS_ENV,
+                    )
+                    raise JobFailed(NOT_REACHABLE)
                 try:
                     ray.init(
                         address=self.address,
@@ -172,14 +198,17 @@ class RayRunner:
                         log_to_driver=False,
                         logging_level=logging.WARNING,
                     )
-                except Exception as error:  # unreachable, refused (token), versions differ: each says so
+                except Exception as error:  # unreachable, refused (token), versions differ: each says so, in the log
                     ray.shutdown()
-                    raise JobFailed(
-                        f"could not connect to the Ray cluster at {self.address} ({RAY_ADDRESS_ENV}): "
-                        f"{_first_line(error)}. "
-                        "Check that it runs (`ray status` on a node), with the same Ray and Python versions as this "
-                        "server (and its token, if token authentication is on), then train again"
-                    ) from None
+                    log.error(
+                        "could not connect to the Ray cluster at %s (%s): %s. Check that it runs (`ray status` on a "
+                        "node), with the same Ray and Python versions as this server (and its token, if token "
+                        "authentication is on).",
+                        self.address,
+                        RAY_ADDRESS_ENV,
+                        _first_line(error),
+                    )
+                    raise JobFailed(NOT_REACHABLE) from None
             address = ray.get_runtime_context().gcs_address
             if self._cluster is None or self._cluster.address != address:
                 self._cluster = _Cluster(address)
