@@ -120,3 +120,13 @@ def test_violins_of_one_kind_are_placed_by_layer_on_a_fixed_scale():
     assert initial.layout.yaxis.range == pytest.approx((0.95, 1.05))  # every gamma still 1: room around it all the same
     assert initial.layout.title.text == "Initial BN scale γ (epoch 0)"
     assert not figure.frames and not figure.layout.updatemenus  # no play of Plotly's own: the page's slider leads
+
+
+def test_a_job_stopped_before_its_first_epoch_ended_has_a_sane_frame():
+    """Its few batch points made Plotly draw the accuracy axis from 0% to 150%."""
+    points = [{"epoch": 0.05, "loss": 2.2, "accuracy": 0.31}, {"epoch": 0.1, "loss": 3.4, "accuracy": 0.52}]
+    accuracy = training_curves([], points, "accuracy", epochs=5)
+    loss = training_curves([], points, "loss", epochs=5)
+    assert list(accuracy.layout.yaxis.range) == [0, 1] and list(loss.layout.yaxis.range) == [0, 3.4]
+    epoch = [{"epoch": 1, "loss": 0.3, "accuracy": 0.91, "val_loss": 0.2, "val_accuracy": 0.94}]
+    assert training_curves(epoch, points, "accuracy", epochs=5).layout.yaxis.range is None  # then it fits the data

@@ -7,6 +7,8 @@ figure through `text.plotly`, never as it is: Plotly reads HTML in names and tit
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 
 from mnist_dash.plots.style import FONT_SIZE, RUN_COLOURS, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled
@@ -74,8 +76,9 @@ def training_curves(
         figure.update_xaxes(range=[0, epochs + 0.2], dtick=max(1, epochs // 10))
     if metric == "accuracy":
         figure.update_yaxes(tickformat=".1%")
-    if not history and not batch_history:  # nothing yet: a sensible empty frame, not Plotly's -1..4
-        figure.update_yaxes(range=[0, 1] if metric == "accuracy" else [0, 2.5])
+    if not history:  # no epoch yet (nothing, or a few batch points): a fixed frame, not Plotly's -1..4 or 0..150%
+        top = max([2.5, *(p[metric] for p in batch_history if math.isfinite(p[metric]))]) if metric != "accuracy" else 1
+        figure.update_yaxes(range=[0, top])
     return figure
 
 
