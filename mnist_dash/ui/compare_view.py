@@ -76,7 +76,7 @@ def pick_runs(snapshots: list, busy: bool) -> list[RunInfo]:
         list(runs),
         default=default,
         key=RUNS_KEY,
-        format_func=lambda run_id: runs_view.short_label(runs[run_id]),  # as the charts and the table name it
+        format_func=lambda run_id: runs_view.compare_label(runs[run_id]),  # whose, how far, how well; charts: short
     )
     if note := runs_view.offered_note(list(runs.values())):
         st.caption(note.removeprefix(" · ").capitalize())
