@@ -232,11 +232,12 @@ def test_weights_page_shows_one_kind_of_weight_per_chart_on_its_own_scale():
 def test_weights_statistics_table_is_as_tall_as_its_rows(monkeypatch):
     import streamlit
 
-    heights = []
+    heights, shown = [], []
     show = streamlit.dataframe
 
     def dataframe(data, *args, **kwargs):
         heights.append((len(data), kwargs.get("height")))
+        shown.extend(data)
         return show(data, *args, **kwargs)
 
     monkeypatch.setattr(streamlit, "dataframe", dataframe)
@@ -244,6 +245,10 @@ def test_weights_statistics_table_is_as_tall_as_its_rows(monkeypatch):
     open_page("weights")
     # hidden_1's kernel and bias, bn_1's gamma and beta, the output's kernel and bias; all shown, no scrolling.
     assert heights == [(6, "content")]
+    # Shares with one decimal, and "–" for a bias's change (it starts at zero): the table wrote "None" there.
+    changes = {row["weight"]: row["change"] for row in shown}
+    assert changes["hidden_1 bias"] == "–" and re.fullmatch(r"\d+\.\d%", changes["hidden_1 kernel"])
+    assert all(re.fullmatch(r"\d+\.\d%", row["near_zero"]) for row in shown)
 
 
 def test_weights_play_moves_the_slider_the_chart_and_the_table_together():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from mnist_dash.jobs import TrainingJob
@@ -83,18 +85,27 @@ def distributions_view(run_id: str, history: WeightHistory, epoch: int) -> None:
     columns = {name: st.column_config.NumberColumn(format="%.3f") for name in STAT_NAMES}
     columns |= {
         "weight": st.column_config.TextColumn(pinned=True),  # named while a phone scrolls the table sideways
-        "near_zero": st.column_config.NumberColumn("near 0", format="percent"),
-        "change": st.column_config.NumberColumn(format="percent"),
+        "near_zero": st.column_config.TextColumn("near 0"),
+        "change": st.column_config.TextColumn(),
         "count": st.column_config.NumberColumn(format="localized"),
     }
     rows = stats_rows(history, epoch)  # every row shown: "content" sizes the table to them, no inner scrolling
-    table = [{"weight": f"{row.pop('layer')} {row.pop('weight')}"} | row for row in rows]
+    table = [{"weight": f"{row.pop('layer')} {row.pop('weight')}"} | row | _shares(row) for row in rows]
     with tables.table_area("weights_table", table):
         st.dataframe(table, hide_index=True, width="stretch", height="content", column_config=columns)
     st.caption(
         "near 0: share of weights with |w| < 0.01. change: ‖W − W₀‖ / ‖W₀‖, how far the layer moved "
-        "from its initial weights (None for biases and beta, which start at zero)."
+        "from its initial weights (– for biases and beta, which start at zero)."
     )
+
+
+def _shares(row: dict) -> dict:
+    """The table's two shares as text with one decimal ("12.3%"), and "–" where there is none: Streamlit
+    wrote a missing number as "None" and its percent format mixed "14.29%" with "21%"."""
+    return {
+        name: f"{row[name]:.1%}" if row[name] is not None and math.isfinite(row[name]) else "–"
+        for name in ("near_zero", "change")
+    }
 
 
 def play_button(view_id: str, epochs: int) -> bool:
