@@ -24,10 +24,13 @@ def board() -> None:
     challenge, runs, rows = now.challenge, now.runs, now.rows
     if challenge is not None:
         st.info(f"**Challenge:** {challenge.describe()}. Only runs inside it are ranked.", icon=":material/flag:")
-    if not rows:
-        st.info("No finished runs with an owner yet. Train one, and it appears here.", icon=":material/info:")
-        return
     me = state.owner().key
+    if not rows:
+        st.info(board_view.nothing_ranked(now), icon=":material/info:")
+        if runs:  # the class's runs are there: the scatter shows them, the budget drawn
+            figure = board_scatter(runs, me, budget=challenge.max_params if challenge else None)
+            st.plotly_chart(figure, key="board_scatter", theme=None)
+        return
     table = [
         {
             "owner": row.owner + (" (you)" if row.owner_key == me else ""),

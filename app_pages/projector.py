@@ -23,7 +23,7 @@ def projector() -> None:
     if board.challenge is not None:
         st.markdown(f"## Challenge: {md(board.challenge.describe())}")
     if not board.rows:
-        st.markdown("## No finished runs yet: the board fills as the class trains.")
+        st.markdown(f"## {md(board_view.nothing_ranked(board))}")
     else:
         st.html(board_view.large_table(board.rows))
     left, right = st.columns(2)

@@ -39,3 +39,24 @@ def test_the_board_gets_a_column_for_the_class_handwriting_once_the_class_drew()
     store.digits.add(image, (answer + 1) % 10, named("Cy"))  # the same strokes, labelled otherwise: read wrong
     table = open_page("board").dataframe[0].value
     assert list(table["class_accuracy"]) == [50.0]
+
+
+def test_a_challenge_that_ranks_nothing_yet_says_what_is_missing_and_keeps_the_scatter():
+    """The board said "No finished runs yet" above a scatter of finished runs when the challenge ranked none."""
+    from mnist_dash.classroom.challenge import Challenge, set_challenge
+    from mnist_dash.ui import resources
+    from tests.support import texts
+
+    store = RunStore()
+    spec = ModelSpec(layers=(LayerSpec(8),), epochs=2, name="small")
+    for owner, seed in (("Ada", 0), ("Ada", 1), ("Bo", 5)):
+        save_fake(store, spec.replace(seed=seed), owner=named(owner))
+    set_challenge(store, Challenge(seeds=3))
+    app = open_page("board")
+    said = texts(app.info)
+    assert "No entry inside the challenge yet: 3 runs within its budget, but an entry needs 3 seeds" in said
+    assert "No finished runs" not in said and app.get("plotly_chart")  # the class's runs, still drawn
+    set_challenge(store, Challenge(max_params=10, seeds=1))
+    resources.class_setting.clear()  # the settings are read every 2 s at most
+    app = open_page("board")
+    assert "No entry inside the challenge yet: 3 finished runs, none within its budget" in texts(app.info)

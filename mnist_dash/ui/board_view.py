@@ -11,6 +11,7 @@ import streamlit as st
 from mnist_dash.classroom.board import BoardRow, best_per_owner, last_epoch_gap
 from mnist_dash.classroom.challenge import Challenge, scores
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
+from mnist_dash.text import count
 from mnist_dash.ui import resources, runs_view
 from mnist_dash.ui import teacher as teacher_ui
 
@@ -27,6 +28,23 @@ def _gap(run: RunInfo) -> float | None:
         return last_epoch_gap(runs_view.epoch_history(run.run_id))
     except (DamagedRunError, RunNotFound):
         return None
+
+
+def nothing_ranked(board: Board) -> str:
+    """Why the ranking is empty, in a line: no finished run yet, or what the challenge still needs (the runs
+    that exist stay on the scatter: "No finished runs yet" above a scatter of 12 runs was untrue)."""
+    challenge = board.challenge
+    if not board.runs or challenge is None:
+        return "No finished runs with an owner yet. Train one, and it appears here."
+    runs = count(len(board.runs), "finished run")
+    inside = [run for run in board.runs if challenge.allows(run)]
+    if not inside:
+        return f"No entry inside the challenge yet: {runs}, none within its budget ({challenge.describe()})."
+    return (
+        f"No entry inside the challenge yet: {count(len(inside), 'run')} within its budget, but an entry needs "
+        f"{challenge.seeds} seeds of one design by one student (seeds s, s+1 and s+2: Train's \"Enter it in the "
+        'challenge" trains the other two).'
+    )
 
 
 def read() -> Board:
