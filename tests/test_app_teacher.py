@@ -11,6 +11,7 @@ from mnist_dash.classroom import teacher
 from mnist_dash.classroom.challenge import Challenge, read_challenge, set_challenge
 from mnist_dash.jobs import JobStatus, Limits, TrainingJob
 from mnist_dash.jobs import queue as queue_module
+from mnist_dash.jobs.limits import Lock
 from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.owners import named
 from mnist_dash.presets import PRESETS
@@ -264,3 +265,19 @@ def test_entering_a_run_in_a_three_seed_challenge_trains_its_other_seeds_and_the
     mean = (first.test_accuracy + sum(snap.test_accuracy for snap in snaps)) / 3
     board = open_page("board")
     assert list(board.dataframe[0].value["test_accuracy"].round(4)) == [round(mean * 100, 4)]
+
+
+def test_compares_experiment_under_a_teachers_fixed_settings_is_clamped_and_refused_at_the_press():
+    """Under a lock fixing the epochs, the experiment took any epochs and then waited for ever for models the
+    lock would never start. Its epochs are the teacher's, and a fixed setting the presets break is said."""
+    store = RunStore()
+    class_rules.set_rules(store, class_rules.ClassRules(lock=Lock.FIXED, fixed={"epochs": 3}))
+    resources.class_setting.clear()
+    app = open_page("compare")
+    fixed = app.number_input(key="compare_epochs_fixed")
+    assert fixed.value == 3 and fixed.disabled and not app.button(key="compare_start").disabled
+    class_rules.set_rules(store, class_rules.ClassRules(lock=Lock.FIXED, fixed={"epochs": 3, "batch_size": 64}))
+    resources.class_setting.clear()
+    app = open_page("compare")
+    assert app.button(key="compare_start").disabled
+    assert "set by your teacher to 64" in texts(app.warning) + texts(app.error) + texts(app.info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnist_dash.jobs.experiment import notebook_specs
 from mnist_dash.observations import RunSummary, observe, summarise, table_row
 from mnist_dash.plan import describe
 from mnist_dash.plots.training import compare_curves
@@ -29,12 +30,28 @@ def experiment_controls():
         st.markdown("**The notebook's experiment**: train its three models one after another and compare them here.")
         controls = st.container(horizontal=True, vertical_alignment="bottom", key="compare_controls")
         status_area = st.container()
-        cap = resources.limits().max_epochs  # the server's cap holds here too
-        epochs = controls.number_input("Epochs each", 1, cap, min(20, cap), key="compare_epochs", width=160)
+        limits = resources.limits()
+        if limits.holds("epochs"):  # the teacher fixed them: the input says so and offers nothing else
+            fixed = int(dict(limits.fixed)["epochs"])
+            epochs = controls.number_input(
+                "Epochs each",
+                fixed,
+                fixed,
+                fixed,
+                key="compare_epochs_fixed",
+                width=160,
+                disabled=True,
+                help="set by your teacher",
+            )
+        else:
+            cap = limits.max_epochs  # the server's cap holds here too
+            epochs = controls.number_input("Epochs each", 1, cap, min(20, cap), key="compare_epochs", width=160)
         state.advance_experiment(resources.dataset())  # presets the owner's job limit held back start as jobs end
         busy = any(experiment_progress())
         needs = state.experiment_needs(int(epochs), resources.dataset())
-        blockers = [] if busy or not needs else state.start_blockers(None)
+        # Each model's own refusals (a teacher's lock or cap included), said at the press: the experiment
+        # waited for ever for a model the lock would never let start.
+        blockers = [] if busy or not needs else _experiment_blockers(int(epochs))
         if controls.button(
             "Run the notebook's experiment", type="primary", disabled=busy or bool(blockers), key="compare_start"
         ):
@@ -45,6 +62,15 @@ def experiment_controls():
         state.show_refusal()
         state.show_refusals(blockers)
     return status_area
+
+
+def _experiment_blockers(epochs: int) -> list:
+    """Why the experiment may not start now: its models' refusals, each said once."""
+    said: dict[str, object] = {}
+    for spec in notebook_specs(epochs):
+        for refusal in state.start_blockers(spec):
+            said.setdefault(str(refusal), refusal)
+    return list(said.values())
 
 
 def experiment_status(area) -> list:
