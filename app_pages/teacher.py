@@ -77,14 +77,7 @@ def the_queue() -> None:
 the_queue()
 
 st.subheader("Runs")
-runs = {run.run_id: run for run in runs_view.stored_runs()}
-by_whom = {run_id: f"{run.owner_name or 'nobody'}: {runs_view.label(run)}" for run_id, run in runs.items()}
-doomed = st.multiselect("Runs to delete", list(runs), format_func=by_whom.get, key="teacher_runs")
-if st.button("Delete these runs", disabled=not doomed, key="teacher_delete_runs"):
-    for run_id in doomed:
-        resources.store().delete(run_id)
-    st.session_state.pop("teacher_runs", None)
-    st.rerun()
+teacher_ui.delete_runs(runs_view.stored_runs(), runs_view.label)
 
 st.subheader("The class's handwriting")
 digits = resources.store().digits.all()

@@ -171,7 +171,9 @@ def test_the_teacher_deletes_any_run_and_a_class_digit(keyed):
     app = signed_in_teacher()
     app.multiselect(key="teacher_runs").set_value([theirs]).run()
     app.button(key="teacher_delete_runs").click().run()
-    assert store.count() == 0
+    assert store.count() == 1 and "It cannot be undone" in texts(app.warning)  # asked first, with what goes
+    app.button(key="teacher_delete_confirmed").click().run()
+    assert store.count() == 0 and "Deleted 1 run." in texts(app.success)
     first = int(store.digits.all().ids[0])
     app.checkbox(key=f"teacher_digit_{first}").check().run()
     app.button(key="teacher_delete_digits").click().run()
@@ -281,3 +283,28 @@ def test_compares_experiment_under_a_teachers_fixed_settings_is_clamped_and_refu
     app = open_page("compare")
     assert app.button(key="compare_start").disabled
     assert "set by your teacher to 64" in texts(app.warning) + texts(app.error) + texts(app.info)
+
+
+def test_deleting_runs_goes_by_student_shows_what_goes_and_survives_a_run_deleted_meanwhile(keyed):
+    """Filtering by a student's two-letter name offered other students' runs (it matched design names); a run
+    deleted elsewhere while chosen made the page raise; one click deleted for good."""
+    store = RunStore()
+    spec = ModelSpec(layers=(LayerSpec(8),), epochs=2)
+    ada = [save_fake(store, spec.replace(name=f"jo's idea {n}"), owner=named("Ada")) for n in range(2)]
+    jo = save_fake(store, spec.replace(name="mine"), owner=named("Jo"))
+    app = signed_in_teacher()
+    app.selectbox(key="teacher_runs_owner").set_value("Jo").run()
+    offered = app.multiselect(key="teacher_runs").options
+    assert len(offered) == 1 and offered[0].startswith("Jo: mine")  # not Ada's "jo's idea" runs
+    app.multiselect(key="teacher_runs").set_value([jo]).run()
+    app.button(key="teacher_delete_runs").click().run()
+    app.button(key="teacher_delete_cancelled").click().run()  # kept
+    assert store.count() == 3
+    app.selectbox(key="teacher_runs_owner").set_value("Ada").run()
+    app.multiselect(key="teacher_runs").set_value(ada).run()
+    store.delete(ada[0])  # another tab deleted one meanwhile
+    app.run()
+    assert not app.exception and app.multiselect(key="teacher_runs").value == [ada[1]]
+    app.button(key="teacher_delete_runs").click().run()
+    app.button(key="teacher_delete_confirmed").click().run()
+    assert [run.run_id for run in store.list().runs] == [jo] and not app.exception
