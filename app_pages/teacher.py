@@ -23,6 +23,8 @@ if not teacher_ui.signed_in():
 
 store_import.offer(teachers_page=True)  # runs of an earlier version's folder store, once
 st.subheader("The challenge")
+if said := st.session_state.pop("teacher_challenge_said", None):
+    st.success(said, icon=":material/flag:")
 current = teacher_ui.challenge()
 st.markdown(f"**Now:** {current.describe()}" if current else "**Now:** no challenge.")
 with st.form("teacher_challenge"):
@@ -46,11 +48,26 @@ with st.form("teacher_challenge"):
         else:
             set_challenge(resources.store(), chosen)
             teacher_ui.changed()
+            st.session_state["teacher_challenge_said"] = f"The challenge is now: {chosen.describe()}."
             st.rerun()
-if current and st.button("Clear the challenge", key="teacher_clear_challenge"):
-    set_challenge(resources.store(), None)
-    teacher_ui.changed()
-    st.rerun()
+if current and st.button("Clear the challenge…", key="teacher_clear_challenge"):
+    st.session_state["teacher_clear_asked"] = True
+if current and st.session_state.get("teacher_clear_asked"):
+    st.warning(
+        "Clear the challenge? The board then ranks every student's best run again, and Design stops showing the "
+        "budget. Its runs stay; you can set it again.",
+        icon=":material/warning:",
+    )
+    yes, no = st.columns(2)
+    if yes.button("Yes, clear it", type="primary", key="teacher_clear_confirmed"):
+        set_challenge(resources.store(), None)
+        teacher_ui.changed()
+        st.session_state.pop("teacher_clear_asked", None)
+        st.session_state["teacher_challenge_said"] = f"Cleared the challenge ({current.describe()})."
+        st.rerun()
+    if no.button("Keep it", key="teacher_clear_cancelled"):
+        st.session_state.pop("teacher_clear_asked", None)
+        st.rerun()
 
 teacher_ui.rules_section()
 

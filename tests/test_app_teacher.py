@@ -308,3 +308,15 @@ def test_deleting_runs_goes_by_student_shows_what_goes_and_survives_a_run_delete
     app.button(key="teacher_delete_runs").click().run()
     app.button(key="teacher_delete_confirmed").click().run()
     assert [run.run_id for run in store.list().runs] == [jo] and not app.exception
+
+
+def test_setting_and_clearing_the_challenge_say_what_they_did_and_clearing_asks_first(keyed):
+    app = signed_in_teacher()
+    set_challenge(RunStore(), Challenge(max_params=50_000))
+    resources.class_setting.clear()
+    app.run()
+    app.button(key="teacher_clear_challenge").click().run()
+    assert "Clear the challenge?" in texts(app.warning) and read_challenge(RunStore()) is not None
+    app.button(key="teacher_clear_confirmed").click().run()
+    assert read_challenge(RunStore()) is None
+    assert "Cleared the challenge (best test accuracy, with at most 50,000 parameters)." in texts(app.success)
