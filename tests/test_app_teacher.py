@@ -1,6 +1,7 @@
 """The teacher's room: the key, the challenge seen by students, the queue's Cancel, deleting runs and digits."""
 
 import threading
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -232,6 +233,12 @@ def test_a_design_sent_by_the_teacher_is_offered_once_on_design(keyed):
     student.button(key="design_use_pushed").click().run()
     assert student.session_state["design"]["name"] == "notebook-3-hidden-bn"
     assert "Your teacher sent a design" not in texts(student.markdown)
+    another_tab = open_page("design", {"me": "bo"})  # a new tab (or a reload) does not offer it again
+    assert "Your teacher sent a design" not in texts(another_tab.markdown)
+    assert "Your teacher sent a design" in texts(open_page("design", {"me": "cy"}).markdown)  # a classmate: yes
+    class_rules.set_rules(RunStore(), replace(class_rules.read_rules(RunStore()), lock=Lock.FIXED, fixed={"epochs": 2}))
+    resources.class_setting.clear()  # the teacher's later lock refuses the design sent: it is no longer offered
+    assert "Your teacher sent a design" not in texts(open_page("design", {"me": "di"}).markdown)
 
 
 def test_the_projector_is_the_teachers_and_shows_the_board_in_large_type(keyed):

@@ -147,21 +147,31 @@ def _save(store, rules: class_rules.ClassRules) -> None:
     st.rerun()
 
 
+@st.cache_resource
+def _push_seen() -> dict[str, float]:
+    """Per owner (key), the sending they answered: a new tab or a reload does not offer it again."""
+    return {}
+
+
 def pushed_offer() -> None:
-    """On Design: the design the teacher sent, offered once per sending."""
+    """On Design: the design the teacher sent, offered once per sending to each student (in any tab), and
+    not at all once the class's limits or lock refuse it (the teacher's later lock wins)."""
     rules = class_rules.rules_from(resources.class_setting(class_rules.RULES_SETTING))
-    if rules.pushed is None or st.session_state.get("teacher_push_seen") == rules.pushed_at:
+    me = state.owner().key
+    if rules.pushed is None or _push_seen().get(me) == rules.pushed_at:
         return
     spec = from_dict(rules.pushed)
+    if resources.limits().problems(spec):
+        return
     with st.container(border=True, key="design_pushed"):
         st.markdown(f"**Your teacher sent a design:** {md(spec.name or 'custom')}")
         row = st.container(horizontal=True)
         if row.button("Use it", type="primary", key="design_use_pushed"):
             state.set_design(spec)
-            st.session_state["teacher_push_seen"] = rules.pushed_at
+            _push_seen()[me] = rules.pushed_at
             st.rerun()
         if row.button("Not now", key="design_skip_pushed"):
-            st.session_state["teacher_push_seen"] = rules.pushed_at
+            _push_seen()[me] = rules.pushed_at
             st.rerun()
 
 
