@@ -104,7 +104,7 @@ def section(history: WeightHistory, epoch: int, source: RunInfo | TrainingJob) -
             "strokes of digits form out of the initial noise."
         )
     weights = _weights(source)
-    _deeper(source.spec, weights[1] if weights else None, weights[0] if weights else None)
+    _deeper(source.spec, weights[1] if weights else None, weights[0] if weights else None, epoch)
 
 
 def _halves(figures, key: str) -> None:
@@ -121,7 +121,7 @@ def _weights(source: RunInfo | TrainingJob) -> tuple[int, list[np.ndarray]] | No
     return None if weights is None else (source.epochs_run, weights)
 
 
-def _deeper(spec: ModelSpec, weights: list[np.ndarray] | None, epoch: int | None) -> None:
+def _deeper(spec: ModelSpec, weights: list[np.ndarray] | None, epoch: int | None, chosen: int) -> None:
     names = [planned.name for planned in layer_plan(spec) if planned.kind == "Dense"]
     if len(names) < 2:
         return  # no hidden layer: the grid above is the output layer itself
@@ -150,6 +150,14 @@ def _deeper(spec: ModelSpec, weights: list[np.ndarray] | None, epoch: int | None
         pictures = (
             f"{below}'s pictures are the kernels from the pixels up to it multiplied together, as if the "
             "layers between had no activation or batch norm: a sketch of what those units look for."
+        )
+    # Only the final weights are kept whole (snapshots sample the deeper layers): say so when the slider asks
+    # for another epoch, rather than seem to follow it.
+    if chosen != epoch:
+        st.info(
+            f"The deeper layers are drawn from the weights after epoch {epoch} only (the last kept whole), "
+            f"not epoch {chosen}: the epoch slider moves the first layer's units above.",
+            icon=":material/info:",
         )
     st.caption(
         f"Weights after epoch {epoch}. Each row is one {rows} and the {INPUTS_SHOWN} {below} units it listens "
