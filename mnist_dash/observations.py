@@ -34,6 +34,7 @@ UNDERFIT_ACCURACY = 0.97
 LABELS = {
     "too-few-epochs": "too few epochs to judge",
     "overfitting": "overfitting",
+    "over-confident": "over-confident",
     "unstable": "unstable",
     "still-learning": "still learning",
     "wide-gap": "a wide gap",
@@ -55,6 +56,7 @@ class RunSummary:
     stopped: bool = False  # stopped by its owner before its planned epochs
     validation: str = "test"  # "test" or "holdout" (ModelSpec.validation)
     data: str | None = None  # the data's fingerprint; runs are compared only on the same validation data
+    design: str | None = None  # the design without its name and seed: runs that share it differ by seed alone
 
     @property
     def final_gap(self) -> float:
@@ -74,8 +76,9 @@ def summarise(name, spec, history, params: int, test_accuracy, status="finished"
     }
     regularisers = tuple(word for word, yes in used.items() if yes)
     stopped = status == "stopped" and len(history) < spec.epochs
+    design = spec.replace(seed=0, name="").design_key()
     return RunSummary(
-        name, tuple(history), params, test_accuracy, regularisers, spec.epochs, stopped, spec.validation, data
+        name, tuple(history), params, test_accuracy, regularisers, spec.epochs, stopped, spec.validation, data, design
     )
 
 
@@ -130,6 +133,14 @@ def _trend(run: RunSummary) -> tuple[str, str]:
         )
         trained = f"from {h[best]['loss']:.4f} to {last['loss']:.4f}"
         if last["loss"] < h[best]["loss"]:
+            if last["val_accuracy"] > h[best]["val_accuracy"]:  # more right, yet a higher loss: not overfitting
+                return (
+                    "over-confident",
+                    f"{turned.capitalize()}, while validation accuracy kept rising "
+                    f"({h[best]['val_accuracy']:.2%} to {last['val_accuracy']:.2%}): the model grew more sure of its "
+                    "answers, the wrong ones too, and a confident wrong answer costs much loss. Watch validation "
+                    "accuracy: when it starts to fall as well, the model is learning its training images by heart.",
+                )
             return (
                 "overfitting",
                 f"It began after epoch {h[best]['epoch']}: {turned}, while training loss fell {trained}.",
@@ -236,17 +247,34 @@ def _best_accuracy(group: list[RunSummary], heading: str) -> Comparison | None:
     if len(scored) < 2:
         return None
     ranked = ", ".join(
-        f"{md(run.name)} {run.test_accuracy:.2%} ({run.params:,} parameters, {run.seconds:.0f} s)" for run in scored
+        f"{md(run.name)} {run.test_accuracy:.2%} ({run.params:,} parameters, "
+        f"{run.seconds / len(run.history):.1f} s an epoch)"
+        for run in scored
     )
-    return Comparison(
-        "best-accuracy", heading, tuple(run.name for run in scored), f"Test accuracy, best first: {ranked}."
-    )
+    text = f"Test accuracy, best first: {ranked}."
+    by_design: dict[str, list[RunSummary]] = {}
+    for run in scored:
+        if run.design is not None:
+            by_design.setdefault(run.design, []).append(run)
+    for same in (runs for runs in by_design.values() if len(runs) > 1):
+        spread = (same[0].test_accuracy - same[-1].test_accuracy) * 100
+        names = ", ".join(md(run.name) for run in same)
+        text += (
+            f" {names} are one design with different seeds: their spread of {spread:.2f} points is seed noise "
+            "(other initial weights and another order of the images), not a difference between designs."
+        )
+    return Comparison("best-accuracy", heading, tuple(run.name for run in scored), text)
 
 
 def _smallest_gap(group: list[RunSummary], heading: str) -> Comparison:
     ranked = sorted(group, key=lambda run: abs(run.final_gap))
     gaps = ", ".join(f"{md(run.name)} {run.final_gap:+.4f}" for run in ranked)
-    text = f"Gap between validation and training loss at the end, smallest first: {gaps}."
+    text = f"Gap between validation and training loss at the end, smallest first (closest to 0): {gaps}."
+    if any(run.final_gap < 0 for run in ranked):
+        text += (
+            " A negative gap is validation loss below training loss: dropout makes training harder than the "
+            "test, and training loss is averaged over an epoch in which the model was still learning."
+        )
     return Comparison("smallest-gap", heading, tuple(run.name for run in ranked), text)
 
 

@@ -163,9 +163,10 @@ def test_a_ranking_gives_accuracy_cost_and_gap_and_what_regularisation_did():
                   regularisers=("dropout",))  # fmt: skip
     texts = {comparison.kind: comparison.text for comparison in compare([plain, dropout])}
     assert texts["best-accuracy"] == (
-        "Test accuracy, best first: dropout 98.50% (500,000 parameters, 6 s), plain 98.00% (100,000 parameters, 6 s)."
+        "Test accuracy, best first: dropout 98.50% (500,000 parameters, 2.0 s an epoch), plain 98.00% (100,000 "
+        "parameters, 2.0 s an epoch)."
     )
-    assert texts["smallest-gap"].endswith("smallest first: dropout +0.0050, plain +0.0800.")
+    assert texts["smallest-gap"].endswith("smallest first (closest to 0): dropout +0.0050, plain +0.0800.")
     assert texts["regularisation"] == (
         "Dropout or batch norm narrowed the gap: 0.0050 on average with them, 0.0800 without."
     )
@@ -280,3 +281,24 @@ def test_one_epoch_runs_are_grouped_under_a_singular_heading():
     assert {comparison.group for comparison in found if comparison.kind == "best-accuracy"} == {
         "1 epoch each, validated on the test set"
     }
+
+
+def test_validation_loss_rising_while_validation_accuracy_rises_is_over_confidence_not_overfitting():
+    """A teacher corrected "overfitting" where validation accuracy kept rising: the model grew over-confident."""
+    verdict = judge(
+        run(
+            val_losses=(0.10, 0.06, 0.07, 0.075),
+            losses=(0.10, 0.05, 0.04, 0.03),
+            val_accuracy=[0.96, 0.97, 0.975, 0.978],
+        )
+    )
+    assert verdict.kind == "over-confident" and "overfitting" not in verdict.text
+    assert "while validation accuracy kept rising (97.00% to 97.80%)" in verdict.text
+
+
+def test_seeds_of_one_design_are_named_as_seed_noise_and_negative_gaps_are_explained():
+    same = {"val_losses": (0.10, 0.08, 0.07), "losses": (0.2, 0.15, 0.12), "design": "d1"}
+    found = compare([run("seed 0", test_accuracy=0.981, **same), run("seed 1", test_accuracy=0.978, **same)])
+    texts = " ".join(comparison.text for comparison in found)
+    assert "seed 0, seed 1 are one design with different seeds: their spread of 0.30 points is seed noise" in texts
+    assert "A negative gap is validation loss below training loss" in texts
