@@ -37,6 +37,30 @@ if not runs:
 
         until_its_first_epoch()
     st.stop()
+
+
+@st.fragment(run_every=2.0)
+def while_training(job, image) -> None:
+    """Under the answer, while the student's job trains: its answer to this digit after each epoch."""
+    from mnist_dash.predict import EpochPredictions
+
+    if job.done:
+        st.rerun()  # the page again, without this chart: the job is a stored run now
+    latest = job.latest_weights()
+    if latest is None:
+        st.caption(f"{md(job.spec.name or 'Your design')} is training: its answer appears here after each epoch.")
+        return
+    tracker = st.session_state.setdefault(f"draw_live_{job.job_id}", EpochPredictions(job.spec))
+    tracker.update(image, latest)
+    st.markdown(f"**{md(job.spec.name or 'Your design')}, {job.snapshot().status_line}: its answer after each epoch**")
+    st.container(key="draw_live").plotly_chart(
+        probability_history(tracker.epochs, tracker.probabilities),
+        key="draw_live_chart",
+        config={"displayModeBar": False},
+    )
+    st.caption("One line per digit: its probability after each epoch. Watch the answer settle as it learns.")
+
+
 # A short label: the picker is on every phone that draws, and a run's whole label was cut off there.
 run = st.selectbox(
     "Model",
@@ -79,34 +103,10 @@ else:
         explanation = explained.explain(image)
         with answer_col:
             digit = draw_explain.answer(explanation, image)
+            if job is not None and not job.done:  # its answer after each epoch, right under the answer
+                while_training(job, image)
         with seen_col:  # beside the answer: which pixels it rests on
             draw_explain.saliency(explanation, image, digit)
     class_set.offer_add(image)
     if explained is not None:
         draw_explain.inside(explanation)
-
-if image is not None and job is not None and not job.done:  # only a job that is training: it changes each epoch
-
-    @st.fragment(run_every=2.0)
-    def while_training() -> None:
-        from mnist_dash.predict import EpochPredictions
-
-        if job.done:
-            st.rerun()  # the page again, without this chart: the job is a stored run now
-        latest = job.latest_weights()
-        if latest is None:
-            st.caption(f"{md(job.spec.name or 'Your design')} is training: its answer appears here after each epoch.")
-            return
-        tracker = st.session_state.setdefault(f"draw_live_{job.job_id}", EpochPredictions(job.spec))
-        tracker.update(image, latest)
-        st.markdown(
-            f"**{md(job.spec.name or 'Your design')}, {job.snapshot().status_line}: its answer after each epoch**"
-        )
-        st.container(key="draw_live").plotly_chart(
-            probability_history(tracker.epochs, tracker.probabilities),
-            key="draw_live_chart",
-            config={"displayModeBar": False},
-        )
-        st.caption("One line per digit: its probability after each epoch. Watch the answer settle as it learns.")
-
-    while_training()

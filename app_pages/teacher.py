@@ -48,7 +48,7 @@ with st.form("teacher_challenge"):
         else:
             set_challenge(resources.store(), chosen)
             teacher_ui.changed()
-            st.session_state["teacher_challenge_said"] = f"The challenge is now: {chosen.describe()}."
+            st.session_state["teacher_challenge_said"] = f"Challenge set: {chosen.describe()}."
             st.rerun()
 if current and st.button("Clear the challenge…", key="teacher_clear_challenge"):
     st.session_state["teacher_clear_asked"] = True

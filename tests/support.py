@@ -27,6 +27,7 @@ from mnist_dash.runs import RunStore
 from mnist_dash.runs.database import in_progress
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources, state
+from mnist_dash.ui import teacher as teacher_ui
 from mnist_dash.weights import WeightRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,6 +182,7 @@ def fresh_server(monkeypatch) -> None:
     resources.store.clear()
     resources.class_setting.clear()  # the teacher's settings of another test's store
     state._drafts.clear()
+    teacher_ui._browsers.clear()  # every AppTest session is one browser: no teacher signed in from before
     monkeypatch.setattr(queue_module, "_default_queue", None)
 
 

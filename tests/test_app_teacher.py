@@ -327,3 +327,16 @@ def test_setting_and_clearing_the_challenge_say_what_they_did_and_clearing_asks_
     app.button(key="teacher_clear_confirmed").click().run()
     assert read_challenge(RunStore()) is None
     assert "Cleared the challenge (best test accuracy, with at most 50,000 parameters)." in texts(app.success)
+
+
+def test_the_teacher_stays_signed_in_in_this_browser_until_sign_out_and_a_new_key_signs_out(keyed, monkeypatch):
+    """Every reload or new tab signed the teacher out: at a projector, the key typed in front of the class."""
+    signed_in_teacher()
+    reload = open_page("teacher")  # a reload or a new tab of the same browser (AppTest's one browser)
+    assert "The challenge" in texts(reload.subheader) and "teacher_key" not in [f.key for f in reload.text_input]
+    reload.button(key="teacher_sign_out").click().run()
+    again = open_page("teacher")
+    assert "The challenge" not in texts(again.subheader) and "teacher_key" in [f.key for f in again.text_input]
+    signed_in_teacher()
+    monkeypatch.setenv(teacher.KEY_ENV, "another key for the next term")  # the host changed the key
+    assert "The challenge" not in texts(open_page("teacher").subheader)

@@ -130,3 +130,44 @@ def test_a_job_stopped_before_its_first_epoch_ended_has_a_sane_frame():
     assert list(accuracy.layout.yaxis.range) == [0, 1] and list(loss.layout.yaxis.range) == [0, 3.4]
     epoch = [{"epoch": 1, "loss": 0.3, "accuracy": 0.91, "val_loss": 0.2, "val_accuracy": 0.94}]
     assert training_curves(epoch, points, "accuracy", epochs=5).layout.yaxis.range is None  # then it fits the data
+
+
+def test_a_student_has_one_mark_on_every_screen_and_after_any_deletion():
+    """A student's colour changed from screen to screen and when a run was deleted: "you are the red dot"."""
+    from mnist_dash.owners import named
+    from mnist_dash.plots.board import board_scatter, owner_mark
+    from mnist_dash.runs.records import RunInfo
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    def run(owner: str, units: int) -> RunInfo:
+        spec = ModelSpec(layers=(LayerSpec(units),), name=f"{owner} {units}")
+        key = named(owner).key
+        return RunInfo(
+            f"20261203-1000{units:02d}-{owner.lower()}",
+            "finished",
+            "2026-12-03T10:00:00+00:00",
+            spec,
+            units * 800,
+            5,
+            (1.0,) * 5,
+            0.1,
+            0.9,
+            owner=key,
+            owner_name=owner,
+        )
+
+    runs = [run(name, units) for name, units in (("Ada", 8), ("Bo", 16), ("Cy", 32), ("Bo", 64))]
+
+    def marks(figure) -> dict:
+        return {
+            trace.name.removesuffix(" (you)"): (trace.marker.color, trace.marker.symbol)
+            for trace in figure.data
+            if trace.mode == "markers"
+        }
+
+    everyone = marks(board_scatter(runs, None))
+    assert marks(board_scatter(runs, named("Cy").key)) == everyone  # Cy's own screen, Cy listed first
+    assert marks(board_scatter(runs[1:], None)) == {k: v for k, v in everyone.items() if k != "Ada"}  # Ada's gone
+    assert everyone["Bo"] == owner_mark(named("Bo").key)
+    figure = board_scatter(runs, None)
+    assert figure.layout.xaxis.dtick == 1 and figure.layout.xaxis.tickformat == "~s"  # 1k, 10k, 100k: no "2, 3"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 FONT_SIZE = 16
+# Streamlit's own font: a chart drawn without Streamlit's theme (the board's, for its click events) says so.
+FONT_FAMILY = '"Source Sans Pro", "Source Sans 3", sans-serif'
 TRAIN_COLOUR = "#d62728"  # the notebook drew train loss in red
 VALIDATION_COLOUR = "#1f77b4"  # and validation loss in blue
 RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -20,12 +23,28 @@ from mnist_dash.ui import owner as owner_ui
 from mnist_dash.ui import resources, state
 
 SIGNED_IN_KEY = "teacher_signed_in"
+SIGNED_IN_HOURS = 8  # a school day: the key is not asked again at every reload in front of the class
+
+
+@st.cache_resource
+def _browsers() -> dict[str, tuple[float, str]]:
+    """This server's teacher sign-ins, by browser (`owner_ui.browser_key`): until when, and for which key
+    (a hash: a new key signs every browser out). Held here, never in a cookie or the link."""
+    return {}
+
+
+def _key_hash() -> str:
+    return hashlib.sha256(os.environ.get(teacher.KEY_ENV, "").strip().encode()).hexdigest()
 
 
 def signed_in() -> bool:
-    """Whether this session is the teacher's: the key was given here, or the signed-in user is on the list."""
-    if st.session_state.get(SIGNED_IN_KEY):
+    """Whether this session is the teacher's: the key was given in this browser (for `SIGNED_IN_HOURS`, across
+    reloads and tabs, until Sign out), or the signed-in user is on the teachers' list."""
+    held = _browsers().get(owner_ui.browser_key())
+    if held is not None and held[0] > time.time() and held[1] == _key_hash() and teacher.teachers_configured():
+        st.session_state[SIGNED_IN_KEY] = True  # for pages that only peek (a database's details)
         return True
+    st.session_state.pop(SIGNED_IN_KEY, None)  # signed out in another tab, expired, or a new key
     email = st.user.get("email") if st.user.get("is_logged_in", True) else None
     return teacher.is_teacher(email=email)
 
@@ -41,6 +60,7 @@ def sign_in() -> None:
         if st.form_submit_button("Sign in", type="primary"):
             if teacher.GUARD.check(key, browser, ip):
                 st.session_state[SIGNED_IN_KEY] = True
+                _browsers()[browser] = (time.time() + SIGNED_IN_HOURS * 3600, _key_hash())
                 st.rerun()
             if waits := teacher.GUARD.locked_for(browser, ip):
                 st.error(
@@ -53,7 +73,9 @@ def sign_in() -> None:
 
 
 def sign_out() -> None:
+    """This browser's sign-in ends, in every tab, at once."""
     st.session_state.pop(SIGNED_IN_KEY, None)
+    _browsers().pop(owner_ui.browser_key(), None)
 
 
 def challenge() -> Challenge | None:
