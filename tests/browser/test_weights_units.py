@@ -39,6 +39,8 @@ def test_the_units_tab_shows_the_grid_and_the_epoch_slider_moves_it(page, server
     assert len(trained["labels"]) == 32 and all(" · " in label for label in trained["labels"])
     assert not any(label.endswith(" · 0.0") for label in trained["labels"])  # each moved in its epoch
 
+    # The tab's own rerun over first: a slider moved while a run is still going can be dropped by the page.
+    page.wait_for_selector("[data-test-script-state='notRunning']")
     page.get_by_role("slider", name="Epoch (0 = the initial weights)").focus()  # above the tabs
     page.keyboard.press("Home")
     page.get_by_text("hidden_1: the 32 units that moved most, at the start").wait_for()
