@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnist_dash.jobs import TrainingJob
-from mnist_dash.ui import resources, runs_view, state
+from mnist_dash.ui import runs_view, state
 from mnist_dash.ui.weights_view import TICK_SECONDS, epoch_view, live_view, play_button, until_it_trains
 
 st.title("Weights")
@@ -19,15 +19,15 @@ st.write(
 job = state.current_job()
 if isinstance(job, TrainingJob) and not job.done and job.weight_history() is None:
     st.info("Your job has not begun training yet: its weights appear here when it does.", icon=":material/schedule:")
-    st.fragment(resources.outage_safe(until_it_trains), run_every=2.0)(job)
+    st.fragment(until_it_trains, run_every=2.0)(job)
 elif isinstance(job, TrainingJob) and not job.done:
     st.info("Your job is training: its weights appear here as each epoch ends.", icon=":material/monitoring:")
     history = job.weight_history()
     playing = play_button(job.job_id, history.epochs)
-    st.fragment(resources.outage_safe(live_view), run_every=TICK_SECONDS if playing else 2.0)(job)
+    st.fragment(live_view, run_every=TICK_SECONDS if playing else 2.0)(job)
     st.stop()
 run = runs_view.pick_run(runs_view.stored_runs(), key="weights_run")
 history = runs_view.load_or_explain(runs_view.weight_history, run.run_id) if run else None
 if history is not None:
     playing = play_button(run.run_id, history.epochs)
-    st.fragment(resources.outage_safe(epoch_view), run_every=TICK_SECONDS if playing else None)(run, history)
+    st.fragment(epoch_view, run_every=TICK_SECONDS if playing else None)(run, history)

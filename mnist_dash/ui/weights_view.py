@@ -10,7 +10,7 @@ from mnist_dash.jobs import TrainingJob
 from mnist_dash.plots.model import weight_violins
 from mnist_dash.runs import RunInfo
 from mnist_dash.text import md
-from mnist_dash.ui import tables, units_view
+from mnist_dash.ui import resources, tables, units_view
 from mnist_dash.weights import (
     KIND_LABELS,
     STAT_NAMES,
@@ -32,6 +32,7 @@ def toggle_play(run_id: str, last: int) -> None:
         st.session_state[playing] = 0 if shown >= last else shown
 
 
+@resources.outage_safe  # one function object for every run: the fragment's own
 def epoch_view(source: RunInfo | TrainingJob, history: WeightHistory) -> None:
     """The slider, then at its epoch the violins and statistics, and the units' images (a tab each).
 
@@ -123,6 +124,7 @@ def play_button(view_id: str, epochs: int) -> bool:
     return playing
 
 
+@resources.outage_safe  # one function object for every run: the fragment's own
 def live_view(job) -> None:
     """This session's job while it trains: each epoch's snapshot joins as the epoch ends (the slider follows)."""
     if job.done:
@@ -136,6 +138,7 @@ def live_view(job) -> None:
     epoch_view(job, history)
 
 
+@resources.outage_safe  # one function object for every run: the fragment's own
 def until_it_trains(job) -> None:
     """This session's job is queued or starting: the page turns live when its first snapshot arrives."""
     if job.done or job.weight_history() is not None:
