@@ -5,7 +5,6 @@ import streamlit as st
 from mnist_dash.share import to_query
 from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.ui import design_form, design_view, resources, state
-from mnist_dash.ui import owner as owner_ui
 from mnist_dash.ui import teacher as teacher_ui
 
 st.title("Design a network")
@@ -36,7 +35,7 @@ if spec is not None:
 
 st.divider()
 if spec is not None:
-    st.query_params.from_dict(owner_ui.keep_in_link(to_query(spec)))
+    st.query_params.from_dict(to_query(spec))  # a shared link never carries its student's name
 design_view.actions(spec, problems)
 design_view.upload()
 

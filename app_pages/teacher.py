@@ -1,12 +1,11 @@
-"""Teacher: the challenge, the queue with Cancel, and deleting any run or class digit. Only for the teacher."""
+"""Teacher: the challenge, the queue with Cancel, deleting any run, the class's names and digits. The teacher's only."""
 
 import streamlit as st
 
 from mnist_dash.classroom import teacher
 from mnist_dash.classroom.challenge import Challenge, ChallengeError, set_challenge
-from mnist_dash.data import enlarge
 from mnist_dash.text import duration, md
-from mnist_dash.ui import resources, runs_view, store_import
+from mnist_dash.ui import class_admin, resources, runs_view, store_import
 from mnist_dash.ui import teacher as teacher_ui
 
 st.title("Teacher")
@@ -96,21 +95,8 @@ the_queue()
 st.subheader("Runs")
 teacher_ui.delete_runs(runs_view.stored_runs(), runs_view.label)
 
-st.subheader("The class's handwriting")
-digits = resources.store().digits.all()
-st.caption(f"{len(digits):,} digits. Tick the ones to delete (a scribble, a wrong label).")
-chosen = []
-with st.container(horizontal=True, key="teacher_digits"):  # the newest 60, each with its tick box
-    for index in range(max(0, len(digits) - 60), len(digits)):
-        with st.container(width=110):
-            st.image(enlarge(digits.x[index]), width=70)
-            label = f"{digits.y[index]} by {md(digits.owner_names[index])}"
-            if st.checkbox(label, key=f"teacher_digit_{digits.ids[index]}"):
-                chosen.append(int(digits.ids[index]))
-if st.button("Delete the ticked digits", disabled=not chosen, key="teacher_delete_digits"):
-    for digit_id in chosen:
-        resources.store().digits.delete(digit_id)
-    st.rerun()
+class_admin.names_section()
+class_admin.digits_section()
 
 if st.button("Sign out", key="teacher_sign_out"):
     teacher_ui.sign_out()

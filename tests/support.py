@@ -15,8 +15,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import streamlit.runtime.context as st_context
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
@@ -26,6 +28,7 @@ from mnist_dash.jobs import queue as queue_module
 from mnist_dash.runs import RunStore
 from mnist_dash.runs.database import in_progress
 from mnist_dash.spec import LayerSpec, ModelSpec
+from mnist_dash.ui import owner as owner_ui
 from mnist_dash.ui import resources, state
 from mnist_dash.ui import teacher as teacher_ui
 from mnist_dash.weights import WeightRecorder
@@ -189,11 +192,49 @@ def fresh_server(monkeypatch) -> None:
 # The owner every AppTest session is when it gives no name (they share one session id).
 TEST_OWNER = owners.session("test session id")
 
+# AppTest has no browser, so no cookie: a page opened "on a device" gets that device's XSRF cookie, as Streamlit's
+# server would set it, while its script runs (a mock for the one thing AppTest cannot have).
+_DEVICE = SimpleNamespace(cookie=None)  # the script runs in a thread of its own: not a threading.local
+_client_context = st_context._get_client_context
 
-def open_page(page: str, query: dict | None = None, user: dict | None = None) -> AppTest:
-    """The app at `page`; anonymous (a public app) unless `user` is given, as `st.user` would have it."""
+
+def _device_context():
+    cookie = _DEVICE.cookie
+    if cookie is None:
+        return _client_context()
+    return SimpleNamespace(cookies={owner_ui.BROWSER_COOKIE: cookie}, headers={}, remote_ip=None)
+
+
+st_context._get_client_context = _device_context
+
+
+def on_device(app: AppTest, device: str) -> AppTest:
+    """`app`'s runs, from now on, as a page in the browser `device` (its cookie): a reload of the same device
+    keeps the names it holds; another device is another student's."""
+    run = app._run
+
+    def run_on_device(*args, **kwargs):
+        _DEVICE.cookie = f"device-{device}"
+        try:
+            return run(*args, **kwargs)
+        finally:
+            _DEVICE.cookie = None
+
+    app._run = run_on_device
+    return app
+
+
+def open_page(page: str, query: dict | None = None, user: dict | None = None, device: str | None = None) -> AppTest:
+    """The app at `page`; anonymous (a public app) unless `user` is given, as `st.user` would have it.
+
+    `device`: the browser it opens in (see `on_device`); by default, a page whose link names a student
+    (`me=`) opens on that student's own device, and any other in the one browser of every AppTest session.
+    """
     app = AppTest.from_file(APP, default_timeout=60)
     app.user = user or {}
+    device = device or (f"of-{query['me'].strip().casefold()}" if query and query.get("me") else None)
+    if device is not None:
+        on_device(app, device)
     for key, value in (query or {}).items():
         app.query_params[key] = value
     app.run()

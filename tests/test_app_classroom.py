@@ -1,5 +1,6 @@
 """AppTest tests of what a shared classroom server needs: owners, their limits, the result cache, names as text."""
 
+import re
 import threading
 import time
 
@@ -82,20 +83,58 @@ def test_a_bad_limit_setting_is_reported_and_the_defaults_apply(monkeypatch):
     assert not app.button(key="design_train").disabled
 
 
-def test_the_name_in_the_link_is_the_owner_and_the_sidebar_says_so():
-    app = open_page("train", {"me": "  Ada  Lovelace "})
+def test_a_name_from_the_link_or_the_field_is_claimed_by_the_device_and_never_kept_in_the_link():
+    app = open_page("train", {"me": "  Ada  Lovelace "}, device="ada")
     assert app.text_input(key="owner_name").value == "Ada Lovelace"
-    assert (state.owner is not None and app.query_params["me"] == ["Ada Lovelace"]) or app.query_params["me"] == (
-        "Ada Lovelace"
-    )
-    anonymous = open_page("train")
+    assert "me" not in app.query_params  # a link the student shares never carries their name
+    assert re.search(r"claim code to use your name there: `[a-z]+-[a-z]+-[a-z]+`", texts(app.caption))
+    reloaded = open_page("train", device="ada")  # the same browser, no name in its link: still Ada
+    assert reloaded.text_input(key="owner_name").value == "Ada Lovelace"
+    anonymous = open_page("train", device="bea")
     assert "You are anonymous" in texts(anonymous.caption).replace("**", "")
     anonymous.text_input(key="owner_name").input("Bea").run()
-    assert anonymous.query_params["me"] in ("Bea", ["Bea"])
+    assert "me" not in anonymous.query_params and anonymous.text_input(key="owner_name").value == "Bea"
+    assert open_page("design", device="bea").text_input(key="owner_name").value == "Bea"
     too_long = open_page("train", {"me": "x" * 30})  # the field allows 24 characters; a link can say more
     assert "The name in the link is not usable" in texts(too_long.warning) and "use at most 24" in texts(
         too_long.warning
     )
+
+
+def test_a_link_naming_someone_else_never_replaces_the_name_a_device_holds():
+    open_page("train", {"me": "Ada"}, device="ada")
+    shared = open_page("design", {"me": "Bo", "layers": "16:relu:0:none"}, device="ada")  # Bo's old link
+    assert shared.text_input(key="owner_name").value == "Ada"
+    assert "this device holds the name Ada, so you stay Ada" in texts(shared.warning)
+    assert [claim.owner.name for claim in RunStore().claims.everyone()] == ["Ada"]
+
+
+def test_a_classmate_typing_a_held_name_is_refused_and_cannot_act_for_its_holder_until_the_code():
+    holder = hold_the_slot()
+    try:
+        ada = open_page("design", TINY_QUERY | {"epochs": "30", "batch_size": "32", "me": "ada"}, device="ada")
+        ada.switch_page("app_pages/train.py").run()
+        ada.button(key="train_start").click().run()
+        job = ada.session_state[state.JOB_KEY]
+        code = re.search(r"`([a-z]+-[a-z]+-[a-z]+)`", texts(ada.caption)).group(1)
+        mallory = open_page("train", {"me": "Ada"}, device="mallory")  # a link with her name, on another device
+        assert "the name ada is in use on another device" in texts(mallory.warning)
+        assert state.JOB_KEY not in mallory.session_state and mallory.button(key="train_stop").disabled
+        mallory.text_input(key="owner_name").input("АDA").run()  # typed, with a Cyrillic А: the same name
+        assert "in use on another device" in texts(mallory.warning)
+        assert mallory.text_input(key="owner_claim_code") is not None
+        mallory.text_input(key="owner_claim_code").input("maple-otter-prism").run()
+        assert "not АDA's claim code" in texts(mallory.warning) or "not ADA's claim code" in texts(mallory.warning)
+        assert state.JOB_KEY not in mallory.session_state and job.snapshot().status is not JobStatus.STOPPED
+        laptop = open_page("train", {"me": "Ada"}, device="ada-laptop")  # Ada's own second device, with the code
+        laptop.text_input(key="owner_claim_code").input(code.upper()).run()
+        assert laptop.text_input(key="owner_name").value == "ada"
+        laptop = open_page("train", device="ada-laptop")
+        assert laptop.session_state[state.JOB_KEY] is job
+    finally:
+        holder.finish()
+    laptop.button(key="train_stop").click().run()
+    assert job.wait(timeout=60).status == JobStatus.STOPPED
 
 
 def test_a_reload_finds_the_running_job_its_curves_its_stop_and_the_design():

@@ -17,6 +17,7 @@ from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.owners import named
 from mnist_dash.presets import PRESETS
 from mnist_dash.runs import RunStore
+from mnist_dash.runs.digits import APPROVAL
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources, state
 from tests.support import TEST_OWNER, TINY_QUERY, open_page, save_fake, texts
@@ -176,12 +177,46 @@ def test_the_teacher_deletes_any_run_and_a_class_digit(keyed):
     app.button(key="teacher_delete_confirmed").click().run()
     assert store.count() == 0 and "Deleted 1 run." in texts(app.success)
     first = int(store.digits.all().ids[0])
-    app.checkbox(key=f"teacher_digit_{first}").check().run()
+    app.checkbox(key=f"teacher_digits_{first}").check().run()
     app.button(key="teacher_delete_digits").click().run()
     assert list(store.digits.all().ids) == [kept]
     assert not app.exception
     app.button(key="teacher_sign_out").click().run()
     assert "The challenge" not in texts(app.subheader)
+
+
+def test_the_teacher_releases_a_name_and_another_device_may_then_use_it(keyed):
+    open_page("train", {"me": "Ada"}, device="ada-phone")
+    assert "in use on another device" in texts(open_page("train", {"me": "ada"}, device="ada-laptop").warning)
+    app = signed_in_teacher()
+    assert "Ada" in app.dataframe[0].value["name"].tolist()
+    app.multiselect(key="teacher_release").set_value([named("Ada").key]).run()
+    app.button(key="teacher_release_names").click().run()
+    assert "Released Ada." in texts(app.success) and RunStore().claims.everyone() == []
+    laptop = open_page("train", {"me": "ada"}, device="ada-laptop")  # her new device holds it now
+    assert laptop.text_input(key="owner_name").value == "ada" and not laptop.warning
+
+
+def test_the_teacher_approves_new_digits_and_deletes_every_digit_of_one_student(keyed):
+    store = RunStore()
+    store.digits.add(np.zeros((28, 28), np.uint8), 1, named("Ada"))
+    app = signed_in_teacher()
+    app.toggle(key="teacher_digits_approval").set_value(True).run()
+    assert store.setting(APPROVAL) == "1"
+    waiting = store.digits.add(np.ones((28, 28), np.uint8), 2, named("Bo"))
+    store.digits.add(np.ones((28, 28), np.uint8), 3, named("Bo"))
+    app.run()
+    assert "Waiting for your approval:** 2 digits" in texts(app.markdown)
+    app.checkbox(key=f"teacher_pending_{waiting}").check().run()
+    app.button(key="teacher_approve_digits").click().run()
+    assert "Approved 1 digit." in texts(app.success) and list(store.digits.all().y) == [1, 2]
+    app.selectbox(key="teacher_digits_owner").set_value(named("Bo").key).run()
+    assert "1 digit. Tick" in texts(app.caption)  # Bo's counted digit alone
+    app.button(key="teacher_delete_owner_digits").click().run()
+    assert "Delete all 1 digit of Bo? It cannot be undone." in texts(app.warning) and len(store.digits.all()) == 2
+    app.button(key="teacher_delete_owner_digits_yes").click().run()
+    assert "Deleted 2 digits of Bo." in texts(app.success)  # the waiting one too
+    assert list(store.digits.all().y) == [1] and len(store.digits.pending()) == 0 and not app.exception
 
 
 def test_a_fixed_setting_and_the_presets_lock_are_the_one_rule_everywhere():

@@ -44,12 +44,42 @@ def test_the_set_is_bounded_in_all_and_per_student(database_url, monkeypatch):
     monkeypatch.setattr(digits_module, "MAX_DIGITS", 3)
     store.digits.add(digit(), 0, ADA)
     store.digits.add(digit(), 0, ADA)
-    with pytest.raises(DigitRefused, match="you have added 2 digits"):
+    with pytest.raises(DigitRefused, match="2 digits have come from you"):
         store.digits.add(digit(), 0, ADA)
     store.digits.add(digit(), 0, BO)
     with pytest.raises(DigitRefused, match="the class set is full"):
         store.digits.add(digit(), 0, named("Cy"))
     assert len(store.digits.all()) == 3
+
+
+def test_digits_are_counted_per_browser_whatever_names_it_uses_and_adds_are_rate_limited(database_url, monkeypatch):
+    store = RunStore(database_url)
+    monkeypatch.setattr(digits_module, "MAX_PER_OWNER", 3)
+    for name in ("m1", "m2", "m3"):  # one browser, three names
+        store.digits.add(digit(), 0, named(name), browser="browser:mallory")
+    with pytest.raises(DigitRefused, match="this name or this device"):
+        store.digits.add(digit(), 0, named("m4"), browser="browser:mallory")
+    store.digits.add(digit(), 1, BO, browser="browser:bo")  # a classmate is not held back
+    monkeypatch.setattr(digits_module, "MAX_PER_OWNER", 100)
+    for _ in range(digits_module.MAX_PER_MINUTE - 1):
+        store.digits.add(digit(), 2, BO, browser="browser:bo")
+    with pytest.raises(DigitRefused, match="in the last minute: wait a minute"):
+        store.digits.add(digit(), 2, BO, browser="browser:bo-tablet")  # the owner's count, on any device
+    assert len(store.digits.all()) == 3 + digits_module.MAX_PER_MINUTE
+
+
+def test_the_teacher_approves_new_digits_before_they_count_and_deletes_a_students(database_url):
+    store = RunStore(database_url)
+    store.digits.add(digit(1), 1, ADA)
+    store.set_setting(digits_module.APPROVAL, "1")
+    waiting = store.digits.add(digit(2), 2, BO)
+    store.digits.add(digit(3), 3, BO)
+    assert list(store.digits.all().y) == [1] and list(store.digits.pending().y) == [2, 3]
+    assert store.digits.approve([waiting]) == 1
+    assert list(store.digits.all().y) == [1, 2] and list(store.digits.pending().y) == [3]
+    assert store.digits.delete_owner(BO.key) == 2  # approved and waiting alike
+    assert list(store.digits.all().y) == [1] and len(store.digits.pending()) == 0
+    assert store.digits.delete_owner(BO.key) == 0
 
 
 @pytest.mark.parametrize(

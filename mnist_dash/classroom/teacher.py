@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 
 KEY_ENV = "MNIST_DASH_TEACHER_KEY"
 TEACHERS_ENV = "MNIST_DASH_TEACHERS"
@@ -58,7 +59,8 @@ def is_teacher(key: str | None = None, email: str | None = None) -> bool:
 
 
 class KeyGuard:
-    """Wrong teacher keys, per browser and per IP address: a pause after each, a lock-out after a few."""
+    """Wrong keys (the teacher's, a name's claim code), per browser and per IP address: a pause after each, a
+    lock-out after a few."""
 
     def __init__(self, clock=time.monotonic, sleep=time.sleep):
         self._clock, self._sleep = clock, sleep
@@ -82,17 +84,19 @@ class KeyGuard:
             ]
         return max([0.0, *waits])
 
-    def check(self, key: str, browser: str, ip: str | None) -> bool:
-        """Whether `key` is the teacher key; a wrong one is logged, paid for with a pause, and counted."""
+    def check(self, key: str, browser: str, ip: str | None, right: Callable[[str], bool] | None = None) -> bool:
+        """Whether `key` is right (`right(key)`; by default: is it the teacher key); a wrong one is logged, paid
+        for with a pause, and counted. Guards a name's claim code (`ui.owner`) the same way."""
         if self.locked_for(browser, ip):
             return False
-        if is_teacher(key=key):
+        if (right or (lambda typed: is_teacher(key=typed)))(key):
             return True
         now = self._clock()
         with self._lock:
             for who in filter(None, (f"browser:{browser}", ip and f"ip:{ip}")):
                 self._recent(who, now).append(now)
-        log.warning("a wrong teacher key from browser %s, address %s", browser[:12], ip or "unknown")
+        what = "teacher key" if right is None else "claim code"
+        log.warning("a wrong %s from browser %s, address %s", what, browser[:20], ip or "unknown")
         self._sleep(WRONG_KEY_DELAY_S)
         return False
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     text,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -106,7 +107,29 @@ class_digits = Table(  # the class's own handwriting (mnist_dash.runs.digits), a
     Column("owner", String(OWNER_LENGTH), nullable=False),
     Column("owner_name", String(OWNER_LENGTH), nullable=False),
     Column("created", String(32), nullable=False),
+    Column("browser", String(OWNER_LENGTH)),  # the browser that added it (owners.Owner.key of kind "browser")
+    Column("approved", Integer, nullable=False, server_default="1"),  # 0: waits for the teacher (digits.APPROVAL)
     Index("class_digits_by_owner", "owner"),
+)
+
+names = Table(  # a name claimed in this class (mnist_dash.runs.claims): the first browser to use it holds it
+    "names",
+    metadata,
+    Column("name_key", String(OWNER_LENGTH), primary_key=True),  # owners.Owner.key of kind "name"
+    Column("name", String(OWNER_LENGTH), nullable=False),
+    Column("code", String(80), nullable=False),  # the claim code that lets another device of its holder in
+    Column("browser", String(OWNER_LENGTH), nullable=False),  # the browser that claimed it first
+    Column("created", String(32), nullable=False),
+    Index("names_by_browser", "browser", "created"),
+)
+
+name_holders = Table(  # the browsers that hold a name: the first, and those that typed its claim code
+    "name_holders",
+    metadata,
+    Column("name_key", String(OWNER_LENGTH), primary_key=True),
+    Column("browser", String(OWNER_LENGTH), primary_key=True),
+    Column("used", String(32), nullable=False),  # when this browser last chose the name (its newest is its own)
+    Index("name_holders_by_browser", "browser", "used"),
 )
 
 DIGITS_REVISION = 2  # the revision row bumped by every change to class_digits (1: runs)
@@ -136,7 +159,19 @@ def _version_3(connection: Connection) -> None:
             connection.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE VARCHAR({OWNER_LENGTH})"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3]  # step n: schema version n
+def _version_4(connection: Connection) -> None:
+    """Claimed names (a name is held by the browsers that claimed it), and each class digit's browser and
+    approval (a teacher may approve new digits before they count)."""
+    metadata.create_all(connection, tables=[names, name_holders])
+    have = {column["name"] for column in inspect(connection).get_columns("class_digits")}
+    if "browser" not in have:
+        connection.execute(text(f"ALTER TABLE class_digits ADD COLUMN browser VARCHAR({OWNER_LENGTH})"))
+    if "approved" not in have:
+        connection.execute(text("ALTER TABLE class_digits ADD COLUMN approved INTEGER NOT NULL DEFAULT 1"))
+
+
+# Step n makes schema version n.
+MIGRATIONS: list[Callable[[Connection], None]] = [_version_1, _version_2, _version_3, _version_4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,7 +1,10 @@
 """The class's own handwriting: digits students drew and labelled, kept with the runs as a test set of their hands.
 
-Bounded: at most MAX_DIGITS in all and MAX_PER_OWNER from one owner, each 28 x 28 uint8 as
-MNIST's, with its label and owner. Read once per change (a revision row of its own).
+Bounded: at most MAX_DIGITS in all, MAX_PER_OWNER from one owner and as many from one browser
+(whatever names it uses), at most MAX_PER_MINUTE a minute from either; each 28 x 28 uint8 as
+MNIST's, with its label, owner and browser. When the teacher asks for it (the `APPROVAL` setting),
+a new digit waits for the teacher's approval before it counts. Read once per change (a revision
+row of its own).
 """
 
 from __future__ import annotations
@@ -9,17 +12,19 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 
 from mnist_dash.owners import Owner
-from mnist_dash.runs.database import DIGITS_REVISION, class_digits, revision, writing
+from mnist_dash.runs.database import DIGITS_REVISION, class_digits, revision, settings, writing
 
 MAX_DIGITS = 3000
-MAX_PER_OWNER = 100
+MAX_PER_OWNER = 100  # and per browser
+MAX_PER_MINUTE = 10  # per owner and per browser
+APPROVAL = "digits_need_approval"  # the setting: "1" when new digits wait for the teacher
 
 
 class DigitRefused(ValueError):
@@ -52,29 +57,47 @@ class ClassDigits:
     def _bump(self, connection) -> None:
         connection.execute(revision.update().where(revision.c.id == DIGITS_REVISION).values(value=revision.c.value + 1))
 
-    def add(self, image: np.ndarray, label: int, owner: Owner) -> int:
-        """Store one digit (a 28 x 28 uint8 image and its label 0-9) as `owner`'s; its id. DigitRefused when full."""
+    def add(self, image: np.ndarray, label: int, owner: Owner, browser: str | None = None) -> int:
+        """Store one digit (a 28 x 28 uint8 image and its label 0-9) as `owner`'s, drawn on `browser`; its id.
+
+        DigitRefused when the set is full, the owner or browser has added its most, or adds too fast.
+        """
         image = np.asarray(image)
         if image.shape != (28, 28) or image.dtype != np.uint8:
             raise DigitRefused(f"a class digit is a 28 x 28 image of bytes, not {image.dtype} {image.shape}")
         if type(label) is not int or not 0 <= label <= 9:
             raise DigitRefused(f"a digit's label is 0 to 9, not {label!r:.20}")
+        now = datetime.now(UTC)
         with writing(self.engine) as connection:
             total = connection.execute(select(func.count()).select_from(class_digits)).scalar_one()
             if total >= MAX_DIGITS:
                 raise DigitRefused(f"the class set is full ({MAX_DIGITS:,} digits): your teacher can delete some")
-            mine = connection.execute(
-                select(func.count()).select_from(class_digits).where(class_digits.c.owner == owner.key)
+            by = [class_digits.c.owner == owner.key] + ([class_digits.c.browser == browser] if browser else [])
+            for who in by:
+                mine = connection.execute(select(func.count()).select_from(class_digits).where(who)).scalar_one()
+                if mine >= MAX_PER_OWNER:
+                    raise DigitRefused(
+                        f"{MAX_PER_OWNER} digits have come from you (this name or this device), the most one "
+                        "student may: thank you!"
+                    )
+            minute_ago = (now - timedelta(minutes=1)).isoformat(timespec="seconds")
+            lately = connection.execute(
+                select(func.count()).select_from(class_digits).where(or_(*by), class_digits.c.created > minute_ago)
             ).scalar_one()
-            if mine >= MAX_PER_OWNER:
-                raise DigitRefused(f"you have added {MAX_PER_OWNER} digits, the most one student may: thank you!")
+            if lately >= MAX_PER_MINUTE:
+                raise DigitRefused(
+                    f"you have added {MAX_PER_MINUTE} digits in the last minute: wait a minute, then add more"
+                )
+            waits = connection.execute(select(settings.c.value).where(settings.c.key == APPROVAL)).scalar() == "1"
             digit_id = connection.execute(
                 class_digits.insert().values(
                     label=label,
                     pixels=image.tobytes(),
                     owner=owner.key,
                     owner_name=owner.name,
-                    created=datetime.now(UTC).isoformat(timespec="seconds"),
+                    created=now.isoformat(timespec="seconds"),
+                    browser=browser,
+                    approved=0 if waits else 1,
                 )
             ).inserted_primary_key[0]
             self._bump(connection)
@@ -82,19 +105,47 @@ class ClassDigits:
 
     def delete(self, digit_id: int) -> bool:
         """Remove one digit; False if there was none with that id."""
+        return self.delete_where(class_digits.c.id == digit_id) > 0
+
+    def delete_owner(self, owner_key: str) -> int:
+        """Remove every digit of one student (the teacher's); how many went."""
+        return self.delete_where(class_digits.c.owner == owner_key)
+
+    def delete_where(self, condition) -> int:
         with writing(self.engine) as connection:
-            gone = connection.execute(class_digits.delete().where(class_digits.c.id == digit_id)).rowcount
+            gone = connection.execute(class_digits.delete().where(condition)).rowcount
             if gone:
                 self._bump(connection)
-        return bool(gone)
+        return gone
+
+    def approve(self, digit_ids: list[int]) -> int:
+        """Let waiting digits count (the teacher's); how many were approved."""
+        with writing(self.engine) as connection:
+            done = connection.execute(
+                class_digits.update().where(class_digits.c.id.in_(digit_ids)).values(approved=1)
+            ).rowcount
+            if done:
+                self._bump(connection)
+        return done
+
+    def pending(self) -> DigitSet:
+        """The digits waiting for the teacher's approval, oldest first."""
+        return self._read(approved=0)
 
     def all(self) -> DigitSet:
-        """Every digit, oldest first (read again only after a change)."""
+        """Every digit that counts (approved), oldest first (read again only after a change)."""
         with self.engine.connect() as connection:
             now = self._revision(connection)
-            with self._lock:
-                if self._kept is not None and self._kept[0] == now:
-                    return self._kept[1]
+        with self._lock:
+            if self._kept is not None and self._kept[0] == now:
+                return self._kept[1]
+        found = self._read(approved=1)
+        with self._lock:
+            self._kept = (now, found)
+        return found
+
+    def _read(self, approved: int) -> DigitSet:
+        with self.engine.connect() as connection:
             rows = connection.execute(
                 select(
                     class_digits.c.id,
@@ -102,7 +153,9 @@ class ClassDigits:
                     class_digits.c.pixels,
                     class_digits.c.owner,
                     class_digits.c.owner_name,
-                ).order_by(class_digits.c.id)
+                )
+                .where(class_digits.c.approved == approved)
+                .order_by(class_digits.c.id)
             ).all()
         good = [row for row in rows if len(row.pixels) == 784 and 0 <= row.label <= 9]  # a damaged row is left out
         found = DigitSet(
@@ -112,8 +165,6 @@ class ClassDigits:
             owners=tuple(row.owner for row in good),
             owner_names=tuple(row.owner_name for row in good),
         )
-        with self._lock:
-            self._kept = (now, found)
         return found
 
     def npz(self) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, O
 from mnist_dash.owners import Owner
 from mnist_dash.plan import count_params
 from mnist_dash.runs import blobs
+from mnist_dash.runs.claims import Claims
 from mnist_dash.runs.database import (
     URL_ENV,
     connect,
@@ -42,6 +44,8 @@ from mnist_dash.runs.records import DamagedRunError, new_record, run_info
 from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightHistory
 
+log = logging.getLogger(__name__)
+
 
 class StoreWriteError(OSError):
     """The store could not be written (disk full, database gone, ...); the message says how to fix it.
@@ -53,13 +57,25 @@ class StoreWriteError(OSError):
 
     @classmethod
     def about(cls, action: str, error: Exception, where: str) -> StoreWriteError:
+        """The error for a page: what failed and how to fix it, never the database's user, host or port (a
+        connection error's words hold them); those go to the server's log with `where`."""
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200] or type(error).__name__
+        log.warning("could not %s in %s: %s", action, where, reason)
+        transient = isinstance(error, OperationalError | InterfaceError | DisconnectionError)
         if "full" in reason.lower() or "space" in reason.lower():
             fix = "Free some space there (delete old runs)"
         else:
             fix = f"Check that the database is reachable and writable (or set {URL_ENV} to another)"
-        made = cls(f"could not {action}: {reason} (in {where}). {fix}, then train again.")
-        made.transient = isinstance(error, OperationalError | InterfaceError | DisconnectionError)
+        scheme = where.split("://", 1)[0].split("+", 1)[0] if "://" in where else "database"
+        backend = {"postgres": "postgresql"}.get(scheme, scheme)
+        # A server's connection error names its host, port and user; a SQLite file's errors name none of them.
+        hidden = transient and backend != "sqlite" and fix.startswith("Check")
+        said = "the database did not answer" if hidden else reason
+        made = cls(
+            f"could not {action}: {said} (the {backend} run store; the server's log has the details). "
+            f"{fix}, then train again."
+        )
+        made.transient = transient
         return made
 
 
@@ -152,6 +168,7 @@ class RunStore(StoreReader):
         self.where = shown_url(self.url)
         self.markers = Markers(self.engine)
         self.digits = ClassDigits(self.engine)  # the class's own handwriting, kept with the runs
+        self.claims = Claims(self.engine)  # the names browsers hold
 
     # Writing
 
@@ -199,7 +216,7 @@ class RunStore(StoreReader):
                 continue  # that id was taken a moment ago (another server): draw another
             except SQLAlchemyError as error:
                 raise StoreWriteError.about("save the run", error, self.where) from error
-        raise StoreWriteError(f"could not save the run: no free run id after 5 tries (in {self.where}).")
+        raise StoreWriteError("could not save the run: no free run id after 5 tries; train again.")
 
     def insert(self, run_id: str, record: dict, data: dict, marker: str | None = None) -> None:
         """Store one run's record and data (`blobs`' forms) as `run_id`; IntegrityError if that id is taken."""

@@ -8,6 +8,7 @@ import streamlit as st
 from mnist_dash.data import enlarge
 from mnist_dash.runs.digits import DigitRefused
 from mnist_dash.text import count, md
+from mnist_dash.ui import owner as owner_ui
 from mnist_dash.ui import resources, runs_view, state
 
 ADDED_KEY = "class_set_added"  # how many this session added: the picker's key, so it starts afresh each time
@@ -25,7 +26,7 @@ def offer_add(image: np.ndarray) -> None:
     )
     if label is not None:
         try:  # what the model saw: to_mnist gives uint8 pixels, as MNIST stores them
-            digits.add(image, int(label), state.owner())
+            digits.add(image, int(label), state.owner(), browser=owner_ui.browser_key())
         except DigitRefused as refused:
             st.warning(md(str(refused)), icon=":material/block:")
             return

@@ -1,43 +1,44 @@
 """Who is using this page: the owner of its jobs and runs (see `mnist_dash.owners`), and the name field.
 
-Asked in that order: the signed-in user (`st.user`, on a private Community Cloud app or
-with `st.login`), the name in the link (`me=<name>`, which every page keeps in the
-address bar so a reload or a new tab keeps it), the browser (a hash of the XSRF cookie
-Streamlit sets once per browser), and the browser session alone.
+Asked in that order: the signed-in user (`st.user`, on a private Community Cloud app or with
+`st.login`); a name this browser holds (claimed in the run store, `mnist_dash.runs.claims`: the
+first browser to use a name holds it, so a reload, a new tab and a link keep it, and a classmate
+typing it on another device is refused); the browser (a hash of the XSRF cookie Streamlit sets
+once per browser); the browser session alone. A link's `me=<name>` is read once, as if the name
+were typed, and never written: a link a student shares does not carry their name, and a link never
+replaces a name the browser already holds.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from mnist_dash import owners
+from mnist_dash.classroom.teacher import KeyGuard
+from mnist_dash.runs import DatabaseError
+from mnist_dash.runs.claims import NameRefused
 from mnist_dash.text import md
+from mnist_dash.ui import resources
 
 NAME_PARAM = "me"
 BROWSER_COOKIE = "_streamlit_xsrf"  # set by Streamlit's server once per browser; kept across reloads
+NAME_KEY = "owner_given_name"  # the name this session chose (its browser holds it)
+KNOWN_KEY = "owner_known"  # (owner key, name, when): the claims are asked again after RECHECK_S
+PROBLEM_KEY = "owner_name_problem"
+CLAIMING_KEY = "owner_claiming"  # a name another device holds, that this one may join with its code
+RECHECK_S = 20.0
+CODES = KeyGuard()  # wrong claim codes: a pause each, and 5 lock the browser and its address out for 10 minutes
+log = logging.getLogger(__name__)
 
 
 def _signed_in() -> owners.Owner | None:
     # `st.login` sets is_logged_in; Community Cloud's private apps pass the viewer's email without it.
     email = st.user.get("email")
     return owners.signed_in(email) if email and st.user.get("is_logged_in", True) else None
-
-
-NAME_KEY = "owner_given_name"  # the session keeps the name: switching pages drops the link's parameters
-
-
-def _named() -> owners.Owner | None:
-    raw = st.query_params.get(NAME_PARAM)
-    if raw:
-        try:
-            owner = owners.named(raw)
-        except owners.OwnerNameError as error:
-            st.session_state["owner_name_problem"] = f"The name in the link is not usable: {error}."
-        else:
-            st.session_state[NAME_KEY] = owner.name
-            return owner
-    kept = st.session_state.get(NAME_KEY)
-    return owners.named(kept) if kept else None
 
 
 def _browser_secret(cookie: str) -> str:
@@ -73,44 +74,136 @@ def _anonymous() -> owners.Owner:
     return owners.session(ctx.session_id if ctx is not None else "no-session")
 
 
-def current() -> owners.Owner:
-    """The owner of this page's jobs and runs (see the module docstring for the order)."""
-    owner = _signed_in() or _named() or _anonymous()
-    if owner.kind == "name" and st.query_params.get(NAME_PARAM) != owner.name:
-        st.query_params[NAME_PARAM] = owner.name  # pages lose the link's parameters when they change
+def _claims():
+    return resources.store().claims
+
+
+def _from_link(browser: str, held: list[owners.Owner]) -> owners.Owner | None:
+    """The link's `me=`, read once and taken out of the address: claimed when the browser holds no name."""
+    raw = st.query_params.get(NAME_PARAM)
+    if not raw:
+        return None
+    del st.query_params[NAME_PARAM]
+    try:
+        linked = owners.named(raw)
+    except owners.OwnerNameError as error:
+        st.session_state[PROBLEM_KEY] = f"The name in the link is not usable: {error}."
+        return None
+    if held:
+        if linked.key not in {owner.key for owner in held}:
+            st.session_state[PROBLEM_KEY] = (
+                f"The link named {linked.name}; this device holds the name {held[0].name}, so you stay "
+                f"{held[0].name}. Type another name below to change it."
+            )
+        return next((owner for owner in held if owner.key == linked.key), None)
+    return _choose(linked, browser)
+
+
+def _choose(wanted: owners.Owner, browser: str) -> owners.Owner | None:
+    """Use the name `wanted` on this browser (`Claims.claim`); None, with the reason kept to show, if refused."""
+    try:
+        owner = _claims().claim(wanted, browser)
+    except NameRefused as refused:
+        st.session_state[PROBLEM_KEY] = f"You cannot use that name: {refused}."
+        if refused.taken:
+            st.session_state[CLAIMING_KEY] = wanted.name
+        return None
+    st.session_state[NAME_KEY] = st.session_state["owner_name"] = owner.name  # the field shows it, as claimed
+    st.session_state.pop(PROBLEM_KEY, None)
+    st.session_state.pop(CLAIMING_KEY, None)
     return owner
 
 
-def keep_in_link(params: dict) -> dict:
-    """`params` plus the owner's name, for a page that rewrites its link (Design)."""
-    name = st.query_params.get(NAME_PARAM)
-    return params | ({NAME_PARAM: name} if name else {})
+def _resolve(browser: str) -> owners.Owner | None:
+    held = _claims().held_by(browser)
+    wanted = st.session_state.get(NAME_KEY)
+    if wanted and (chosen := next((o for o in held if o.key == owners.named(wanted).key), None)):
+        return chosen
+    if (linked := _from_link(browser, held)) is not None:
+        return linked
+    return held[0] if held else None
+
+
+def current() -> owners.Owner:
+    """The owner of this page's jobs and runs (see the module docstring for the order)."""
+    if (user := _signed_in()) is not None:
+        return user
+    anonymous = _anonymous()
+    known = st.session_state.get(KNOWN_KEY)
+    if known is not None and time.monotonic() - known[2] < RECHECK_S and NAME_PARAM not in st.query_params:
+        return owners.Owner(known[0], known[1], "name") if known[0] else anonymous
+    try:
+        owner = _resolve(anonymous.key)
+    except (DatabaseError, SQLAlchemyError) as error:  # the store is down: keep what this session knew
+        log.warning("the names could not be read: %s", str(error).splitlines()[0][:200])
+        return owners.Owner(known[0], known[1], "name") if known and known[0] else anonymous
+    st.session_state[KNOWN_KEY] = (owner.key, owner.name, time.monotonic()) if owner else (None, None, time.monotonic())
+    return owner or anonymous
 
 
 def _set_name() -> None:
     raw = st.session_state.get("owner_name", "")
+    st.session_state.pop(KNOWN_KEY, None)
     try:
-        st.session_state[NAME_KEY] = st.query_params[NAME_PARAM] = owners.clean_name(raw)
-        st.session_state.pop("owner_name_problem", None)
+        wanted = owners.named(raw)
     except owners.OwnerNameError as error:
-        st.session_state["owner_name_problem"] = f"That name is not usable: {error}."
+        st.session_state[PROBLEM_KEY] = f"That name is not usable: {error}."
+        return
+    st.session_state.pop(CLAIMING_KEY, None)
+    _choose(wanted, browser_key())
+
+
+def _join() -> None:
+    """A claim code typed for the name another device holds: this browser holds it too when it is right."""
+    name, typed = st.session_state.get(CLAIMING_KEY), st.session_state.get("owner_claim_code", "")
+    st.session_state["owner_claim_code"] = ""
+    if not name or not typed.strip():
+        return
+    browser, ip = browser_key(), st.context.ip_address
+    wanted = owners.named(name)
+    if CODES.check(typed, browser, ip, right=lambda code: _claims().join(wanted, browser, code)):
+        st.session_state.pop(KNOWN_KEY, None)
+        _choose(wanted, browser)
+    elif wait := CODES.locked_for(browser, ip):
+        st.session_state[PROBLEM_KEY] = f"Too many wrong codes: try again in {wait / 60:.0f} minutes."
+    else:
+        st.session_state[PROBLEM_KEY] = (
+            f"That is not {name}'s claim code: on the device that holds the name, the code is under the name field."
+        )
 
 
 def name_field(owner: owners.Owner) -> None:
-    """The sidebar's "who you are": the signed-in user, or a name to give (kept in the link)."""
+    """The sidebar's "who you are": the signed-in user, or a name to give (held by this browser), its claim
+    code for a second device, and the code field when a name is held by another device."""
     if owner.kind == "user":
         st.markdown(f"**You:** {md(owner.name)} (signed in)")
         return
+    if "owner_name" not in st.session_state:  # a new session: the name its browser holds (or the one claimed)
+        st.session_state["owner_name"] = owner.name if owner.kind == "name" else ""
     st.text_input(
         "Your name",
-        value=owner.name if owner.kind == "name" else "",
         key="owner_name",
         max_chars=owners.NAME_MAX,
         placeholder="a first name or nickname",
         on_change=_set_name,
-        help="Your jobs and runs go under this name; it stays in the page's link, so a reload keeps it.",
+        help="Your jobs and runs go under this name. This device keeps it; nobody else can use it here.",
     )
-    if problem := st.session_state.get("owner_name_problem"):
+    if problem := st.session_state.get(PROBLEM_KEY):
         st.warning(md(problem), icon=":material/badge:")
+    if claiming := st.session_state.get(CLAIMING_KEY):
+        st.text_input(
+            f"Claim code for {claiming}",
+            key="owner_claim_code",
+            placeholder="three words, for example maple-otter-prism",
+            on_change=_join,
+            help="Shown under the name field on the device that holds the name.",
+        )
     if owner.anonymous:
         st.caption(f"You are **{md(owner.name)}** until you give a name.")
+    elif owner.kind == "name":
+        try:
+            code = _claims().code(owner, browser_key())
+        except (DatabaseError, SQLAlchemyError):
+            code = None
+        if code:
+            st.caption(f"On another device of yours, type this claim code to use your name there: `{code}`")

@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 import streamlit as st
 
-from mnist_dash.owners import may_delete
+from mnist_dash.owners import may_act_for
 from mnist_dash.plan import describe
 from mnist_dash.predict import Network
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
@@ -67,9 +67,9 @@ def stored_runs() -> list[RunInfo]:
     listing = resources.store().choices(state.owner().key)
     for damaged in listing.damaged:
         st.warning(f"Skipped a damaged run, {md(damaged.run_id)}: {md(damaged.reason)}", icon=":material/warning:")
-    me, teacher = state.owner().key, teacher_ui.signed_in()
+    me, teacher = state.owner(), teacher_ui.signed_in()
     for lost in listing.interrupted:
-        if teacher or lost.owner == me:  # a classmate's lost run is theirs to read and dismiss
+        if may_act_for(me, lost.owner, teacher=teacher):  # a classmate's lost run is theirs to read and dismiss
             _interrupted(lost)
     return listing.runs
 
@@ -128,7 +128,7 @@ def pick_run(runs: list[RunInfo], key: str, label_text: str = "Run") -> RunInfo 
 
 
 def manage_own_runs(expanded: bool = False) -> None:
-    """The owner's stored runs, to delete old ones (only their own: `owners.may_delete`)."""
+    """The owner's stored runs, to delete old ones (only their own: `owners.may_act_for`)."""
     me = state.owner()
     mine = resources.store().owned(me.key)
     limit = resources.limits().owner_runs
@@ -139,7 +139,7 @@ def manage_own_runs(expanded: bool = False) -> None:
         doomed = st.multiselect("Runs to delete", mine, key="runs_delete_choice", format_func=label)
         if st.button("Delete", key="runs_delete", disabled=not doomed, type="primary" if expanded else "secondary"):
             for run in doomed:
-                if may_delete(me, run.owner):
+                if may_act_for(me, run.owner):
                     resources.store().delete(run.run_id)
             st.session_state.pop("runs_delete_choice", None)
             st.rerun()

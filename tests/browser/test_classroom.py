@@ -7,9 +7,10 @@ become a link or an image.
 """
 
 import re
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from mnist_dash import owners
 from mnist_dash.data import load_mnist
@@ -26,9 +27,9 @@ EVIL_OWNER = "[me](https://e.invalid)"
 def server(mnist_path, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     data = load_mnist(mnist_path)
-    for name in (EVIL, "plain"):
+    for name, owner in ((EVIL, EVIL_OWNER), ("plain", EVIL_OWNER), ("ada's first", "Ada")):
         spec = ModelSpec(layers=(LayerSpec(16),), epochs=1, batch_size=256, name=name)
-        job = TrainingJob(spec, data, store=RunStore(home), queue=JobQueue(1), owner=owners.named(EVIL_OWNER))
+        job = TrainingJob(spec, data, store=RunStore(home), queue=JobQueue(1), owner=owners.named(owner))
         assert job.start().wait().run_id
     with start_server(home, mnist_path, tmp_path_factory.mktemp("log")) as server:
         yield server
@@ -50,7 +51,7 @@ def test_names_with_markup_read_as_text_on_train_and_compare(page, server):
     page.get_by_role("heading", name="Train").wait_for()
     page.get_by_text("784 → 16 relu → 10 · 1 epoch,").wait_for()
     assert f"{EVIL}: 784 → 16 relu → 10" in visible_text(page)  # the header, character for character
-    assert page.get_by_role("textbox", name="Your name").input_value() == EVIL_OWNER
+    expect(page.get_by_role("textbox", name="Your name")).to_have_value(EVIL_OWNER)
     assert_no_markup_from_names(page)
     page.get_by_role("link", name="Compare", exact=True).click()
     page.get_by_role("heading", name="Observations").wait_for(timeout=60_000)  # the owner's runs, pre-selected
@@ -75,6 +76,30 @@ def test_a_reload_finds_the_running_job_with_its_curves_and_stop(page, server, m
     page.locator(".st-key-train_loss_chart .js-plotly-plot").first.wait_for(timeout=60_000)
     page.locator(".st-key-train_stop button").click()
     page.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=60_000)
+
+
+def test_a_classmate_typing_a_students_name_in_another_browser_cannot_act_for_them(new_page, server):
+    ada, mallory = new_page(server), new_page(server)  # two browsers (contexts: their own cookies)
+    query = {"layers": "64:relu:0:none", "epochs": "10", "batch_size": "32", "name": "ada's long job", "me": "Ada"}
+    ada.goto(f"{server.url}/train?{urlencode(query)}")
+    ada.locator(".st-key-train_start button").click()
+    ada.locator(".st-key-train_stop button:enabled").wait_for(timeout=60_000)
+    assert "me" not in parse_qs(urlsplit(ada.url).query)  # the link Ada would share no longer names her
+    mallory.goto(f"{server.url}/train?me=Ada")  # a link carrying her name, as the review opened it
+    mallory.get_by_text("is in use on another device").first.wait_for()
+    name_field = mallory.get_by_role("textbox", name="Your name")
+    name_field.fill("ada")
+    name_field.press("Enter")
+    mallory.get_by_role("textbox", name="Claim code for ada").wait_for()
+    assert name_field.input_value() == "ada" and mallory.get_by_text(re.compile("^You are anonymous")).is_visible()
+    assert mallory.locator(".st-key-train_stop button").is_disabled()  # Ada's job is not Mallory's to stop
+    mallory.get_by_role("link", name="Compare", exact=True).click()
+    mallory.get_by_role("heading", name="Compare").wait_for()
+    mallory.get_by_text("Choose runs to compare").wait_for()  # none of Ada's runs offered as Mallory's own
+    assert "ada's first" not in visible_text(mallory, ".st-key-compare_runs")
+    assert ada.locator(".st-key-train_stop button").is_enabled()  # Ada's job trains on
+    ada.locator(".st-key-train_stop button").click()
+    ada.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=60_000)
 
 
 def test_the_terminal_that_started_the_app_stays_quiet(server):
