@@ -2,9 +2,13 @@
 
 Starts `streamlit run` on 127.0.0.1 with the default limits (a temporary run store, the
 queue's log at INFO, captured) and opens the class over Streamlit's own websocket
-protocol (bench/st_session.py), each student under a name of their own (`?me=student-NN`)
-with a small design of their own in the link. At one moment every student presses
-Start. The honest ones press it once. Each misbehaving one has five more tabs open and
+protocol (bench/st_session.py), each student on a device of their own (its cookie) under a
+name of their own (`?me=student-NN`, which their device then holds) with a small design of
+their own in the link. At one moment every student presses Start. The honest ones press it
+once. An impostor (the second misbehaving student, on their own device) opens a link with the
+first honest student's name, types that name too, and presses Stop and Start; the third
+misbehaving student types 40 invented names, each in a tab of their one device, pressing
+Start in every tab. Each misbehaving one has five more tabs open and
 presses Start in all six at once (the race the engine's per-owner limit must win), then
 reloads the Train page ten times pressing Start every time (a reload is a new session
 with the same name; Start is then drawn disabled, this client presses it anyway, and
@@ -76,9 +80,13 @@ def photos(count: int) -> list[bytes]:
     return made
 
 
-async def opened(url: str, page: str, query: str, tabs: contextlib.AsyncExitStack) -> Session:
-    """A tab that has drawn its page (closed with `tabs`)."""
-    tab = await tabs.enter_async_context(Session(url, page, query))
+def device(number: int) -> str:
+    return f"device-of-student-{number:02d}"
+
+
+async def opened(url: str, page: str, query: str, tabs: contextlib.AsyncExitStack, number: int) -> Session:
+    """A tab on student `number`'s device that has drawn its page (closed with `tabs`)."""
+    tab = await tabs.enter_async_context(Session(url, page, query, device=device(number)))
     await tab.run()
     return tab
 
@@ -105,7 +113,7 @@ async def press_start(tab: Session, record: dict) -> None:
 async def honest(url: str, number: int, epochs: int, go: asyncio.Event, record: dict) -> None:
     async with contextlib.AsyncExitStack() as tabs:
         record["doing"] = "opening Train"
-        tab = await opened(url, "train", link(number, epochs), tabs)
+        tab = await opened(url, "train", link(number, epochs), tabs, number)
         record["ready"] = True
         await go.wait()
         record["pressed"], record["doing"] = time.perf_counter(), "pressing Start"
@@ -121,7 +129,32 @@ async def honest(url: str, number: int, epochs: int, go: asyncio.Event, record: 
         record["status"] = tab.status
 
 
-async def misbehaving(url: str, number: int, args, go: asyncio.Event, record: dict, uploads: list[bytes]) -> None:
+VICTIM = 1  # the impostor's classmate: the first honest student
+TAKEN = "in use on another device"  # the page's words for a name another device holds (mnist_dash/runs/claims.py)
+
+
+async def impostor(url: str, number: int, tabs: contextlib.AsyncExitStack, record: dict) -> None:
+    """On their own device: a link with the victim's name, then the name typed, then Stop and Start pressed."""
+    record["doing"] = "posing as a classmate"
+    tab = await opened(url, "train", f"me={name(VICTIM)}", tabs, number)
+    await tab.type("owner_name", name(VICTIM))
+    record["impostor_refused"] = any(TAKEN in text for text in tab.texts)
+    await tab.click("train_stop")  # the impostor's own job at most: the victim's job is not on this page
+    await press_start(tab, record)
+
+
+async def inventor(url: str, number: int, args, tabs: contextlib.AsyncExitStack, record: dict) -> None:
+    """On their one device: a tab for each invented name, typed in, Start pressed in every one."""
+    for index in range(args.invented):
+        record["doing"] = f"inventing name {index + 1}"
+        tab = await opened(url, "train", link(number, args.epochs), tabs, number)
+        await tab.type("owner_name", f"made-up-{index:02d}")
+        await press_start(tab, record)
+
+
+async def misbehaving(
+    url: str, number: int, args, go: asyncio.Event, record: dict, uploads: list[bytes], role: str = ""
+) -> None:
     """Several tabs pressed at once, then reloads pressing Start each time, then (maybe) photos on Draw.
 
     The extra tabs are opened before the class presses Start: a tab opened while the owner's job
@@ -131,8 +164,8 @@ async def misbehaving(url: str, number: int, args, go: asyncio.Event, record: di
     query = link(number, args.epochs)
     async with contextlib.AsyncExitStack() as tabs:
         record["doing"] = "opening tabs"
-        tab = await opened(url, "train", query, tabs)
-        more = [await opened(url, "train", query, tabs) for _ in range(args.tabs)]
+        tab = await opened(url, "train", query, tabs, number)
+        more = [await opened(url, "train", query, tabs, number) for _ in range(args.tabs)]
         record["ready"] = True
         await go.wait()
         record["doing"] = "pressing Start in every tab"
@@ -140,12 +173,16 @@ async def misbehaving(url: str, number: int, args, go: asyncio.Event, record: di
         for reload in range(args.reloads):  # a reload: this tab's connection closes, a new session opens
             record["doing"] = f"reload {reload + 1}"
             await tab.close()
-            tab = await opened(url, "train", query, tabs)
+            tab = await opened(url, "train", query, tabs, number)
             await press_start(tab, record)
         kept = [tab, *more]
+        if role == "impostor":  # these tabs stay open, ticking, until the student's own are over
+            await impostor(url, number, tabs, record)
+        elif role == "inventor":
+            await inventor(url, number, args, tabs, record)
         if uploads:
             record["doing"] = "opening Draw"
-            draw = await opened(url, "draw", f"me={name(number)}", tabs)
+            draw = await opened(url, "draw", f"me={name(number)}", tabs, number)
             while "draw_upload" not in draw.widget_ids:  # Draw offers uploads once any run is stored
                 await asyncio.sleep(2)
                 await draw.run()
@@ -175,7 +212,8 @@ async def classroom(url: str, args, records: dict[int, dict], uploads: list[byte
     for number in range(1, args.students + 1):
         record = records[number]
         if number in bad:
-            work = misbehaving(url, number, args, go, record, uploads if number == bad[0] else [])
+            role = {1: "impostor", 2: "inventor"}.get(bad.index(number), "")
+            work = misbehaving(url, number, args, go, record, uploads if number == bad[0] else [], role)
         else:
             work = honest(url, number, args.epochs, go, record)
         tasks.append(asyncio.create_task(noted(work, record)))
@@ -238,6 +276,7 @@ def main() -> None:
     parser.add_argument("--tabs", type=int, default=5, help="more tabs each misbehaving student opens")
     parser.add_argument("--uploads", type=int, default=5, help="12-megapixel photos one of them uploads")
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--invented", type=int, default=40, help="names the third misbehaving student invents")
     parser.add_argument("--limit-s", type=float, default=540, help="the longest the class may take (s)")
     args = parser.parse_args()
     stop_on_sigterm()
@@ -264,7 +303,10 @@ def main() -> None:
         server_peak = rss_mb(process.pid, "VmHWM")
     events = queue_events(log_path.read_text())
     honest_owners = {f"name:{name(n)}" for n in records if n not in bad}
-    bad_owners = {f"name:{name(n)}" for n in bad}
+    invented = {owner for _, _, owner, _ in events if owner.startswith("name:made-up-")}
+    bad_owners = {f"name:{name(n)}" for n in bad} | invented
+    roles = {n: r for n, r in records.items() if "impostor_refused" in r}
+    pose = next(iter(roles.values()), {})
 
     most = defaultdict(int)
     entered, left = defaultdict(list), set()
@@ -301,6 +343,13 @@ def main() -> None:
     uploads_s = [s for r in records.values() for s in r.get("upload_s", [])]
     if uploads_s:
         print(f"uploads: {len(uploads_s)} of 12-megapixel photos, each {min(uploads_s):.1f}-{max(uploads_s):.1f} s")
+    if len(bad) > 2:
+        print(
+            f"invented names: {name(bad[2])}'s device trained under {len(invented) + 1} names of the "
+            f"{args.invented + 1} it gave; impostor refused: {pose.get('impostor_refused')}, jobs under "
+            f"{name(VICTIM)}: {len(entered[f'name:{name(VICTIM)}'])} (the victim's own, finished: "
+            f"{name(VICTIM) in stored})"
+        )
     print(f"fair: {fair} ({how})")
     print(
         f"jobs: {sum(map(len, entered.values()))} entered, {len(never_left)} never left; honest students whose job "
@@ -339,6 +388,9 @@ def main() -> None:
             for outcome in ("let in", "refused", "dropped")
         },
         "jobs_lost": len(never_left) + len(unfinished),
+        "inventor_owners": len(invented) + 1,
+        "impostor_refused": pose.get("impostor_refused"),
+        "victim_jobs": len(entered[f"name:{name(VICTIM)}"]),
         "health_p95_ms": round(probe.percentile(0.95), 1),
         "health_failures": probe.failures,
         "peak_rss_mb": round(probe.family_peak_mb),
@@ -355,6 +407,10 @@ def main() -> None:
         "health p95 under 500 ms": summary["health_p95_ms"] < 500,
         "peak RSS under 2,000 MB": summary["peak_rss_mb"] < 2000,
         "(also) every honest page showed its job's end": not not_shown,
+        "an impostor is refused and cannot stop or train as a classmate": (
+            len(bad) < 2 or (pose.get("impostor_refused") and summary["victim_jobs"] == 1 and name(VICTIM) in stored)
+        ),
+        "invented names: at most 3 owners a device": len(bad) < 3 or summary["inventor_owners"] <= 3,
     }
     print("targets: " + "; ".join(f"{target} {'yes' if met else 'NO'}" for target, met in checks.items()))
     print(json.dumps(summary))

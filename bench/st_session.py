@@ -54,8 +54,10 @@ def _has_points(spec: str) -> bool:
 class Session:
     """One tab: open a page, press a keyed button, upload a file, follow the sidebar's training status."""
 
-    def __init__(self, url: str, page: str, query: str = ""):
-        self.url = url
+    def __init__(self, url: str, page: str, query: str = "", device: str | None = None):
+        """`device`: the browser this tab is in (its XSRF cookie, which the app knows a browser by); None: a
+        browser of its own, as a tab without cookies is."""
+        self.url, self.device = url, device
         self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
         self.page, self.query = page, query
         self.session_id = ""  # the server's id for this session (upload URLs carry it)
@@ -74,7 +76,10 @@ class Session:
         self._finished = asyncio.Event()
 
     async def __aenter__(self) -> Session:
-        self._ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30)
+        cookie = {"Cookie": f"_streamlit_xsrf={self.device}"} if self.device else None
+        self._ws = await websockets.connect(
+            self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30, additional_headers=cookie
+        )
         self._reader = asyncio.create_task(self._read())
         self._ticker = asyncio.create_task(self._tick())
         return self
@@ -111,6 +116,12 @@ class Session:
     async def click(self, key: str) -> None:
         """Press the button with `key`, even a disabled one (a crafted client can; Streamlit drops such a click)."""
         await self.run(self.widget_ids[key])
+
+    async def type(self, key: str, text: str) -> None:
+        """Type `text` into the text field with `key` and press Enter (its value is sent with the run)."""
+        widget_id = self.widget_ids[key]
+        self.widget_states[widget_id] = WidgetState(id=widget_id, string_value=text)
+        await self.run()
 
     async def upload(self, key: str, name: str, data: bytes, mime: str) -> None:
         """Choose `data` as the file of the uploader with `key`, replacing its last one, as a browser does."""
@@ -155,6 +166,8 @@ class Session:
                 self._element(message.delta.new_element)
             elif kind == "navigation":
                 self.page_script_hash = message.navigation.page_script_hash
+            elif kind == "page_info_changed":  # the app changed its link (st.query_params): the address bar's
+                self.query = message.page_info_changed.query_string
             elif kind == "new_session":
                 self.session_id = message.new_session.initialize.session_id
                 self._fragment_run = bool(message.metadata.run.fragment_ids)

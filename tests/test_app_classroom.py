@@ -137,6 +137,24 @@ def test_a_classmate_typing_a_held_name_is_refused_and_cannot_act_for_its_holder
     assert job.wait(timeout=60).status == JobStatus.STOPPED
 
 
+def test_changing_the_name_shows_that_names_jobs_and_the_device_keeps_both():
+    holder = hold_the_slot()
+    try:
+        app = open_page("design", TINY_QUERY | {"epochs": "30", "me": "ada"}, device="shared-laptop")
+        app.switch_page("app_pages/train.py").run()
+        app.button(key="train_start").click().run()
+        job = app.session_state[state.JOB_KEY]
+        app.text_input(key="owner_name").input("Bo").run()  # a sibling on the same laptop
+        assert state.JOB_KEY not in app.session_state or app.session_state[state.JOB_KEY] is not job
+        assert not app.button(key="train_start").disabled and app.button(key="train_stop").disabled
+        app.text_input(key="owner_name").input("Ada").run()
+        assert app.session_state[state.JOB_KEY] is job and not app.button(key="train_stop").disabled
+        assert [claim.owner.name for claim in RunStore().claims.everyone()] == ["ada", "Bo"]
+    finally:
+        holder.finish()
+    job.stop()
+
+
 def test_a_reload_finds_the_running_job_its_curves_its_stop_and_the_design():
     holder = hold_the_slot()
     try:

@@ -4,6 +4,7 @@ runner chosen by its name, and a wheel that holds every module the app imports (
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -178,3 +179,31 @@ def test_every_module_the_app_imports_is_in_the_wheel(wheel):
                 needed |= {f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in known}
                 needed.add(node.module)
     assert needed and all(str(known[name].relative_to(ROOT)) in shipped for name in needed)
+
+
+def test_without_chromium_the_test_command_runs_the_rest_and_ends_failed_with_how_to_get_one(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "MNIST_DASH_REQUIRE_POSTGRES"} | {
+        "MNIST_DASH_CHROMIUM": str(tmp_path / "no-chromium"),
+        "PLAYWRIGHT_BROWSERS_PATH": str(tmp_path / "none"),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/browser/test_screens.py",
+            "tests/test_text.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-2000:]
+    assert re.search(r"\d+ passed, \d+ deselected", out)  # the non-browser half ran
+    assert re.search(r"\d+ browser tests did not run\. The browser tests need Chromium: install Debian's", out)

@@ -105,7 +105,7 @@ class StoreReader:
             with self.engine.connect() as connection:
                 rows = connection.execute(select(runs.c.run_id, runs.c.record).where(runs.c.run_id == run_id)).all()
             if not rows:
-                raise RunNotFound(f"no run {run_id!r} in {self.where}")
+                raise RunNotFound(f"no run {run_id!r} in the run store")
             parsed = self._parsed(rows)[0]
         if isinstance(parsed, DamagedRun):
             raise DamagedRunError(parsed.reason)
@@ -204,5 +204,5 @@ class StoreReader:
             record = connection.execute(select(runs.c.record).where(runs.c.run_id == run_id)).scalar()
             row = connection.execute(select(run_data).where(run_data.c.run_id == run_id)).mappings().first()
         if record is None or row is None:
-            raise RunNotFound(f"no run {run_id!r} in {self.where}")
+            raise RunNotFound(f"no run {run_id!r} in the run store")
         return json.loads(record), {key: row[key] for key in ("history", "snapshots", "weights")}

@@ -254,7 +254,7 @@ class RunStore(StoreReader):
             if gone:
                 self._bump(connection)
         if not gone:
-            raise RunNotFound(f"no run {run_id!r} in {self.where}")
+            raise RunNotFound(f"no run {run_id!r} in the run store")
 
     def begin_training(self, spec: ModelSpec, owner: Owner | None = None) -> str:
         """Mark `spec` as training in this process, so a restart can report it if the process dies.

@@ -106,6 +106,9 @@ def current_job() -> TrainingJob | CachedRun | None:
     """
     me = owner()
     job = st.session_state.get(JOB_KEY)
+    if isinstance(job, TrainingJob) and job.owner.key != me.key:  # the name was changed: the new name's jobs
+        st.session_state.pop(JOB_KEY)
+        job = None
     if job is not None and not job.done:
         return job
     mine = resources.queue().jobs_of(me.key)

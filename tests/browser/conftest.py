@@ -22,10 +22,27 @@ NO_CHROMIUM = (
 )
 
 
+NOT_RUN = pytest.StashKey[int]()  # how many browser tests did not run, for want of Chromium
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Stop at once, with one line that says how to get a browser, rather than a traceback per test."""
-    if any("browser" in item.nodeid.split("::")[0] for item in items) and not chromium_available():
-        pytest.exit(NO_CHROMIUM, returncode=1)
+    """Without Chromium, the browser half does not run and the rest does: one line says how to get a browser
+    (rather than a traceback per test), and the run ends failed (never green without its browser tests)."""
+    browser = [item for item in items if "browser" in item.nodeid.split("::")[0]]
+    if browser and not chromium_available():
+        items[:] = [item for item in items if item not in browser]
+        config.hook.pytest_deselected(items=browser)
+        config.stash[NOT_RUN] = len(browser)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not_run := config.stash.get(NOT_RUN, 0):
+        terminalreporter.write_line(f"{not_run} browser tests did not run. {NO_CHROMIUM}", red=True, bold=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if session.config.stash.get(NOT_RUN, 0) and exitstatus == 0:
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")
