@@ -80,6 +80,12 @@ elif active:
         train_view.curves(snap)
         train_view.epoch_log(snap)
 else:
+    if snap.spec is not None and snap.spec != spec:  # the design changed since: these results are the job's
+        length = f"{count(snap.spec.epochs, 'epoch')}, batch {snap.spec.batch_size}"
+        st.markdown(
+            f"**Your last job**, {md(snap.spec.name or 'a custom design')}: {describe(snap.spec)} · {length}. "
+            "Start trains the design above."
+        )
     train_view.render(snap)
 
 resources.warm_up_training()

@@ -370,3 +370,10 @@ class Outage:
     def close(self) -> None:
         self.down()
         self._listener.close()
+
+
+def hold_the_slot():
+    """Another student's job trains: whatever this test starts waits in line."""
+    holder = Stand(queue_module.default_queue(), "another-students-job", owner="someone else")
+    assert holder.started.wait(5)
+    return holder

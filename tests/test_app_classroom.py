@@ -17,6 +17,7 @@ from tests.support import (
     TINY_QUERY,
     Clock,
     Stand,
+    hold_the_slot,
     open_page,
     orphan,
     read,
@@ -37,11 +38,19 @@ def train_on_the_train_page(query=TINY_QUERY):
     return snap
 
 
-def hold_the_slot():
-    """Another student's job trains: whatever this test starts waits in line."""
-    holder = Stand(queue_module.default_queue(), "another-students-job", owner="someone else")
-    assert holder.started.wait(5)
-    return holder
+def test_a_finished_jobs_results_say_which_design_they_are_and_a_deleted_run_is_no_longer_saved():
+    app = open_page("train", TINY_QUERY)
+    app.button(key="train_start").click().run()
+    snap = app.session_state[state.JOB_KEY].wait(timeout=120)
+    app.session_state[state.DESIGN_KEY] = app.session_state[state.DESIGN_KEY] | {"name": "next idea", "epochs": 3}
+    app.run()  # the student edited the design meanwhile: the header is what Start trains, the results the job's
+    assert "**next idea**:" in app.markdown[0].value or any("**next idea**:" in m.value for m in app.markdown)
+    assert "**Your last job**, tiny:" in texts(app.markdown) and "Start trains the design above." in texts(app.markdown)
+    assert f"Saved as run `{snap.run_id}`." in texts(app.caption)
+    RunStore().delete(snap.run_id)  # the teacher deleted it
+    app.run()
+    assert "This run has since been deleted from the store." in texts(app.caption)
+    assert f"Saved as run `{snap.run_id}`." not in texts(app.caption) and not app.get("download_button")
 
 
 def test_the_same_design_seed_and_data_offers_the_finished_run():

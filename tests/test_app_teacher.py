@@ -20,7 +20,7 @@ from mnist_dash.runs import RunStore
 from mnist_dash.runs.digits import APPROVAL
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources, state
-from tests.support import TEST_OWNER, TINY_QUERY, open_page, save_fake, texts
+from tests.support import TEST_OWNER, TINY_QUERY, hold_the_slot, open_page, save_fake, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
@@ -298,8 +298,12 @@ def test_entering_a_run_in_a_three_seed_challenge_trains_its_other_seeds_and_the
     first = app.session_state[state.JOB_KEY].wait(timeout=120)
     assert first.status == JobStatus.FINISHED, first.error
     app.run()
+    holder = hold_the_slot()  # the entry's seeds wait in line while we look
     app.button(key="train_enter_challenge").click().run()
     assert "Seeds 5, 6 are queued as your jobs" in texts(app.success)
+    assert "Entering the challenge:** seed 5: queued" in texts(app.info) and "seed 6: queued" in texts(app.info)
+    assert not app.button(key="train_enter_challenge")  # never offered twice while the entry trains
+    holder.finish()
     siblings = [job for job in queue_module.default_queue().jobs_of(TEST_OWNER.key) if job.spec.seed in (5, 6)]
     assert sorted(job.spec.seed for job in siblings) == [5, 6]
     snaps = [job.wait(timeout=120) for job in siblings]

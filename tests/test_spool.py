@@ -99,3 +99,15 @@ def test_a_jobs_page_says_the_database_is_not_answering_and_its_run_comes_back(
     assert other.get(snap.run_id).epochs_run == 2 and not marker_ids(other)
     other.engine.dispose()
     store.engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite's lock waits out 30 s per write
+def test_a_marker_that_could_not_be_removed_goes_when_the_database_answers_again(flaky):
+    store, down, up = flaky
+    marker = store.begin_training(SPEC)
+    down()
+    store.end_training(marker)  # a job stopped before its first epoch ended, while the database was away
+    up()
+    assert marker in marker_ids(store)  # left behind, a restart would call it an interrupted job
+    assert store.forget_stale_markers() == 1 and marker not in marker_ids(store)
+    assert store.forget_stale_markers() == 0

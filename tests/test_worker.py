@@ -15,6 +15,8 @@ import pytest
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.jobs.runners import process as worker
 from mnist_dash.jobs.runners.process import ProcessRunner
+from mnist_dash.owners import named
+from mnist_dash.runs import RunStore
 from tests.support import process_gone, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +51,36 @@ def test_when_the_server_is_killed_its_worker_exits_too():
         wait_until(lambda: process_gone(pid), 30)
     finally:
         server.kill()
+
+
+@pytest.mark.timeout(180)
+def test_a_restarted_server_tells_each_owner_what_became_of_their_job(database_url):
+    """The server is killed while Ada's job trains and Bo's waits: the worker saves Ada's epochs as a stopped
+    run and says so; Bo's job is told it left the line. Each notice is its owner's (runs_view shows it)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.worker_child", database_url], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        pid = int(server.stdout.readline().split()[1])
+        assert server.stdout.readline().strip() == "EPOCH"
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(10)
+        wait_until(lambda: process_gone(pid), 60)
+    finally:
+        server.kill()
+    restarted = RunStore(database_url)
+    listing = restarted.list()
+    [run] = listing.runs
+    assert run.status == "stopped" and run.owner == named("Ada").key and run.epochs_run >= 1
+    news = {lost.owner: lost for lost in listing.interrupted}
+    assert set(news) == {named("Ada").key, named("Bo").key}
+    saved, in_line = news[named("Ada").key], news[named("Bo").key]
+    assert saved.phase == "saved" and saved.reason == (
+        f"the server restarted while it trained this run: it was saved as stopped after epoch {run.epochs_run}"
+    )
+    assert in_line.phase == "queued" and in_line.spec.name == "in line"
+    assert in_line.reason.endswith("so it left the line: press Start to queue it again")
+    assert restarted.dismiss_interrupted(saved.marker_id) and len(restarted.list().interrupted) == 1
 
 
 @pytest.fixture

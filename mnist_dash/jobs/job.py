@@ -77,6 +77,7 @@ class TrainingJob:
         self.limits = limits
         self.job_id = f"job-{next(_job_numbers)}"
         self.marker: str | None = None  # the store's in-progress marker while it trains
+        self.in_line: str | None = None  # its marker while it waits for its first turn (a restart tells its owner)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._status = JobStatus.QUEUED
@@ -93,6 +94,8 @@ class TrainingJob:
         """Enter the queue and begin; JobRefused (nothing started) when the limits say no."""
         stored = self.store.count_owned(self.owner.key) if self.store is not None and self.limits else 0
         self.queue.enter(self, self.limits, stored_runs=stored)
+        if self.store is not None:
+            self.in_line = self.store.mark_in_line(self.spec, self.owner)
         self._thread.start()
         return self
 
@@ -242,6 +245,8 @@ class TrainingJob:
     def _run(self) -> None:
         orphan_s = self.limits.orphan_s if self.limits is not None else None
         left = self.queue.wait_turn(self, self._stop, orphan_s)
+        if self.in_line is not None:  # out of the line: trained now, or gone from it
+            self.store.end_training(self.in_line)
         if left is not None:  # stopped in line, or its pages were closed
             self._set(JobStatus.STOPPED, reason=left)
             self.queue.leave(self.job_id)

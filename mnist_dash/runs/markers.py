@@ -1,11 +1,13 @@
-"""Markers of jobs in progress, so that a restarted server can tell which jobs it interrupted.
+"""Markers of jobs in progress, so that a restarted server can tell each owner what became of their jobs.
 
-A training job writes a row of `in_progress` as it starts: which process (pid, its start
-time, the machine and the machine's boot) trains which spec. Saving the run removes the
-row in the same transaction that writes the run, so a run is either saved or still
-marked, never both or neither. A marker whose process is gone is an interrupted job: the
-server stopped, or was killed, while it trained or saved. The marker id starts with the
-UTC time it was made (`20260501-101500-1a2b3c4d`), which is when training started.
+A job writes a row of `in_progress` when it enters the line (phase "queued") and another as it
+starts training ("training"): which process (pid, its start time, the machine and the machine's
+boot) holds which spec for which owner. Saving the run removes the training row in the same
+transaction that writes the run, so a run is either saved or still marked, never both or
+neither. A worker whose server has gone saves the epochs it holds as a stopped run and leaves
+a "saved" row saying so. A row whose process is gone is news for its owner: a job that left
+the line, a run lost, or one saved after its last epoch (`InterruptedJob.reason` says which).
+The marker id starts with the UTC time it was made (`20260501-101500-1a2b3c4d`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ from mnist_dash.spec import ModelSpec, SpecError, from_dict
 
 MARKER_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
 RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,60}")  # as folder stores named them; fullmatch it
-PHASES = ("training",)
+PHASES = ("training", "queued", "saved")
+REASONS = {
+    "training": "the server stopped while it trained this run, so the run was not saved",
+    "queued": "the server restarted while this job waited in line, so it left the line: press Start to queue it again",
+    "saved": "the server restarted while it trained this run: it was saved as stopped after epoch {epochs}",
+}
 _HAS_PROC = Path("/proc/self/stat").is_file()
 
 
@@ -36,7 +43,7 @@ class InterruptedJob:
     """A run whose process stopped before it was saved."""
 
     marker_id: str
-    phase: str  # "training", or "unknown" when the marker cannot be read
+    phase: str  # "training", "queued", "saved", or "unknown" when the marker cannot be read
     started: str  # ISO 8601, UTC
     spec: ModelSpec | None  # None when the marker's spec cannot be read
     reason: str  # for people: "the server stopped while it trained this run"
@@ -102,9 +109,11 @@ class Markers:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def write(self, marker_id: str, spec: ModelSpec, owner: str | None = None) -> None:
-        """Record that this process trains `spec` for `owner` (a key); raises SQLAlchemyError when it cannot."""
-        record = {"marker_id": marker_id, "phase": "training", "spec": spec.to_dict(), "owner": owner, **this_process()}
+    def write(self, marker_id: str, spec: ModelSpec, owner: str | None = None, phase: str = "training", **more) -> None:
+        """Record that this process trains (or holds in line, or has saved: `phase`) `spec` for `owner` (a key);
+        `more`: what the phase's notice says (a saved run's `run_id` and `epochs`). SQLAlchemyError when it cannot."""
+        record = {"marker_id": marker_id, "phase": phase, "spec": spec.to_dict(), "owner": owner, **more}
+        record |= this_process()
         with writing(self.engine) as connection:
             connection.execute(in_progress.insert().values(marker_id=marker_id, record=json.dumps(record)))
 
@@ -136,7 +145,8 @@ class Markers:
                 spec = from_dict(record.get("spec"))
             except SpecError:
                 spec = None
-            reason = "the server stopped while it trained this run, so the run was not saved"
+            epochs = record.get("epochs") if type(record.get("epochs")) is int else "?"
+            reason = REASONS[record["phase"]].format(epochs=epochs)
             owner = record.get("owner") if isinstance(record.get("owner"), str) else None
             found.append(InterruptedJob(marker_id, record["phase"], _started(marker_id), spec, reason, owner))
         return found

@@ -137,7 +137,8 @@ def flush(store: RunStore) -> int:
 
 
 class Flusher:
-    """The server's thread that flushes the spool every `every_s` seconds (one per store)."""
+    """The server's thread that flushes the spool every `every_s` seconds (one per store), and removes the
+    markers of jobs that ended while the database did not answer (`RunStore.end_training`)."""
 
     def __init__(self, store: RunStore, every_s: float = 5.0):
         self.store, self.every_s = store, every_s
@@ -153,5 +154,6 @@ class Flusher:
             try:
                 if spooled(self.store):
                     flush(self.store)
+                self.store.forget_stale_markers()
             except Exception:  # never let the thread die: the next round tries again
                 log.exception("flushing the spool failed")

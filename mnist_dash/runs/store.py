@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,6 +170,8 @@ class RunStore(StoreReader):
         self.markers = Markers(self.engine)
         self.digits = ClassDigits(self.engine)  # the class's own handwriting, kept with the runs
         self.claims = Claims(self.engine)  # the names browsers hold
+        self._stale: set[str] = set()  # markers to remove once the database answers again (`end_training`)
+        self._stale_lock = threading.Lock()
 
     # Writing
 
@@ -269,10 +272,38 @@ class RunStore(StoreReader):
             raise StoreWriteError.about("write to the run store", error, self.where) from error
         return marker
 
+    def mark_in_line(self, spec: ModelSpec, owner: Owner | None = None) -> str | None:
+        """Mark `spec` as waiting in line in this process, so a restart can tell its owner it left the line;
+        the marker's id, or None when the store cannot be written now (it is news, not the job's to fail on)."""
+        marker = new_marker_id()
+        try:
+            self.markers.write(marker, spec, owner.key if owner is not None else None, phase="queued")
+        except SQLAlchemyError:
+            return None
+        return marker
+
     def end_training(self, marker: str) -> None:
-        """Remove the marker of a run that ended without being saved (stopped early, failed); harmless twice."""
-        with contextlib.suppress(SQLAlchemyError):  # best effort: one left behind shows as interrupted, with Dismiss
+        """Remove the marker of a run that ended without being saved (stopped early, failed), or of a job that left
+        the line; harmless twice. While the database does not answer, it is kept to remove when it answers again
+        (`forget_stale_markers`): left behind, a restart would show it as an interrupted job."""
+        try:
             self.markers.remove(marker)
+        except SQLAlchemyError:
+            with self._stale_lock:
+                self._stale.add(marker)
+
+    def forget_stale_markers(self) -> int:
+        """Remove the markers `end_training` could not; how many went (the spool's thread calls it)."""
+        with self._stale_lock:
+            stale = set(self._stale)
+        gone = 0
+        for marker in stale:
+            with contextlib.suppress(SQLAlchemyError):
+                self.markers.remove(marker)
+                gone += 1
+                with self._stale_lock:
+                    self._stale.discard(marker)
+        return gone
 
     def dismiss_interrupted(self, marker_id: str) -> bool:
         """Forget an interrupted run; False if its process still runs."""

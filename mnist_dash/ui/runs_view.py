@@ -77,11 +77,20 @@ def stored_runs() -> list[RunInfo]:
 def _interrupted(lost) -> None:
     name = (lost.spec.name or "a custom design") if lost.spec is not None else "a run"
     text, dismiss = st.columns([5, 1], vertical_alignment="center")
-    text.warning(
-        f"**Interrupted:** {md(name)}, started {lost.started[:16].replace('T', ' ')} UTC: {md(lost.reason)}. "
-        "It was not saved; train it again to get it back.",
-        icon=":material/power_off:",
-    )
+    when = lost.started[:16].replace("T", " ")
+    if lost.phase == "saved":  # news, not a loss: the worker kept its epochs when the server went
+        text.info(f"**The server restarted:** {md(name)}: {md(lost.reason)}.", icon=":material/restart_alt:")
+    elif lost.phase == "queued":
+        text.warning(
+            f"**The server restarted:** {md(name)}, queued {when} UTC: {md(lost.reason)}.",
+            icon=":material/restart_alt:",
+        )
+    else:
+        text.warning(
+            f"**Interrupted:** {md(name)}, started {when} UTC: {md(lost.reason)}. "
+            "It was not saved; train it again to get it back.",
+            icon=":material/power_off:",
+        )
     if dismiss.button("Dismiss", key=f"dismiss_{lost.marker_id}"):
         resources.store().dismiss_interrupted(lost.marker_id)
         st.rerun()

@@ -219,10 +219,36 @@ def challenge_entry(run_id: str) -> None:
     if not missing:
         st.success(f"Entered in the challenge: seeds {run.spec.seed}, {seeds} are stored; the board ranks their mean.")
         return
-    if st.button(f"Enter it in the challenge (trains seeds {seeds} too)", key="train_enter_challenge"):
+    if said := st.session_state.pop("train_entry_said", None):
+        st.success(said, icon=":material/flag:")
+    # The entry's own jobs, newest first: a seed in line or training is shown, a failed one said, never offered twice.
+    latest = {}
+    for job in resources.queue().jobs_of(run.owner or ""):
+        latest.setdefault(job.spec, job)
+    going = {spec.seed: latest[spec].snapshot() for spec in missing if spec in latest}
+    active = {seed: snap for seed, snap in going.items() if not snap.done}
+    ended = {seed: snap for seed, snap in going.items() if snap.done and snap.run_id is None}
+    if active:
+        lines = ", ".join(f"seed {seed}: {md(snap.status_line)}" for seed, snap in sorted(active.items()))
+        st.info(
+            f"**Entering the challenge:** {lines}. The board ranks the mean of seeds {run.spec.seed}, {seeds} once "
+            "all three are stored.",
+            icon=":material/flag:",
+        )
+        return
+    for seed, snap in sorted(ended.items()):
+        why = snap.error or snap.reason or str(snap.status)
+        st.warning(f"Seed {seed} of the entry ended without a run ({md(why.rstrip('.'))}).", icon=":material/flag:")
+    todo = ", ".join(str(spec.seed) for spec in missing)
+    if st.button(
+        f"Enter it in the challenge (trains seed{'s' if len(missing) > 1 else ''} {todo})", key="train_enter_challenge"
+    ):
         started = [spec.seed for spec in missing if state.start(spec, resources.dataset()) is not None]
         if started:
-            st.success(f"Seeds {', '.join(map(str, started))} are queued as your jobs; the board ranks the mean.")
+            st.session_state["train_entry_said"] = (
+                f"Seeds {', '.join(map(str, started))} are queued as your jobs; the board ranks the mean."
+            )
+            st.rerun()
     state.show_refusal()
 
 

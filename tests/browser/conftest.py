@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from bench.streamlit_server import chromium_available, launch_chromium
-from tests.browser.support import Server
+from tests.browser.support import Server, patience
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NO_CHROMIUM = (
@@ -22,6 +22,7 @@ NO_CHROMIUM = (
 )
 
 
+expect.set_options(timeout=patience(10_000))  # Playwright's own 5 s, for a quiet machine only
 NOT_RUN = pytest.StashKey[int]()  # how many browser tests did not run, for want of Chromium
 
 
@@ -57,7 +58,7 @@ def _save_failure(page, server: Server | None, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
     (ARTIFACTS / f"{name}.html").write_text(page.content())
-    text = page.locator("body").inner_text(timeout=5_000)
+    text = page.locator("body").inner_text(timeout=patience(5_000))
     (ARTIFACTS / f"{name}.txt").write_text(text)
     print(f"browser artifacts for {name} in {ARTIFACTS}: .png, .html, .txt (page at {page.url})")
     print("---- what the page showed ----\n" + text[:3000])
@@ -97,7 +98,7 @@ def new_page(chromium, request):
     def make(server: Server):
         context = chromium.new_context(viewport={"width": 1366, "height": 1000})
         page = context.new_page()
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(patience(30_000))
         opened.append((context, page, server))
         return page
 

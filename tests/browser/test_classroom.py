@@ -17,7 +17,7 @@ from mnist_dash.data import load_mnist
 from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
-from tests.browser.support import start_server
+from tests.browser.support import patience, start_server
 
 EVIL = "[Log in](https://e.invalid) ![](https://e.invalid/t.png) <b>x</b> :red[y]"
 EVIL_OWNER = "[me](https://e.invalid)"
@@ -54,7 +54,9 @@ def test_names_with_markup_read_as_text_on_train_and_compare(page, server):
     expect(page.get_by_role("textbox", name="Your name")).to_have_value(EVIL_OWNER)
     assert_no_markup_from_names(page)
     page.get_by_role("link", name="Compare", exact=True).click()
-    page.get_by_role("heading", name="Observations").wait_for(timeout=60_000)  # the owner's runs, pre-selected
+    page.get_by_role("heading", name="Observations").wait_for(
+        timeout=patience(60_000)
+    )  # the owner's runs, pre-selected
     legend = page.locator(".st-key-compare_loss .legend").first.text_content()
     assert "<b>x</b>" in legend and "[Log in](https://e.invalid)" in legend
     assert f"{EVIL} (" in visible_text(page, "[data-testid='stMain']")  # the observations name it as text
@@ -67,15 +69,15 @@ def test_a_reload_finds_the_running_job_with_its_curves_and_stop(page, server, m
     query = {"layers": "64:relu:0:none", "epochs": "10", "batch_size": "32", "name": "reload me"} | me
     page.goto(f"{server.url}/train?{urlencode(query)}")
     page.locator(".st-key-train_start button").click()
-    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=60_000)
+    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(60_000))
     page.reload()  # the session is new; the owner (the name in the link) is the same
     page.get_by_role("heading", name="Train").wait_for()
-    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=30_000)
+    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(30_000))
     assert page.locator(".st-key-train_start button").is_disabled()
     page.get_by_text("reload me").first.wait_for()
-    page.locator(".st-key-train_loss_chart .js-plotly-plot").first.wait_for(timeout=60_000)
+    page.locator(".st-key-train_loss_chart .js-plotly-plot").first.wait_for(timeout=patience(60_000))
     page.locator(".st-key-train_stop button").click()
-    page.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=patience(60_000))
 
 
 def test_a_classmate_typing_a_students_name_in_another_browser_cannot_act_for_them(new_page, server):
@@ -83,7 +85,7 @@ def test_a_classmate_typing_a_students_name_in_another_browser_cannot_act_for_th
     query = {"layers": "64:relu:0:none", "epochs": "10", "batch_size": "32", "name": "ada's long job", "me": "Ada"}
     ada.goto(f"{server.url}/train?{urlencode(query)}")
     ada.locator(".st-key-train_start button").click()
-    ada.locator(".st-key-train_stop button:enabled").wait_for(timeout=60_000)
+    ada.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(60_000))
     assert "me" not in parse_qs(urlsplit(ada.url).query)  # the link Ada would share no longer names her
     mallory.goto(f"{server.url}/train?me=Ada")  # a link carrying her name, as the review opened it
     mallory.get_by_text("is in use on another device").first.wait_for()
@@ -99,7 +101,7 @@ def test_a_classmate_typing_a_students_name_in_another_browser_cannot_act_for_th
     assert "ada's first" not in visible_text(mallory, ".st-key-compare_runs")
     assert ada.locator(".st-key-train_stop button").is_enabled()  # Ada's job trains on
     ada.locator(".st-key-train_stop button").click()
-    ada.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=60_000)
+    ada.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=patience(60_000))
 
 
 def test_the_terminal_that_started_the_app_stays_quiet(server):

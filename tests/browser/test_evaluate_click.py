@@ -7,6 +7,8 @@ at a point off the cell's centre, and the page's own select boxes and captions a
 
 import pytest
 
+from tests.browser.support import patience
+
 MATRIX = ".st-key-evaluate_matrix .js-plotly-plot"
 
 
@@ -43,14 +45,14 @@ def shown_mistakes(page, true_label: int, predicted: int, expected: int) -> list
             return shown.length === expected && shown.every(text => text.startsWith(pattern));
         }""",
         arg=[pattern, expected],
-        timeout=30_000,
+        timeout=patience(30_000),
     )
     return captions.all_inner_texts()
 
 
 def test_clicking_a_cell_lists_that_cells_mistakes(page, server):
     page.goto(f"{server.url}/evaluate")
-    page.locator(MATRIX).wait_for(timeout=120_000)
+    page.locator(MATRIX).wait_for(timeout=patience(120_000))
     matrix = counts(page)
     off_diagonal = sorted(
         ((matrix[t][p], t, p) for t in range(10) for p in range(10) if t != p and matrix[t][p] > 0), reverse=True

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.support import start_server
+from tests.browser.support import patience, start_server
 
 DESIGN = "layers=48:tanh:0.2:before,16:relu:0:after&epochs=4&batch_size=64&optimizer=sgd&name=inside"
 SLOW = "layers=256:relu:0:none&epochs=3&batch_size=16&name=slow"  # seconds an epoch: time to watch it
@@ -48,9 +48,9 @@ def statistics_epoch(page) -> int:
 def test_weights_follow_the_job_epoch_by_epoch_without_a_reload(page, server):
     page.goto(f"{server.url}/train?{SLOW}")
     page.locator(".st-key-train_start button").click()
-    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=60_000)
+    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(60_000))
     page.get_by_role("link", name="Weights").click()
-    page.get_by_text("Your job is training").wait_for(timeout=30_000)
+    page.get_by_text("Your job is training").wait_for(timeout=patience(30_000))
     seen = {statistics_epoch(page)}
     # The page is never reloaded: each finished epoch's snapshot joins and the slider follows the newest.
     for _ in range(240):
@@ -60,5 +60,5 @@ def test_weights_follow_the_job_epoch_by_epoch_without_a_reload(page, server):
         page.wait_for_timeout(500)
     assert max(seen) >= 2 and len(seen) >= 2, f"the epochs shown while training: {sorted(seen)}"
     # Once it is done the page shows the stored run, all three epochs.
-    page.get_by_text("Statistics at epoch 3").wait_for(timeout=120_000)
-    page.get_by_text("Your job is training").wait_for(state="detached", timeout=30_000)
+    page.get_by_text("Statistics at epoch 3").wait_for(timeout=patience(120_000))
+    page.get_by_text("Your job is training").wait_for(state="detached", timeout=patience(30_000))

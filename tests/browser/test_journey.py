@@ -16,7 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from bench.streamlit_server import draw_a_seven
-from tests.browser.support import start_server
+from tests.browser.support import patience, start_server
 from tests.postgres_server import fresh_database
 
 LIVE_POINTS = """() => {
@@ -59,7 +59,7 @@ def edit_first_units_cell(page, value: str) -> None:
         grid.click(position={"x": 70, "y": 56})  # the first data row, first column after the index
         page.keyboard.press("Enter")
         try:
-            editor.wait_for(timeout=3_000)
+            editor.wait_for(timeout=patience(3_000))
             break
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
@@ -79,7 +79,7 @@ def set_number(page, label: str, value: str, in_url: str) -> None:
             expect(field).to_have_count(1)
             field.fill(value)
             field.press("Enter")
-            page.wait_for_url(f"**{in_url}**", timeout=5_000)
+            page.wait_for_url(f"**{in_url}**", timeout=patience(5_000))
             return
         except (PlaywrightTimeout, PlaywrightError, AssertionError):
             continue
@@ -128,22 +128,22 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
 
     # Train: the live chart gains points while the job trains, then the run finishes.
     page.get_by_role("heading", name="Train").wait_for()
-    page.wait_for_function(f"({LIVE_POINTS})() >= 1", timeout=90_000)
+    page.wait_for_function(f"({LIVE_POINTS})() >= 1", timeout=patience(90_000))
     seen = page.evaluate(LIVE_POINTS)
     # More points on a later redraw while the job still trains (not all at once when it is over).
     page.wait_for_function(
         f"({LIVE_POINTS})() > {seen} && !document.body.innerText.includes('Finished after')", timeout=90_000
     )
-    page.get_by_text(re.compile(r"^Finished after 1 of 1 epoch")).wait_for(timeout=180_000)
+    page.get_by_text(re.compile(r"^Finished after 1 of 1 epoch")).wait_for(timeout=patience(180_000))
     page.get_by_text("Test accuracy:").wait_for()
     traces = {trace["name"]: trace["points"] for trace in plot_traces(page, ".st-key-train_loss_chart")}
     assert traces["validation loss"] == 1 and traces["train loss"] == 1
 
     # A second run of the same design, stopped part-way: it says so and the app stays usable.
     page.locator(".st-key-train_start button").click()
-    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=90_000)
+    page.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(90_000))
     page.locator(".st-key-train_stop button").click()
-    page.get_by_text(re.compile(r"^Stopped after 0 of 1 epoch")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^Stopped after 0 of 1 epoch")).wait_for(timeout=patience(60_000))
     page.get_by_text("nothing to save").wait_for()  # a run with no finished epoch is not stored
     page.locator(".st-key-train_start button:enabled").wait_for()
 
@@ -178,7 +178,7 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     # Draw: a 7 drawn with the mouse, and the model's answer.
     go_to(page, "Draw", "Draw a digit")
     draw_a_seven(page)
-    page.get_by_text("sure").wait_for(timeout=60_000)
+    page.get_by_text("sure").wait_for(timeout=patience(60_000))
     bars = plot_traces(page, ".st-key-draw_bars")
     assert bars[0]["type"] == "bar" and bars[0]["points"] == 10
     assert_no_error(page)

@@ -16,7 +16,7 @@ import pytest
 
 from bench.streamlit_server import draw_a_seven, streamlit_process
 from mnist_dash.owners import named
-from tests.browser.support import Server
+from tests.browser.support import Server, patience
 
 KEY = "a teacher key long enough to be kept"
 # Each page's menu entry, and what shows once it is drawn.
@@ -73,18 +73,18 @@ def test_no_page_loads_keras_tensorflow_or_jax_into_the_server(new_page, server_
     page.goto(f"{url}/teacher?me=ada")
     page.get_by_label("Teacher key").fill(KEY)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="The challenge").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="The challenge").wait_for(timeout=patience(60_000))
     for title, shown in PAGES.items():  # through the menu: the same session, the teacher signed in
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        page.get_by_text(shown).first.wait_for(timeout=60_000)
+        page.get_by_text(shown).first.wait_for(timeout=patience(60_000))
         if title == "Draw":
             draw_a_seven(page)
-            page.get_by_text("What makes it a").wait_for(timeout=60_000)
+            page.get_by_text("What makes it a").wait_for(timeout=patience(60_000))
         if title == "Class board":
-            page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
+            page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=patience(60_000))
         if title == "Weights":
             page.get_by_role("tab", name="What each unit looks for").click()
-            page.locator(".st-key-weights_units_chart_0 .js-plotly-plot").wait_for(timeout=60_000)
+            page.locator(".st-key-weights_units_chart_0 .js-plotly-plot").wait_for(timeout=patience(60_000))
     assert loaded_libraries(process.pid) == set()
 
 

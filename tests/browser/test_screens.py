@@ -32,7 +32,7 @@ from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.runs import RunStore
 from mnist_dash.share import to_query
 from mnist_dash.spec import LayerSpec, ModelSpec
-from tests.browser.support import start_server
+from tests.browser.support import patience, start_server
 
 SCREENS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
@@ -45,6 +45,7 @@ RUNS = (
     ModelSpec(layers=(LayerSpec(32, dropout=0.2, batch_norm="after"),), batch_size=256, epochs=1, name="tiny-bn"),
 )
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+KEY = "a key for the class on screens"
 
 # Everything a reader reads or presses, for the text checks (inside stMain, and the sidebar when open).
 TEXT = (
@@ -192,7 +193,7 @@ def server(mnist_path, tmp_path_factory):
     data, store = load_mnist(mnist_path), RunStore(home)
     for spec in RUNS:
         assert TrainingJob(spec, data, store=store, queue=JobQueue(1)).start().wait().test_accuracy > 0.8
-    with start_server(home, mnist_path, tmp_path_factory.mktemp("log")) as server:
+    with start_server(home, mnist_path, tmp_path_factory.mktemp("log"), env={"MNIST_DASH_TEACHER_KEY": KEY}) as server:
         yield server
 
 
@@ -201,7 +202,7 @@ def screen(request, chromium, server):
     """One page for each screen, reused by its tests: (screen's name, page)."""
     context = chromium.new_context(**SCREENS[request.param])
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(patience(60_000))
     yield request.param, page
     context.close()
 
@@ -305,6 +306,22 @@ def show_draw(page, url):
     settle(page, charts=1)
 
 
+def show_board(page, url):
+    open_page(page, f"{url}/board", "text=Class board")
+    settle(page, charts=1)
+
+
+def show_projector(page, url):
+    """The projector view (the teacher's, signed in once per screen): the large board and the scatter."""
+    open_page(page, f"{url}/teacher", "h1")
+    if page.get_by_label("Teacher key").count():
+        page.get_by_label("Teacher key").fill(KEY)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="The challenge").wait_for()
+    open_page(page, f"{url}/projector", "text=Nothing is training right now")
+    settle(page, charts=1)
+
+
 PAGES = {
     "home": show_home,
     "design": show_design,
@@ -315,6 +332,8 @@ PAGES = {
     "compare": show_compare,
     "evaluate": show_evaluate,
     "draw": show_draw,
+    "board": show_board,
+    "projector": show_projector,
 }
 
 
@@ -366,7 +385,7 @@ def test_undo_and_clear_show_without_a_hover_above_the_canvas(shown, server):
     name, page = shown
     open_page(page, f"{server.url}/draw", ".st-key-draw_canvas canvas")
     with contextlib.suppress(PlaywrightTimeout):  # the style that shows it comes just after the canvas
-        page.wait_for_function(f'() => ({TOOLBAR})("{UNDO}").opacity === 1', timeout=10_000)
+        page.wait_for_function(f'() => ({TOOLBAR})("{UNDO}").opacity === 1', timeout=patience(10_000))
     canvas = page.locator(".st-key-draw_canvas canvas").last.bounding_box()
     label = page.get_by_text("Draw here").bounding_box()
     for button in (UNDO, CLEAR):

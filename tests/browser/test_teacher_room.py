@@ -11,7 +11,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from bench.streamlit_server import draw_a_seven
-from tests.browser.support import start_server
+from tests.browser.support import patience, start_server
 
 KEY = "a key for the class"
 SMALL = "layers=16:relu:0:none&epochs=1&batch_size=256"
@@ -37,7 +37,7 @@ def train(page, url: str, student: str) -> None:
     page.get_by_text("type this claim code to use your name there").wait_for()  # this browser holds the name now
     assert "me=" not in page.url.replace("name=", "")  # and the link never carries it
     page.locator(".st-key-train_start button").click()
-    page.get_by_text("Finished after").wait_for(timeout=120_000)
+    page.get_by_text("Finished after").wait_for(timeout=patience(120_000))
 
 
 def test_a_teacher_and_two_students(new_page, server):
@@ -49,9 +49,9 @@ def test_a_teacher_and_two_students(new_page, server):
     ada.goto(f"{url}/draw?me=Ada")
     draw_a_seven(ada)
     for added in (1, 2, 3):
-        ada.get_by_text("which digit did you mean?").wait_for(timeout=60_000)
+        ada.get_by_text("which digit did you mean?").wait_for(timeout=patience(60_000))
         ada.locator("[data-testid='stButtonGroup'] button").filter(has_text="7").first.click()
-        ada.get_by_text(f"the class set has {added} digit").wait_for(timeout=30_000)
+        ada.get_by_text(f"the class set has {added} digit").wait_for(timeout=patience(30_000))
 
     teacher.goto(f"{url}/teacher")
     teacher.get_by_label("Teacher key").fill(KEY)
@@ -72,7 +72,7 @@ def test_a_teacher_and_two_students(new_page, server):
     bo.locator(".st-key-train_start button").click()
     bo.get_by_role("button", name="Stop").wait_for()
     teacher.get_by_role("button", name="Cancel").first.click()  # the queue redraws itself: no reload
-    bo.get_by_text("your teacher cancelled it").wait_for(timeout=60_000)
+    bo.get_by_text("your teacher cancelled it").wait_for(timeout=patience(60_000))
 
     ada.goto(f"{url}/design?me=Ada")
     ada.get_by_text("Your teacher sent a design").wait_for()
@@ -83,12 +83,12 @@ def test_a_teacher_and_two_students(new_page, server):
     # On the class board, Ada clicks Bo's dot and tries his design.
     ada.goto(f"{url}/board?me=Ada")
     dots = ada.locator(".st-key-board_scatter .scatterlayer .trace .point")
-    dots.first.wait_for(timeout=30_000)
+    dots.first.wait_for(timeout=patience(30_000))
     for index in range(dots.count()):
         dots.nth(index).click(force=True)
         picked = ada.locator(".st-key-board_picked")
         try:
-            picked.wait_for(timeout=5_000)
+            picked.wait_for(timeout=patience(5_000))
         except PlaywrightTimeout:
             continue
         if "bo-net" in picked.inner_text():
@@ -100,7 +100,7 @@ def test_a_teacher_and_two_students(new_page, server):
 
     teacher.get_by_role("link", name="Projector").click()  # in the menu, for the teacher only
     board = teacher.locator(".projector-board")
-    board.wait_for(timeout=30_000)
+    board.wait_for(timeout=patience(30_000))
     expect(board).to_contain_text("Ada")
     expect(board).to_contain_text("Bo")
     teacher.locator(".st-key-projector_scatter .js-plotly-plot").wait_for()

@@ -7,6 +7,8 @@ epoch shows as a new bitmap, and the labels above the images as the figure's ann
 
 import pytest
 
+from tests.browser.support import patience
+
 UNITS = ".st-key-weights_units_chart_{} .js-plotly-plot"
 
 
@@ -31,7 +33,7 @@ def shown(page) -> dict:
 
 def test_the_units_tab_shows_the_grid_and_the_epoch_slider_moves_it(page, server):
     page.goto(f"{server.url}/weights")
-    page.get_by_text("Statistics at epoch").wait_for(timeout=60_000)
+    page.get_by_text("Statistics at epoch").wait_for(timeout=patience(60_000))
     page.get_by_role("tab", name="What each unit looks for").click()
     page.locator(UNITS.format(1)).wait_for()
     page.get_by_text("hidden_1: the 32 units that moved most, after epoch 1").wait_for()
@@ -45,7 +47,7 @@ def test_the_units_tab_shows_the_grid_and_the_epoch_slider_moves_it(page, server
     page.keyboard.press("Home")
     at_start = page.get_by_text("hidden_1: the 32 units that moved most, at the start")
     try:
-        at_start.wait_for(timeout=15_000)
+        at_start.wait_for(timeout=patience(15_000))
     except Exception:  # a move the page dropped mid-rerun (seen on loaded runs): moved again, as a user would
         page.keyboard.press("End")
         page.wait_for_selector("[data-test-script-state='notRunning']")

@@ -133,6 +133,19 @@ class _Listener:
                 self.work.put(order)
 
 
+def saved_as(result, training_job) -> None:
+    """After a server died: leave its owner a note in the store that their job was saved after epoch N (the
+    restarted server shows it to them, `runs.markers`)."""
+    from mnist_dash.runs.markers import new_marker_id
+
+    request = training_job.request
+    if result.run_id is None or request.store is None:
+        return
+    owner = request.owner.key if request.owner is not None else None
+    epochs = len(training_job.live.epochs)
+    request.store.markers.write(new_marker_id(), request.spec, owner, "saved", run_id=result.run_id, epochs=epochs)
+
+
 def serve(conn) -> None:
     """The worker's loop. The heartbeat and the listener start before Keras loads: a slow import is no hang."""
     pipe = _Pipe(conn)
@@ -167,7 +180,7 @@ def serve(conn) -> None:
                 # Its stop event is set: a stopped run of its finished epochs. The store may be gone too: its
                 # marker then says the run was interrupted.
                 with contextlib.suppress(Exception):
-                    training_job.finish()
+                    saved_as(training_job.finish(), training_job)
                 drop(job)
             os._exit(0)
         if isinstance(order, LoadData):
