@@ -302,7 +302,9 @@ def test_entering_a_run_in_a_three_seed_challenge_trains_its_other_seeds_and_the
     app.button(key="train_enter_challenge").click().run()
     assert "Seeds 5, 6 are queued as your jobs" in texts(app.success)
     assert "Entering the challenge:** seed 5: queued" in texts(app.info) and "seed 6: queued" in texts(app.info)
-    assert not app.button(key="train_enter_challenge")  # never offered twice while the entry trains
+    app.run()  # the page now shows the entry's seed in line (its own job), never the offer again
+    assert "Queued: **#" in texts(app.info) and app.session_state[state.JOB_KEY].spec.seed in (5, 6)
+    assert all(button.key != "train_enter_challenge" for button in app.button)
     holder.finish()
     siblings = [job for job in queue_module.default_queue().jobs_of(TEST_OWNER.key) if job.spec.seed in (5, 6)]
     assert sorted(job.spec.seed for job in siblings) == [5, 6]
@@ -310,6 +312,9 @@ def test_entering_a_run_in_a_three_seed_challenge_trains_its_other_seeds_and_the
     assert all(snap.status == JobStatus.FINISHED for snap in snaps), [snap.error for snap in snaps]
     app.run()
     assert "seeds 4, 5, 6 are stored" in texts(app.success)
+    reloaded = open_page("train", TINY_QUERY | {"seed": "6"})  # the owner's newest job: the entry's seed 6
+    assert reloaded.session_state[state.JOB_KEY].spec.seed == 6
+    assert "seeds 4, 5, 6 are stored" in texts(reloaded.success)  # never "trains seeds 7, 8"
     mean = (first.test_accuracy + sum(snap.test_accuracy for snap in snaps)) / 3
     board = open_page("board")
     assert list(board.dataframe[0].value["test_accuracy"].round(4)) == [round(mean * 100, 4)]

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from mnist_dash.classroom.board import best_per_owner, board_csv, frontier, last_epoch_gap
-from mnist_dash.classroom.challenge import Challenge, ChallengeError, scores, seed_siblings
+from mnist_dash.classroom.challenge import Challenge, ChallengeError, entry_seeds, scores
 from mnist_dash.plan import count_params
 from mnist_dash.runs.records import RunInfo
 from mnist_dash.spec import LayerSpec, ModelSpec
@@ -105,8 +105,24 @@ def test_three_seeds_score_the_mean_and_only_when_all_three_ran():
     assert entries[0].accuracy == pytest.approx(0.93)
     rows = best_per_owner(entries, no_gap)
     assert rows[0].seeds == (4, 5, 6) and rows[0].test_accuracy == pytest.approx(0.93)
-    assert [spec.seed for spec in seed_siblings(complete[0].spec, challenge)] == [5, 6]
-    assert seed_siblings(complete[0].spec, Challenge()) == []
+
+
+@pytest.mark.parametrize(
+    ("seed", "have", "entry"),
+    [
+        (4, {4}, [4, 5, 6]),  # a first run: the next two seeds
+        (5, {4, 5, 6}, [4, 5, 6]),  # seed 5 of an entry begun at 4: it never offers 6 and 7
+        (6, {4, 5, 6}, [4, 5, 6]),
+        (5, {4, 5}, [4, 5, 6]),  # 6 still to come
+        (1, {1}, [1, 2, 3]),
+        (0, {0, 1, 2}, [0, 1, 2]),
+        (2, {2, 3}, [2, 3, 4]),
+        (7, {4, 5, 6, 7}, [5, 6, 7]),  # the window holding 7 with most of its seeds
+    ],
+)
+def test_a_runs_entry_is_the_window_of_seeds_it_shares_with_the_owners_other_seeds(seed, have, entry):
+    assert entry_seeds(seed, have, 3) == entry
+    assert entry_seeds(seed, have, 1) == [seed]
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,8 @@ def test_a_restarted_server_tells_each_owner_what_became_of_their_job(database_u
         wait_until(lambda: process_gone(pid), 60)
     finally:
         server.kill()
+    # The worker that trained may end a moment after the idle one.
+    wait_until(lambda: {lost.phase for lost in RunStore(database_url).markers.interrupted()} >= {"saved"}, 60)
     restarted = RunStore(database_url)
     listing = restarted.list()
     [run] = listing.runs

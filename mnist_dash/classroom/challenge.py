@@ -73,9 +73,13 @@ class Challenge:
             raise ChallengeError(f"the stored challenge cannot be read ({error})") from None
 
 
-def seed_siblings(spec: ModelSpec, challenge: Challenge) -> list[ModelSpec]:
-    """The other seeds a run of `spec` needs to be scored: seed + 1 and seed + 2 when judged on 3 seeds."""
-    return [spec.replace(seed=spec.seed + step) for step in range(1, challenge.seeds)]
+def entry_seeds(seed: int, have: set[int], seeds: int) -> list[int]:
+    """The seeds of the entry a run of `seed` belongs to, given the seeds of its design the owner has stored or in
+    training (`have`): the window of `seeds` consecutive seeds holding `seed` with the most of them (then one that
+    begins at a seed they have, then the one beginning at `seed`). A run of seed 5 whose owner entered seed 4
+    (training 5 and 6) is part of the entry 4, 5, 6: it never offers to train 6 and 7."""
+    windows = [list(range(base, base + seeds)) for base in range(max(0, seed - seeds + 1), seed + 1)]
+    return max(windows, key=lambda window: (sum(s in have for s in window), window[0] in have, window[0] == seed))
 
 
 def _design(spec: ModelSpec) -> str:

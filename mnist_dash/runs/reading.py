@@ -101,7 +101,13 @@ class StoreReader:
     def get(self, run_id: str) -> RunInfo:
         """The run's record; RunNotFound or DamagedRunError when it cannot be had."""
         parsed = self._records.get(run_id)
-        if parsed is None:
+        if parsed is not None:  # parsed once; still there? (deleted here, by the teacher, or by another server)
+            with self.engine.connect() as connection:
+                there = connection.execute(select(runs.c.seq).where(runs.c.run_id == run_id)).first() is not None
+            if not there:
+                self._records.pop(run_id, None)
+                raise RunNotFound(f"no run {run_id!r} in the run store")
+        else:
             with self.engine.connect() as connection:
                 rows = connection.execute(select(runs.c.run_id, runs.c.record).where(runs.c.run_id == run_id)).all()
             if not rows:

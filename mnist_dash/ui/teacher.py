@@ -14,7 +14,7 @@ import streamlit as st
 from mnist_dash.classroom import challenge as class_challenge
 from mnist_dash.classroom import rules as class_rules
 from mnist_dash.classroom import teacher
-from mnist_dash.classroom.challenge import Challenge, seed_siblings
+from mnist_dash.classroom.challenge import Challenge, entry_seeds
 from mnist_dash.jobs.limits import FREE_UNDER_PRESETS, Lock
 from mnist_dash.runs import RunInfo, RunNotFound
 from mnist_dash.spec import SpecError, field_label, from_dict
@@ -197,6 +197,14 @@ def pushed_offer() -> None:
             st.rerun()
 
 
+def _latest_jobs(owner_key: str | None) -> dict:
+    """The owner's newest job of each design (seed included), ended ones too."""
+    latest = {}
+    for job in resources.queue().jobs_of(owner_key or ""):  # newest first
+        latest.setdefault(job.spec, job)
+    return latest
+
+
 def challenge_entry(run_id: str) -> None:
     """Under a finished run on Train: with a 3-seed challenge, one press trains its other two seeds.
 
@@ -210,46 +218,43 @@ def challenge_entry(run_id: str) -> None:
     if not rules.allows(run):
         st.caption(f"This run is outside the challenge ({rules.describe()}).")
         return
-    siblings = seed_siblings(run.spec, rules)
-    # The student's own seeds only: a classmate's run of seed 2 is no part of this student's entry (the board
-    # ranks an owner's seeds together, so "Entered" with a classmate's seeds was never ranked).
-    stored = resources.store().cached_runs(siblings, resources.dataset(), owner=run.owner)
-    missing = [spec for spec, run in zip(siblings, stored, strict=True) if run is None]
-    seeds = ", ".join(str(spec.seed) for spec in siblings)
+    # The entry this run belongs to: its seeds stored or training (the student's own only: a classmate's run of
+    # seed 2 is no part of it, and the board ranks an owner's seeds together) decide which seeds it is.
+    seed = run.spec.seed
+    near = [run.spec.replace(seed=s) for s in range(max(0, seed - rules.seeds + 1), seed + rules.seeds)]
+    stored = dict(zip(near, resources.store().cached_runs(near, resources.dataset(), owner=run.owner), strict=True))
+    latest = _latest_jobs(run.owner)
+    snaps = {spec: latest[spec].snapshot() for spec in near if spec in latest}
+    active = {spec.seed for spec, snap in snaps.items() if not snap.done}
+    have = {spec.seed for spec, found in stored.items() if found is not None} | active
+    window = entry_seeds(seed, have, rules.seeds)
+    seeds = ", ".join(map(str, window))
+    missing = [spec for spec in near if spec.seed in window and stored[spec] is None]
     if not missing:
-        st.success(f"Entered in the challenge: seeds {run.spec.seed}, {seeds} are stored; the board ranks their mean.")
+        st.success(f"Entered in the challenge: seeds {seeds} are stored; the board ranks their mean.")
         return
-    if said := st.session_state.pop("train_entry_said", None):
-        st.success(said, icon=":material/flag:")
-    # The entry's own jobs, newest first: a seed in line or training is shown, a failed one said, never offered twice.
-    latest = {}
-    for job in resources.queue().jobs_of(run.owner or ""):
-        latest.setdefault(job.spec, job)
-    going = {spec.seed: latest[spec].snapshot() for spec in missing if spec in latest}
-    active = {seed: snap for seed, snap in going.items() if not snap.done}
-    ended = {seed: snap for seed, snap in going.items() if snap.done and snap.run_id is None}
-    if active:
-        lines = ", ".join(f"seed {seed}: {md(snap.status_line)}" for seed, snap in sorted(active.items()))
-        st.info(
-            f"**Entering the challenge:** {lines}. The board ranks the mean of seeds {run.spec.seed}, {seeds} once "
-            "all three are stored.",
-            icon=":material/flag:",
-        )
-        return
-    for seed, snap in sorted(ended.items()):
-        why = snap.error or snap.reason or str(snap.status)
-        st.warning(f"Seed {seed} of the entry ended without a run ({md(why.rstrip('.'))}).", icon=":material/flag:")
-    todo = ", ".join(str(spec.seed) for spec in missing)
-    if st.button(
-        f"Enter it in the challenge (trains seed{'s' if len(missing) > 1 else ''} {todo})", key="train_enter_challenge"
-    ):
+    started = None
+    if not active & set(window):
+        for spec in missing:  # a seed of the entry that ended without a run: said, then offered again
+            if spec in snaps and snaps[spec].done:
+                why = snaps[spec].error or snaps[spec].reason or str(snaps[spec].status)
+                st.warning(f"Seed {spec.seed} of the entry ended without a run ({md(why.rstrip('.'))}).")
+        todo = ", ".join(str(spec.seed) for spec in missing)
+        if not st.button(f"Enter it in the challenge (trains seeds {todo})", key="train_enter_challenge"):
+            return
         started = [spec.seed for spec in missing if state.start(spec, resources.dataset()) is not None]
-        if started:
-            st.session_state["train_entry_said"] = (
-                f"Seeds {', '.join(map(str, started))} are queued as your jobs; the board ranks the mean."
-            )
-            st.rerun()
-    state.show_refusal()
+        state.show_refusal()
+        if not started:
+            return
+        st.success(f"Seeds {', '.join(map(str, started))} are queued as your jobs; the board ranks the mean.")
+    latest = _latest_jobs(run.owner)  # with the seeds just started
+    lines = ", ".join(
+        f"seed {spec.seed}: {md(latest[spec].snapshot().status_line)}" for spec in missing if spec in latest
+    )
+    st.info(
+        f"**Entering the challenge:** {lines}. The board ranks the mean of seeds {seeds} once all are stored.",
+        icon=":material/flag:",
+    )
 
 
 EVERYONE = "everyone"
