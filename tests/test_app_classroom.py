@@ -110,6 +110,14 @@ def test_a_name_from_the_link_or_the_field_is_claimed_by_the_device_and_never_ke
     )
 
 
+def test_a_signed_in_user_needs_no_claim_and_claims_nothing():
+    open_page("train", {"me": "ada"}, device="ada-phone")  # a student named ada holds the name
+    user = {"email": "ada@school.example", "is_logged_in": True}
+    app = open_page("train", {"me": "ada"}, user=user, device="staff-laptop")
+    assert "ada@school.example" in texts(app.markdown) and "(signed in)" in texts(app.markdown)
+    assert not app.warning and [claim.owner.name for claim in RunStore().claims.everyone()] == ["ada"]
+
+
 def test_a_link_naming_someone_else_never_replaces_the_name_a_device_holds():
     open_page("train", {"me": "Ada"}, device="ada")
     shared = open_page("design", {"me": "Bo", "layers": "16:relu:0:none"}, device="ada")  # Bo's old link
