@@ -93,7 +93,7 @@ def the_queue() -> None:
 the_queue()
 
 st.subheader("Runs")
-teacher_ui.delete_runs(runs_view.stored_runs(), runs_view.label)
+class_admin.delete_runs(runs_view.stored_runs(), runs_view.label)
 
 class_admin.names_section()
 class_admin.digits_section()

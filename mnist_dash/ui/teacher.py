@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
@@ -16,9 +14,8 @@ from mnist_dash.classroom import rules as class_rules
 from mnist_dash.classroom import teacher
 from mnist_dash.classroom.challenge import Challenge, entry_seeds
 from mnist_dash.jobs.limits import FREE_UNDER_PRESETS, Lock
-from mnist_dash.runs import RunInfo, RunNotFound
 from mnist_dash.spec import SpecError, field_label, from_dict
-from mnist_dash.text import count, md
+from mnist_dash.text import md
 from mnist_dash.ui import owner as owner_ui
 from mnist_dash.ui import resources, state
 
@@ -255,54 +252,3 @@ def challenge_entry(run_id: str) -> None:
         f"**Entering the challenge:** {lines}. The board ranks the mean of seeds {seeds} once all are stored.",
         icon=":material/flag:",
     )
-
-
-EVERYONE = "everyone"
-CONFIRM_KEY = "teacher_confirm_delete"
-
-
-def delete_runs(stored: list, label: Callable[[RunInfo], str]) -> None:
-    """The Teacher page's deletion of runs: by student (never a match on design names), what goes shown
-    before it goes, a confirmation (it cannot be undone), and a word after of what went."""
-    if said := st.session_state.pop("teacher_deleted", None):
-        st.success(said, icon=":material/delete:")
-    owners = sorted({run.owner_name or "nobody" for run in stored}, key=str.casefold)
-    whose = st.selectbox("Whose runs", [EVERYONE, *owners], key="teacher_runs_owner")
-    runs = {run.run_id: run for run in stored if whose == EVERYONE or (run.owner_name or "nobody") == whose}
-    # A run deleted since (by this page or another) leaves the choice: Streamlit raised on an option gone.
-    chosen = [run_id for run_id in st.session_state.get("teacher_runs", []) if run_id in runs]
-    st.session_state["teacher_runs"] = chosen
-    doomed = st.multiselect(
-        "Runs to delete",
-        list(runs),
-        format_func=lambda run_id: f"{runs[run_id].owner_name or 'nobody'}: {label(runs[run_id])}",
-        key="teacher_runs",
-    )
-    if st.button("Delete these runs…", disabled=not doomed, key="teacher_delete_runs"):
-        st.session_state[CONFIRM_KEY] = list(doomed)
-    asked = [run_id for run_id in st.session_state.get(CONFIRM_KEY, []) if run_id in runs]
-    if not asked:
-        st.session_state.pop(CONFIRM_KEY, None)
-        return
-    with st.container(border=True, key="teacher_confirm"):
-        st.warning(
-            f"Delete {count(len(asked), 'run')}? It cannot be undone: they leave every page, the board and "
-            "their students' lists.",
-            icon=":material/warning:",
-        )
-        for run_id in asked:
-            st.markdown(f"- {md(runs[run_id].owner_name or 'nobody')}: {md(label(runs[run_id]))}")
-        yes, no = st.columns(2)
-        if yes.button("Yes, delete them", type="primary", key="teacher_delete_confirmed"):
-            gone = []
-            for run_id in asked:
-                with contextlib.suppress(RunNotFound):  # gone already: nothing more to do
-                    resources.store().delete(run_id)
-                    gone.append(run_id)
-            st.session_state.pop(CONFIRM_KEY, None)
-            st.session_state.pop("teacher_runs", None)
-            st.session_state["teacher_deleted"] = f"Deleted {count(len(gone), 'run')}."
-            st.rerun()
-        if no.button("Keep them", key="teacher_delete_cancelled"):
-            st.session_state.pop(CONFIRM_KEY, None)
-            st.rerun()
