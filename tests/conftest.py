@@ -14,6 +14,50 @@ from mnist_dash.data import Mnist, validate_arrays
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.postgres_server import NoPostgres, fresh_database, postgres_server
 
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+NO_CHROMIUM = (
+    "The browser tests did not run: they need Chromium. Install Debian's package (apt-get install chromium), or "
+    "where downloads work run `python -m playwright install chromium`, or set MNIST_DASH_CHROMIUM to a Chromium binary."
+)
+NO_BROWSER = pytest.StashKey[bool]()
+
+
+def pytest_configure(config):
+    from bench.streamlit_server import chromium_available
+
+    config.stash[NO_BROWSER] = not chromium_available()
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Without Chromium the browser half is not collected: the rest runs, and the run ends failed (below)."""
+    inside = collection_path == BROWSER_TESTS or BROWSER_TESTS in collection_path.parents
+    return True if config.stash.get(NO_BROWSER, False) and inside else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests named one by one on the command line are collected all the same: left out here."""
+    if config.stash.get(NO_BROWSER, False):
+        left_out = [item for item in items if BROWSER_TESTS in Path(str(item.path)).parents]
+        if left_out:
+            items[:] = [item for item in items if item not in left_out]
+            config.hook.pytest_deselected(items=left_out)
+
+
+def _browser_tests_asked(config) -> bool:
+    asked = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    return any(path in (BROWSER_TESTS, *BROWSER_TESTS.parents) or BROWSER_TESTS in path.parents for path in asked)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if config.stash.get(NO_BROWSER, False) and _browser_tests_asked(config):
+        terminalreporter.write_line(NO_CHROMIUM, red=True, bold=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Never green without its browser tests: one line says how to get a browser, and the run ends failed."""
+    if session.config.stash.get(NO_BROWSER, False) and _browser_tests_asked(session.config) and exitstatus == 0:
+        session.exitstatus = 1
+
 
 def make_digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Images where class k is a bright bar on row 2k+4, over faint noise."""

@@ -12,38 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bench.streamlit_server import chromium_available, launch_chromium
+from bench.streamlit_server import launch_chromium
 from tests.browser.support import Server, patience
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-NO_CHROMIUM = (
-    "The browser tests need Chromium: install Debian's package (apt-get install chromium), or where downloads "
-    "work run `python -m playwright install chromium`; or set MNIST_DASH_CHROMIUM to a Chromium binary."
-)
-
-
 expect.set_options(timeout=patience(10_000))  # Playwright's own 5 s, for a quiet machine only
-NOT_RUN = pytest.StashKey[int]()  # how many browser tests did not run, for want of Chromium
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Without Chromium, the browser half does not run and the rest does: one line says how to get a browser
-    (rather than a traceback per test), and the run ends failed (never green without its browser tests)."""
-    browser = [item for item in items if "browser" in item.nodeid.split("::")[0]]
-    if browser and not chromium_available():
-        items[:] = [item for item in items if item not in browser]
-        config.hook.pytest_deselected(items=browser)
-        config.stash[NOT_RUN] = len(browser)
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not_run := config.stash.get(NOT_RUN, 0):
-        terminalreporter.write_line(f"{not_run} browser tests did not run. {NO_CHROMIUM}", red=True, bold=True)
-
-
-def pytest_sessionfinish(session, exitstatus):
-    if session.config.stash.get(NOT_RUN, 0) and exitstatus == 0:
-        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")
