@@ -6,7 +6,7 @@ from mnist_dash.classroom.board import COLUMNS, board_csv
 from mnist_dash.plan import describe
 from mnist_dash.plots.board import board_scatter
 from mnist_dash.text import md
-from mnist_dash.ui import board_view, resources, state
+from mnist_dash.ui import board_view, resources, state, tables
 
 REFRESH_S = 5  # seconds between redraws while the class trains: one indexed read when nothing changed
 
@@ -46,7 +46,7 @@ def board() -> None:
         for row in rows
     ]
     titles = dict(COLUMNS)
-    st.dataframe(
+    tables.table_area("board", *(row["run_id"] for row in table)).dataframe(  # clear of its toolbar on a phone
         table,
         hide_index=True,
         key="board_table",

@@ -26,14 +26,12 @@ def projector() -> None:
         st.markdown(f"## {md(board_view.nothing_ranked(board))}")
     else:
         st.html(board_view.large_table(board.rows))
-    left, right = st.columns(2)
+    # One above the other: side by side, a 1024 x 768 projector (the sidebar open) cut both charts' titles.
     figure = board_scatter(board.runs, None, budget=board.challenge.max_params if board.challenge else None)
-    left.plotly_chart(figure.update_layout(font_size=20, height=560), key="projector_scatter", theme=None)
-    left.caption(
-        "Each dot is a run: higher is more accurate, further right is bigger. The staircase: best for its size."
-    )
+    st.plotly_chart(figure.update_layout(font_size=20, height=560), key="projector_scatter", theme=None)
+    st.caption("Each dot is a run: higher is more accurate, further right is bigger. The staircase: best for its size.")
     running = next((job for job in resources.queue().everyone() if job.snapshot().status == JobStatus.RUNNING), None)
-    with right:
+    with st.container():
         if running is None:
             st.markdown("## Nothing is training right now.")
             return

@@ -34,8 +34,20 @@ def pytest_ignore_collect(collection_path, config):
     return True if config.stash.get(NO_BROWSER, False) and inside else None
 
 
+# Tests that share one process's resources run in one test process of the two (`-n 2 --dist loadgroup`): the
+# browser tests (a Chromium and a Streamlit server at a time, or two browsers would fight for two cores), and the
+# job contract's suite (one local Ray instance at a time).
+GROUPS = {BROWSER_TESTS: "browser", BROWSER_TESTS.parent / "test_job_contract.py": "job-contract"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """The browser tests named one by one on the command line are collected all the same: left out here."""
+    """Each test's group (above). And the browser tests named one by one on the command line are collected all the
+    same without Chromium: left out here."""
+    for item in items:
+        path = Path(str(item.path))
+        for where, group in GROUPS.items():
+            if path == where or where in path.parents:
+                item.add_marker(pytest.mark.xdist_group(group))
     if config.stash.get(NO_BROWSER, False):
         left_out = [item for item in items if BROWSER_TESTS in Path(str(item.path)).parents]
         if left_out:

@@ -194,6 +194,8 @@ def test_without_chromium_the_test_command_runs_the_rest_and_ends_failed_with_ho
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n",
+            "0",
             "tests/browser/test_screens.py",
             "tests/test_text.py",
         ],

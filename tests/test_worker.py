@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -68,9 +69,9 @@ def test_a_restarted_server_tells_each_owner_what_became_of_their_job(database_u
         wait_until(lambda: process_gone(pid), 60)
     finally:
         server.kill()
+    restarted = RunStore(database_url)  # once: opening a store writes (its schema check), and would hold the worker up
     # The worker that trained may end a moment after the idle one.
-    wait_until(lambda: {lost.phase for lost in RunStore(database_url).markers.interrupted()} >= {"saved"}, 60)
-    restarted = RunStore(database_url)
+    wait_until(lambda: time.sleep(0.2) or {lost.phase for lost in restarted.markers.interrupted()} >= {"saved"}, 120)
     listing = restarted.list()
     [run] = listing.runs
     assert run.status == "stopped" and run.owner == named("Ada").key and run.epochs_run >= 1
@@ -80,8 +81,11 @@ def test_a_restarted_server_tells_each_owner_what_became_of_their_job(database_u
     assert saved.phase == "saved" and saved.reason == (
         f"the server restarted while it trained this run: it was saved as stopped after epoch {run.epochs_run}"
     )
-    assert in_line.phase == "queued" and in_line.spec.name == "in line"
-    assert in_line.reason.endswith("so it left the line: press Start to queue it again")
+    # Bo's job waited in line, or had just begun its first epoch (first epochs go first) when the server went.
+    assert in_line.spec.name == "in line" and in_line.phase in ("queued", "training")
+    assert in_line.reason.endswith(
+        "so it left the line: press Start to queue it again" if in_line.phase == "queued" else "was not saved"
+    )
     assert restarted.dismiss_interrupted(saved.marker_id) and len(restarted.list().interrupted) == 1
 
 

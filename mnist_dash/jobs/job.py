@@ -242,18 +242,24 @@ class TrainingJob:
         self._begin_turn()
         return True
 
+    def _out_of_line(self) -> None:
+        """Forget its marker of waiting in line (harmless twice)."""
+        if self.in_line is not None:
+            self.store.end_training(self.in_line)
+            self.in_line = None
+
     def _run(self) -> None:
         orphan_s = self.limits.orphan_s if self.limits is not None else None
         left = self.queue.wait_turn(self, self._stop, orphan_s)
-        if self.in_line is not None:  # out of the line: trained now, or gone from it
-            self.store.end_training(self.in_line)
         if left is not None:  # stopped in line, or its pages were closed
+            self._out_of_line()
             self._set(JobStatus.STOPPED, reason=left)
             self.queue.leave(self.job_id)
             return
         try:
             if self.store is not None:  # Before training: a full disk is better said now than after it.
                 self.marker = self.store.begin_training(self.spec, self.owner)
+            self._out_of_line()  # after its training marker is written: a restart always finds one of the two
             self._begin_turn()
             request = TrainRequest(self.job_id, self.spec, self.data, self.store, self.marker, self.owner, self.limits)
             result = self.runner.train(request, self._live, self._stop, self)
@@ -272,6 +278,7 @@ class TrainingJob:
             log.exception("job %s (%s) failed", self.job_id, self.spec.name or "unnamed")  # the server log keeps why
             self._set(JobStatus.FAILED, failure=f"{type(error).__name__}: {error}")
         finally:
+            self._out_of_line()
             self._end_turn()
             if self.marker is not None:
                 self.store.end_training(self.marker)

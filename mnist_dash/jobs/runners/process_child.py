@@ -212,6 +212,9 @@ def serve(conn) -> None:
                 if training_job.done:
                     result = training_job.finish()
                     drop(order.job)
+                    if pipe.gone:  # stopped mid-slice because the server went: its owner learns of it on restart
+                        with contextlib.suppress(Exception):
+                            saved_as(result, training_job)
                     pipe.send(Progress(order.job, result=result))
                 else:
                     pipe.send(Progress(order.job, slice_end=True))
