@@ -25,6 +25,8 @@ def board() -> None:
     if challenge is not None:
         st.info(f"**Challenge:** {challenge.describe()}. Only runs inside it are ranked.", icon=":material/flag:")
     me = state.owner().key
+    if waiting := board_view.waiting_entries(now):
+        st.caption(md(waiting))
     if not rows:
         st.info(board_view.nothing_ranked(now), icon=":material/info:")
         if runs:  # the class's runs are there: the scatter shows them, the budget drawn

@@ -56,6 +56,9 @@ def test_a_challenge_that_ranks_nothing_yet_says_what_is_missing_and_keeps_the_s
     said = texts(app.info)
     assert "No entry inside the challenge yet: 3 runs within its budget, but an entry needs 3 seeds" in said
     assert "No finished runs" not in said and app.get("plotly_chart")  # the class's runs, still drawn
+    waiting = texts(app.caption)  # the entries on their way, with their seeds
+    assert "Entries still waiting for seeds: Ada (small: seeds 0, 1 of 0, 1, 2 stored)" in waiting
+    assert "Bo (small: seeds 5 of 5, 6, 7 stored)" in waiting
     set_challenge(store, Challenge(max_params=10, seeds=1))
     resources.class_setting.clear()  # the settings are read every 2 s at most
     app = open_page("board")

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from mnist_dash.classroom.board import best_per_owner, board_csv, frontier, last_epoch_gap
-from mnist_dash.classroom.challenge import Challenge, ChallengeError, entry_seeds, scores
+from mnist_dash.classroom.challenge import Challenge, ChallengeError, entry_seeds, scores, unfinished_entries
 from mnist_dash.plan import count_params
 from mnist_dash.runs.records import RunInfo
 from mnist_dash.spec import LayerSpec, ModelSpec
@@ -105,6 +105,18 @@ def test_three_seeds_score_the_mean_and_only_when_all_three_ran():
     assert entries[0].accuracy == pytest.approx(0.93)
     rows = best_per_owner(entries, no_gap)
     assert rows[0].seeds == (4, 5, 6) and rows[0].test_accuracy == pytest.approx(0.93)
+
+
+def test_entries_short_of_their_seeds_are_listed_with_the_seeds_they_have_and_need():
+    challenge = Challenge(seeds=3)
+    runs = [run("ada", 0.9, seed=seed, minute=seed) for seed in (4, 5, 6)]  # a full entry: ranked, not listed
+    runs += [run("bo", 0.9, seed=5, minute=7), run("bo", 0.9, seed=6, minute=8), run("cy", 0.9, seed=0, minute=9)]
+    found = unfinished_entries(runs, challenge)
+    assert [(entry.run.owner_name, entry.have, entry.seeds) for entry in found] == [
+        ("bo", (5, 6), (5, 6, 7)),
+        ("cy", (0,), (0, 1, 2)),
+    ]
+    assert unfinished_entries(runs, Challenge()) == []
 
 
 @pytest.mark.parametrize(

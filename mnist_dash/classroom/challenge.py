@@ -117,6 +117,35 @@ def scores(runs: list[RunInfo], challenge: Challenge) -> list[Score]:
     return found
 
 
+@dataclass(frozen=True)
+class Unfinished:
+    """An entry still waiting for seeds: an owner's runs of one design inside the budget, short of a full entry."""
+
+    run: RunInfo  # its lowest seed's run
+    have: tuple[int, ...]  # the entry's seeds stored
+    seeds: tuple[int, ...]  # the seeds it needs
+
+
+def unfinished_entries(runs: list[RunInfo], challenge: Challenge) -> list[Unfinished]:
+    """The entries of a several-seed challenge that `scores` cannot rank yet, oldest first (one per owner and
+    design, and none for a design the owner has a full entry of)."""
+    if challenge.seeds == 1:
+        return []
+    ranked = {(score.run.owner, _design(score.run.spec)) for score in scores(runs, challenge)}
+    groups: dict[tuple, dict[int, RunInfo]] = {}
+    for run in sorted(runs, key=lambda run: run.created):
+        if challenge.allows(run) and run.test_accuracy is not None:
+            groups.setdefault((run.owner, _design(run.spec)), {}).setdefault(run.spec.seed, run)
+    found = []
+    for key, by_seed in groups.items():
+        if key in ranked:
+            continue
+        first = min(by_seed)
+        wanted = tuple(entry_seeds(first, set(by_seed), challenge.seeds))
+        found.append(Unfinished(by_seed[first], tuple(s for s in wanted if s in by_seed), wanted))
+    return found
+
+
 def read_challenge(store) -> Challenge | None:
     """The class's challenge, or None when none is set (or the stored one cannot be read: it is then ignored)."""
     return challenge_from(store.setting(SETTING))

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_dash.classroom.board import BoardRow, best_per_owner, last_epoch_gap
-from mnist_dash.classroom.challenge import Challenge, scores
+from mnist_dash.classroom.challenge import Challenge, scores, unfinished_entries
 from mnist_dash.runs import DamagedRunError, RunInfo, RunNotFound
 from mnist_dash.text import count
 from mnist_dash.ui import resources, runs_view
@@ -45,6 +45,29 @@ def nothing_ranked(board: Board) -> str:
         f"{challenge.seeds} seeds of one design by one student (seeds s, s+1 and s+2: Train's \"Enter it in the "
         'challenge" trains the other two).'
     )
+
+
+def waiting_entries(board: Board) -> str | None:
+    """The entries of a 3-seed challenge still waiting for seeds, in a line: whose, which seeds are stored, which
+    are in line or training now (the board ranks an entry once all its seeds are stored)."""
+    if board.challenge is None:
+        return None
+    found = unfinished_entries(board.runs, board.challenge)
+    if not found:
+        return None
+    jobs = resources.queue().everyone()
+    training = {(job.owner.key, job.spec.seed, job.spec.replace(seed=0, name="")) for job in jobs}
+    said = []
+    for entry in found:
+        design = entry.run.spec.replace(seed=0, name="")
+        going = [seed for seed in entry.seeds if (entry.run.owner, seed, design) in training]
+        stored = ", ".join(map(str, entry.have))
+        now = f"; {', '.join(map(str, going))} in line or training" if going else ""
+        said.append(
+            f"{entry.run.owner_name or 'someone'} ({entry.run.spec.name or 'a design'}: seeds {stored} of "
+            f"{', '.join(map(str, entry.seeds))} stored{now})"
+        )
+    return "Entries still waiting for seeds: " + "; ".join(said) + "."
 
 
 def read() -> Board:
