@@ -15,7 +15,7 @@ from tests.support import SPEC, Outage, fake_run, marker_ids, save_fake, wait_un
 
 
 @pytest.fixture
-def flaky(database_url, tmp_path):
+def flaky(database_url, tmp_path, monkeypatch):
     """A store whose database can be made not to answer: (store, down, up). PostgreSQL behind a gate that
     cuts its connections; SQLite locked by another process's exclusive transaction."""
     if make_url(database_url).get_backend_name() == "postgresql":
@@ -25,6 +25,9 @@ def flaky(database_url, tmp_path):
         store.engine.dispose()
         outage.close()
         return
+    import mnist_dash.runs.database as database  # a write meets the lock for 3 s, not 30, before it fails
+
+    monkeypatch.setattr(database, "SQLITE_BUSY_S", 3)
     store = RunStore(database_url)
     holder: list[sqlite3.Connection] = []
 

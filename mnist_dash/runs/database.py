@@ -43,6 +43,7 @@ URL_ENV = "MNIST_DASH_DB_URL"
 HOME_ENV = "MNIST_DASH_HOME"
 SQLITE_FILE = "runs.db"
 CONNECT_TIMEOUT_S = 5
+SQLITE_BUSY_S = 30  # how long a SQLite write waits for another's lock (two servers on one file) before it fails
 OWNER_LENGTH = 320  # an owner's key or name: "user:" and an email address (up to 254 characters), with room
 
 metadata = MetaData()
@@ -269,13 +270,13 @@ def _sqlite_engine(url) -> Engine:
                 f"Cannot make the folder for the run store {url.database}: {error.strerror or error}. Set "
                 f"{HOME_ENV} to a folder you can write to."
             ) from None
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_S})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # transactions begin where _begin says, not where the driver guesses
         with contextlib.closing(dbapi_connection.cursor()) as cursor:
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
             _wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
 
