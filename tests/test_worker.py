@@ -42,33 +42,31 @@ def test_a_job_takes_a_runner_object_not_a_name(tiny_data, tiny_spec):
         TrainingJob(tiny_spec, tiny_data, runner="process")
 
 
-def test_when_the_server_is_killed_its_worker_exits_too():
-    server = subprocess.Popen([sys.executable, "-m", "tests.worker_child"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        pid = int(server.stdout.readline().split()[1])
-        assert server.stdout.readline().strip() == "EPOCH"
-        os.kill(server.pid, signal.SIGKILL)
-        server.wait(10)
-        wait_until(lambda: process_gone(pid), 30)
-    finally:
-        server.kill()
-
-
-@pytest.mark.timeout(180)
-def test_a_restarted_server_tells_each_owner_what_became_of_their_job(database_url):
-    """The server is killed while Ada's job trains and Bo's waits: the worker saves Ada's epochs as a stopped
-    run and says so; Bo's job is told it left the line. Each notice is its owner's (runs_view shows it)."""
+def kill_server_after_an_epoch(*args: str, worker_gone_s: float = 30) -> None:
+    """Run tests.worker_child (a server training in a worker) with `args`, SIGKILL it after its first epoch, and
+    wait for its worker to be gone."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.worker_child", database_url], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "tests.worker_child", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     try:
         pid = int(server.stdout.readline().split()[1])
         assert server.stdout.readline().strip() == "EPOCH"
         os.kill(server.pid, signal.SIGKILL)
         server.wait(10)
-        wait_until(lambda: process_gone(pid), 60)
+        wait_until(lambda: process_gone(pid), worker_gone_s)
     finally:
         server.kill()
+
+
+def test_when_the_server_is_killed_its_worker_exits_too():
+    kill_server_after_an_epoch()
+
+
+@pytest.mark.timeout(180)
+def test_a_restarted_server_tells_each_owner_what_became_of_their_job(database_url):
+    """The server is killed while Ada's job trains and Bo's waits: the worker saves Ada's epochs as a stopped
+    run and says so; Bo's job is told it left the line. Each notice is its owner's (runs_view shows it)."""
+    kill_server_after_an_epoch(database_url, worker_gone_s=60)
     restarted = RunStore(database_url)  # once: opening a store writes (its schema check), and would hold the worker up
     # The worker that trained may end a moment after the idle one.
     wait_until(lambda: time.sleep(0.2) or {lost.phase for lost in restarted.markers.interrupted()} >= {"saved"}, 120)

@@ -123,6 +123,7 @@ class Claims:
 
     def join(self, owner: Owner, browser: str, typed_code: str) -> bool:
         """Let `browser` hold `owner`'s name too, when `typed_code` is its claim code; whether it was."""
+        now = _stamp(self._clock())
         with writing(self.engine) as connection:
             code = connection.execute(select(names.c.code).where(names.c.name_key == owner.key)).scalar()
             if code is None or not same_code(typed_code, code):
@@ -130,12 +131,10 @@ class Claims:
             held = connection.execute(
                 name_holders.update()
                 .where(name_holders.c.name_key == owner.key, name_holders.c.browser == browser)
-                .values(used=_stamp(self._clock()))
+                .values(used=now)
             ).rowcount
             if not held:
-                connection.execute(
-                    name_holders.insert().values(name_key=owner.key, browser=browser, used=_stamp(self._clock()))
-                )
+                connection.execute(name_holders.insert().values(name_key=owner.key, browser=browser, used=now))
         return True
 
     def code(self, owner: Owner, browser: str) -> str | None:

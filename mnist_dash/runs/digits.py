@@ -105,13 +105,13 @@ class ClassDigits:
 
     def delete(self, digit_id: int) -> bool:
         """Remove one digit; False if there was none with that id."""
-        return self.delete_where(class_digits.c.id == digit_id) > 0
+        return self._delete_where(class_digits.c.id == digit_id) > 0
 
     def delete_owner(self, owner_key: str) -> int:
         """Remove every digit of one student (the teacher's); how many went."""
-        return self.delete_where(class_digits.c.owner == owner_key)
+        return self._delete_where(class_digits.c.owner == owner_key)
 
-    def delete_where(self, condition) -> int:
+    def _delete_where(self, condition) -> int:
         with writing(self.engine) as connection:
             gone = connection.execute(class_digits.delete().where(condition)).rowcount
             if gone:

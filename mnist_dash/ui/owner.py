@@ -29,6 +29,7 @@ BROWSER_COOKIE = "_streamlit_xsrf"  # set by Streamlit's server once per browser
 NAME_KEY = "owner_given_name"  # the name this session chose (its browser holds it)
 KNOWN_KEY = "owner_known"  # (owner key, name, when): the claims are asked again after RECHECK_S
 PROBLEM_KEY = "owner_name_problem"
+CODE_KEY = "owner_claim_code_kept"  # (owner key, its claim code, when read)
 CLAIMING_KEY = "owner_claiming"  # a name another device holds, that this one may join with its code
 RECHECK_S = 20.0
 CODES = KeyGuard()  # wrong claim codes: a pause each, and 5 lock the browser and its address out for 10 minutes
@@ -192,7 +193,7 @@ def name_field(owner: owners.Owner) -> None:
         st.warning(md(problem), icon=":material/badge:")
     if claiming := st.session_state.get(CLAIMING_KEY):
         st.text_input(
-            f"Claim code for {claiming}",
+            f"Claim code for {md(claiming)}",
             key="owner_claim_code",
             placeholder="three words, for example maple-otter-prism",
             on_change=_join,
@@ -200,10 +201,18 @@ def name_field(owner: owners.Owner) -> None:
         )
     if owner.anonymous:
         st.caption(f"You are **{md(owner.name)}** until you give a name.")
-    elif owner.kind == "name":
-        try:
-            code = _claims().code(owner, browser_key())
-        except (DatabaseError, SQLAlchemyError):
-            code = None
-        if code:
-            st.caption(f"On another device of yours, type this claim code to use your name there: `{code}`")
+    elif owner.kind == "name" and (code := _code(owner)):
+        st.caption(f"On another device of yours, type this claim code to use your name there: `{code}`")
+
+
+def _code(owner: owners.Owner) -> str | None:
+    """The name's claim code, read again at most every RECHECK_S (the sidebar is drawn on every page run)."""
+    kept = st.session_state.get(CODE_KEY)
+    if kept is not None and kept[0] == owner.key and time.monotonic() - kept[2] < RECHECK_S:
+        return kept[1]
+    try:
+        code = _claims().code(owner, browser_key())
+    except (DatabaseError, SQLAlchemyError):
+        return None
+    st.session_state[CODE_KEY] = (owner.key, code, time.monotonic())
+    return code
