@@ -25,6 +25,7 @@ from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.jobs.runners import RAY_ADDRESS_ENV, app_runner
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.conftest import make_digits
+from tests.patience import patience
 
 if __name__ == "__main__":
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
@@ -41,7 +42,7 @@ if __name__ == "__main__":
             time.sleep(0.01)
         slots = runner.slots()
         cluster.remove_node(node)
-        snap = job.wait(60)
+        snap = job.wait(patience(60))
         print(
             json.dumps(
                 {

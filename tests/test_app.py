@@ -17,6 +17,7 @@ from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.presets import PRESETS
 from mnist_dash.share import to_query
 from mnist_dash.ui import resources, state
+from tests.patience import patience
 from tests.support import TEST_OWNER, Stand, open_page, rerun_fragment, set_column, store_a_run, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
@@ -144,7 +145,7 @@ def test_training_runs_to_finished_and_shows_test_metrics():
     assert not app.exception
     app.switch_page("app_pages/train.py").run()
     assert app.session_state[state.JOB_KEY] is job
-    snap = job.wait(timeout=120)
+    snap = job.wait(timeout=patience(120))
     assert snap.status == JobStatus.FINISHED, snap.error
     app.run()
     assert not app.exception
@@ -165,7 +166,7 @@ def test_a_queued_job_shows_its_position():
         assert "Queued: #1 in line" in texts(app.info).replace("**", "")
     finally:
         holder.finish()
-    snap = app.session_state[state.JOB_KEY].wait(timeout=120)
+    snap = app.session_state[state.JOB_KEY].wait(timeout=patience(120))
     assert snap.status == JobStatus.FINISHED
 
 
@@ -179,7 +180,7 @@ def test_a_failed_job_shows_its_error_and_the_app_stays_usable(monkeypatch):
     app = open_page("design", TINY_QUERY)
     app.switch_page("app_pages/train.py").run()
     app.button(key="train_start").click().run()
-    assert app.session_state[state.JOB_KEY].wait(timeout=30).status == JobStatus.FAILED
+    assert app.session_state[state.JOB_KEY].wait(timeout=patience(30)).status == JobStatus.FAILED
     app.run()
     assert "Training failed: RuntimeError: the kernel ran out of patience" in texts(app.error)
     assert not app.button(key="train_start").disabled
@@ -487,10 +488,12 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     assert [item.spec.name for item in items[:2]] == ["notebook-2-hidden", "notebook-3-hidden-bn"]
     assert items[2].name == "notebook-5-hidden-bn" and "waits for one of your jobs to end" in texts(app.caption)
     rerun_fragment(app, monkeypatch, "compare_view")  # a tick while they train redraws the view alone
-    assert all(job.wait(timeout=120).status == JobStatus.FINISHED for job in items[:2])
+    assert all(job.wait(timeout=patience(120)).status == JobStatus.FINISHED for job in items[:2])
     rerun_fragment(app, monkeypatch, "compare_view")  # the view's next tick, no input touched, starts the third
     jobs = app.session_state[state.EXPERIMENT_KEY].items
-    assert jobs[2].spec.name == "notebook-5-hidden-bn" and jobs[2].wait(timeout=120).status == JobStatus.FINISHED
+    assert (
+        jobs[2].spec.name == "notebook-5-hidden-bn" and jobs[2].wait(timeout=patience(120)).status == JobStatus.FINISHED
+    )
     rerun_fragment(app, monkeypatch, "compare_view")  # and after it ends, the button comes back
     assert not app.button(key="compare_start").disabled
     assert app.multiselect(key="compare_runs").value == [job.snapshot().run_id for job in jobs]
@@ -518,7 +521,7 @@ def test_draw_page_without_a_model_offers_a_quick_one():
     app.button(key="draw_quick").click().run()
     job = app.session_state[state.JOB_KEY]
     assert job.spec.name == "quick-model" and job.spec.epochs == 2
-    assert job.wait(timeout=120).status == JobStatus.FINISHED
+    assert job.wait(timeout=patience(120)).status == JobStatus.FINISHED
     app.run()
     assert app.selectbox(key="draw_run").value.run_id == job.snapshot().run_id
 
@@ -536,7 +539,7 @@ def test_draw_offers_a_jobs_model_after_its_first_epoch_before_it_has_a_stored_r
     class Hold(keras.callbacks.Callback):  # the job waits after its first epoch until the test lets go
         def on_epoch_begin(self, epoch, logs=None):
             if epoch == 1:
-                release.wait(60)
+                release.wait(patience(60))
 
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=2, batch_size=64, name="mine")
     job = TrainingJob(spec, resources._dataset(), queue=JobQueue(1), owner=TEST_OWNER, runner=ThreadRunner([Hold()]))
@@ -554,7 +557,7 @@ def test_draw_offers_a_jobs_model_after_its_first_epoch_before_it_has_a_stored_r
         assert "Draw a digit and the model's answer appears here." in texts(app.markdown) and not app.exception
     finally:
         release.set()
-    assert job.wait(60).status == JobStatus.FINISHED
+    assert job.wait(patience(60)).status == JobStatus.FINISHED
 
 
 def test_draw_page_with_a_model_renders_and_waits_for_a_digit():

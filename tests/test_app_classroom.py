@@ -12,6 +12,7 @@ from mnist_dash.jobs import queue as queue_module
 from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.runs import RunStore
 from mnist_dash.ui import resources, state
+from tests.patience import patience
 from tests.support import (
     TEST_OWNER,
     TINY_QUERY,
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthet
 def train_on_the_train_page(query=TINY_QUERY):
     app = open_page("train", query)
     app.button(key="train_start").click().run()
-    snap = app.session_state[state.JOB_KEY].wait(timeout=120)
+    snap = app.session_state[state.JOB_KEY].wait(timeout=patience(120))
     assert snap.status == JobStatus.FINISHED, snap.error
     return snap
 
@@ -41,7 +42,7 @@ def train_on_the_train_page(query=TINY_QUERY):
 def test_a_finished_jobs_results_say_which_design_they_are_and_a_deleted_run_is_no_longer_saved():
     app = open_page("train", TINY_QUERY)
     app.button(key="train_start").click().run()
-    snap = app.session_state[state.JOB_KEY].wait(timeout=120)
+    snap = app.session_state[state.JOB_KEY].wait(timeout=patience(120))
     app.session_state[state.DESIGN_KEY] = app.session_state[state.DESIGN_KEY] | {"name": "next idea", "epochs": 3}
     app.run()  # the student edited the design meanwhile: the header is what Start trains, the results the job's
     assert "**next idea**:" in app.markdown[0].value or any("**next idea**:" in m.value for m in app.markdown)
@@ -151,7 +152,7 @@ def test_a_classmate_typing_a_held_name_is_refused_and_cannot_act_for_its_holder
     finally:
         holder.finish()
     laptop.button(key="train_stop").click().run()
-    assert job.wait(timeout=60).status == JobStatus.STOPPED
+    assert job.wait(timeout=patience(60)).status == JobStatus.STOPPED
 
 
 def test_changing_the_name_shows_that_names_jobs_and_the_device_keeps_both():
@@ -191,7 +192,7 @@ def test_a_reload_finds_the_running_job_its_curves_its_stop_and_the_design():
     reloaded = open_page("train", {"me": "ada"})
     assert reloaded.get("plotly_chart") and "Epoch" in reloaded.get("progress")[0].proto.text
     reloaded.button(key="train_stop").click().run()
-    assert job.wait(timeout=60).status == JobStatus.STOPPED
+    assert job.wait(timeout=patience(60)).status == JobStatus.STOPPED
 
 
 def test_an_owners_job_limit_holds_across_tabs_and_every_start_path(monkeypatch):
@@ -240,7 +241,7 @@ def test_stopping_a_queued_job_says_you_left_the_queue():
         app = open_page("train", TINY_QUERY)
         app.button(key="train_start").click().run()
         app.button(key="train_stop").click().run()
-        assert app.session_state[state.JOB_KEY].wait(timeout=10).status == JobStatus.STOPPED
+        assert app.session_state[state.JOB_KEY].wait(timeout=patience(10)).status == JobStatus.STOPPED
         app.run()
         assert "You left the queue" in texts(app.info) and not app.get("plotly_chart")
     finally:
@@ -309,7 +310,7 @@ def test_a_queued_job_left_by_its_owner_leaves_the_line_and_says_so_when_they_co
         job = app.session_state[state.JOB_KEY]
         clock.now += 121  # ada closed her tab two minutes ago
         queue.wake()
-        assert job.wait(timeout=10).status == JobStatus.STOPPED
+        assert job.wait(timeout=patience(10)).status == JobStatus.STOPPED
         back = open_page("train", {"me": "ada"})
         message = texts(back.info).replace("**", "")
         assert "Your job left the queue" in message and "none of your pages was open for 120 s" in message
@@ -343,7 +344,7 @@ def test_a_queued_job_stays_in_line_while_a_page_of_its_owner_stays_open(page, f
         assert job.snapshot().status == JobStatus.QUEUED and queue.position(job.job_id) == 1
         clock.now += 121  # then the page is closed: no more ticks
         queue.wake()
-        assert job.wait(timeout=10).status == JobStatus.STOPPED
+        assert job.wait(timeout=patience(10)).status == JobStatus.STOPPED
     finally:
         holder.finish()
 
@@ -360,7 +361,7 @@ def test_a_reload_finds_a_job_waiting_for_its_next_turn_and_says_so(monkeypatch)
     class Hold(keras.callbacks.Callback):  # bea's first epoch lasts until the test lets go
         def on_epoch_end(self, epoch, logs=None):
             if self.model.layers[2].units == 40:
-                release.wait(60)
+                release.wait(patience(60))
 
     queue = JobQueue(1)
     monkeypatch.setattr(queue_module, "_default_queue", queue)
@@ -385,7 +386,7 @@ def test_a_reload_finds_a_job_waiting_for_its_next_turn_and_says_so(monkeypatch)
         assert "waiting for its next turn (epoch 2 of 3)" in texts(app.sidebar.markdown)
     finally:
         release.set()
-    assert ada.wait(60).status == bea.wait(60).status == JobStatus.FINISHED
+    assert ada.wait(patience(60)).status == bea.wait(patience(60)).status == JobStatus.FINISHED
 
 
 @pytest.mark.parametrize("page", ["weights", "evaluate", "draw"])

@@ -11,6 +11,7 @@ from mnist_dash.folder_store import IMPORT_SETTING
 from mnist_dash.jobs import JobQueue, TrainingJob
 from mnist_dash.runs import RunStore
 from mnist_dash.runs.reading import CHOICES
+from tests.patience import patience
 from tests.support import fresh_server, open_page, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
@@ -95,7 +96,9 @@ def test_not_now_hides_the_offer_for_the_session_only(old_home):
 
 def test_pickers_offer_the_newest_and_say_so_when_the_class_has_more(tiny_data, tiny_spec):
     store = RunStore()
-    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=JobQueue(1)).start().wait(60)
+    snap = (
+        TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=JobQueue(1)).start().wait(patience(60))
+    )
     record, data = store.raw(snap.run_id)
     fill(store.url, record, data, CHOICES + 19, 0)  # copies of it, owned by a class of 30 (not this viewer)
     app = open_page("weights")

@@ -20,6 +20,7 @@ from mnist_dash.runs import RunStore
 from mnist_dash.runs.digits import APPROVAL
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources, state
+from tests.patience import patience
 from tests.support import TEST_OWNER, TINY_QUERY, hold_the_slot, open_page, save_fake, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
@@ -146,7 +147,7 @@ def test_the_teacher_cancels_a_students_queued_job(keyed, monkeypatch):
 
     class Hold(keras.callbacks.Callback):  # the running job keeps the slot until the test lets go
         def on_epoch_begin(self, epoch, logs=None):
-            release.wait(60)
+            release.wait(patience(60))
 
     spec = ModelSpec(layers=(LayerSpec(8),), epochs=1, batch_size=64, name="running")
     running = TrainingJob(spec, resources._dataset(), owner=named("Ada"), runner=ThreadRunner([Hold()]))
@@ -158,11 +159,11 @@ def test_the_teacher_cancels_a_students_queued_job(keyed, monkeypatch):
         assert "Ada" in shown and "Bo" in shown and "waiting" in shown
         assert "running epoch 1 of 1" in shown and "queued #1, about " in shown and " to wait" in shown
         app.button(key=f"teacher_cancel_{queued.job_id}").click().run()
-        snap = queued.wait(30)
+        snap = queued.wait(patience(30))
         assert snap.status == JobStatus.STOPPED and "your teacher cancelled it" in snap.reason
     finally:
         release.set()
-        running.wait(60)
+        running.wait(patience(60))
 
 
 def test_the_teacher_deletes_any_run_and_a_class_digit(keyed):
@@ -295,7 +296,7 @@ def test_entering_a_run_in_a_three_seed_challenge_trains_its_other_seeds_and_the
     set_challenge(RunStore(), Challenge(seeds=3))
     app = open_page("train", TINY_QUERY | {"seed": "4"})
     app.button(key="train_start").click().run()
-    first = app.session_state[state.JOB_KEY].wait(timeout=120)
+    first = app.session_state[state.JOB_KEY].wait(timeout=patience(120))
     assert first.status == JobStatus.FINISHED, first.error
     app.run()
     holder = hold_the_slot()  # the entry's seeds wait in line while we look
@@ -308,7 +309,7 @@ def test_entering_a_run_in_a_three_seed_challenge_trains_its_other_seeds_and_the
     holder.finish()
     siblings = [job for job in queue_module.default_queue().jobs_of(TEST_OWNER.key) if job.spec.seed in (5, 6)]
     assert sorted(job.spec.seed for job in siblings) == [5, 6]
-    snaps = [job.wait(timeout=120) for job in siblings]
+    snaps = [job.wait(timeout=patience(120)) for job in siblings]
     assert all(snap.status == JobStatus.FINISHED for snap in snaps), [snap.error for snap in snaps]
     app.run()
     assert "seeds 4, 5, 6 are stored" in texts(app.success)

@@ -10,6 +10,7 @@ from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources, state
+from tests.patience import patience
 from tests.support import TEST_OWNER, labels, open_page, open_units_tab, texts
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
@@ -25,9 +26,9 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
     class Pause(keras.callbacks.Callback):  # holds the job at the start of epochs 2 and 3 until the test lets go
         def on_epoch_begin(self, epoch, logs=None):
             if epoch == 1:
-                second_epoch.wait(60)
+                second_epoch.wait(patience(60))
             if epoch == 2:
-                third_epoch.wait(60)
+                third_epoch.wait(patience(60))
 
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=3, batch_size=64, name="growing")
     job = TrainingJob(spec, resources._dataset(), store=RunStore(), owner=TEST_OWNER, runner=ThreadRunner([Pause()]))
@@ -63,7 +64,7 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
     finally:
         second_epoch.set()
         third_epoch.set()
-    assert job.wait(60).status == JobStatus.FINISHED
+    assert job.wait(patience(60)).status == JobStatus.FINISHED
     app.run()
     assert "Your job is training" not in texts(app.info)
     assert app.selectbox(key="weights_run").value.run_id == job.snapshot().run_id
@@ -75,7 +76,7 @@ def test_a_job_not_yet_training_turns_the_page_live_when_its_first_snapshot_arri
 
     class Hold(keras.callbacks.Callback):  # holds the job after its first snapshot, before its first epoch
         def on_epoch_begin(self, epoch, logs=None):
-            go_on.wait(60)
+            go_on.wait(patience(60))
 
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=1, batch_size=64, name="waiting")
     # Not started yet: as one waiting in the queue.
@@ -95,4 +96,4 @@ def test_a_job_not_yet_training_turns_the_page_live_when_its_first_snapshot_arri
         assert "Your job is training" in texts(app.info)
     finally:
         go_on.set()
-    assert job.wait(60).status == JobStatus.FINISHED
+    assert job.wait(patience(60)).status == JobStatus.FINISHED

@@ -29,12 +29,13 @@ from mnist_dash.keras_export import load_model
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from tests.conftest import make_digits
+from tests.patience import patience
 
 store = RunStore(sys.argv[1])
 spec = ModelSpec(layers=(LayerSpec(32, dropout=0.1), LayerSpec(16, batch_norm="after")), batch_size=64, epochs=3)
 # Whole batches only: on JAX every new batch shape costs a compilation of seconds.
 data = validate_arrays(*make_digits(1280, seed=1), *make_digits(320, seed=2), source="synthetic")
-done = TrainingJob(spec, data, store=store, queue=JobQueue(1)).start().wait(timeout=300)
+done = TrainingJob(spec, data, store=store, queue=JobQueue(1)).start().wait(timeout=patience(300))
 model = load_model(store, done.run_id)
 predicted = np.argmax(keras.ops.convert_to_numpy(model(data.x_test, training=False)), axis=1)
 
@@ -44,7 +45,7 @@ job = TrainingJob(spec.replace(epochs=20), long_data, store=store, queue=JobQueu
 while not any(point["epoch"] > 1.0 for point in job.snapshot().batch_history) and not job.done:
     time.sleep(0.01)
 job.stop()
-stopped = job.wait(timeout=300)
+stopped = job.wait(timeout=patience(300))
 print(json.dumps({
     "backend": keras.backend.backend(),
     "status": [str(done.status), str(stopped.status)],

@@ -30,6 +30,7 @@ from mnist_dash.jobs.contract import NOTHING_TO_SAVE, Runner
 from mnist_dash.jobs.runners import RAY_ADDRESS_ENV, app_runner
 from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.runs import RunStore
+from tests.patience import patience
 from tests.support import marker_ids, process_gone, wait_until
 
 from .conftest import make_digits
@@ -119,7 +120,7 @@ def test_stop_ends_the_job_stopped_and_stores_its_finished_epochs(runner, slow_d
     running = job.snapshot()
     assert running.status == JobStatus.RUNNING and 0 < running.progress < 1 and running.eta > 0
     job.stop()
-    snap = job.wait(timeout=60)
+    snap = job.wait(timeout=patience(60))
     assert snap.status == JobStatus.STOPPED
     assert [h["epoch"] for h in snap.history] == [1]
     assert snap.batch_history[-1]["epoch"] > 1.0
@@ -133,7 +134,7 @@ def test_a_failure_inside_fit_ends_failed_with_the_message(runner, tiny_data, ti
     broken = Mnist(np.zeros((64, 27, 27), np.uint8), tiny_data.y_train[:64], tiny_data.x_test, tiny_data.y_test)
     queue = JobQueue(1)
     job = TrainingJob(tiny_spec, broken, queue=queue, runner=runner).start()
-    snap = job.wait(timeout=120)
+    snap = job.wait(timeout=patience(120))
     assert snap.status == JobStatus.FAILED
     assert "27" in snap.error and snap.error.split(":")[0].endswith("Error")
     assert not job._thread.is_alive() and queue.running == 0
@@ -146,14 +147,14 @@ def test_a_killed_job_fails_clearly_and_frees_its_place(runner, tiny_data, tiny_
     job = TrainingJob(tiny_spec.replace(**LONG), tiny_data, queue=queue, runner=runner).start()
     wait_until(lambda: job.snapshot().batch_history, 120)
     os.kill(job._live.pid, signal.SIGKILL)  # as by the kernel's out-of-memory killer
-    snap = job.wait(timeout=60)
+    snap = job.wait(timeout=patience(60))
     assert snap.status == JobStatus.FAILED
     assert "stopped unexpectedly" in snap.error and "train again" in snap.error
     if runner.name == "process":  # the worker process runner knows the exit code
         assert "training process stopped unexpectedly (exit code -9" in snap.error
     assert queue.running == 0  # its place is free: the next job trains
     nxt = TrainingJob(tiny_spec, tiny_data, queue=queue, runner=runner).start()
-    assert nxt.wait(timeout=180).status == JobStatus.FINISHED and nxt._live.pid != job._live.pid
+    assert nxt.wait(timeout=patience(180)).status == JobStatus.FINISHED and nxt._live.pid != job._live.pid
 
 
 def test_two_jobs_train_at_once_and_their_news_never_mix(runner, slow_data, tiny_spec):
@@ -162,7 +163,7 @@ def test_two_jobs_train_at_once_and_their_news_never_mix(runner, slow_data, tiny
     jobs = [TrainingJob(spec, slow_data, queue=queue, runner=runner).start() for spec in specs]
     wait_until(lambda: all(job.snapshot().status == JobStatus.RUNNING for job in jobs), 180)
     assert queue.running == 2 and queue.slots == 2  # for Ray: the cluster's 2 CPUs
-    snaps = [job.wait(timeout=180) for job in jobs]
+    snaps = [job.wait(timeout=patience(180)) for job in jobs]
     assert [snap.status for snap in snaps] == [JobStatus.FINISHED] * 2, [snap.error for snap in snaps]
     for snap in snaps:
         assert [record["epoch"] for record in snap.history] == [1, 2]
@@ -177,7 +178,7 @@ def test_two_jobs_train_at_once_and_their_news_never_mix(runner, slow_data, tiny
 def test_the_result_is_stored(runner, tiny_data, tiny_spec, database_url):
     store = RunStore(database_url)  # a worker process opens the same database; a Ray task hands its run back
     job = TrainingJob(tiny_spec, tiny_data, store=store, queue=JobQueue(1), runner=runner).start()
-    snap = job.wait(timeout=180)
+    snap = job.wait(timeout=patience(180))
     assert snap.status == JobStatus.FINISHED, snap.error
     assert job.done and snap.done and snap.progress == 1.0 and snap.eta is None
     assert [record["epoch"] for record in snap.history] == [1, 2] and snap.batch_history
@@ -228,7 +229,13 @@ def test_without_the_setting_ray_is_never_imported(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != RAY_ADDRESS_ENV}
     env |= {"MNIST_DASH_HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=patience(300),
+        check=False,
     )
     assert done.stdout.split() == ["process", "1", "finished", "False"], done.stderr[-2000:]
 
@@ -280,7 +287,7 @@ def test_mnist_goes_into_the_object_store_once_per_server(ray_runner, tiny_spec,
     queue = JobQueue(ray_runner.slots)
     specs = [tiny_spec.replace(epochs=1, seed=seed) for seed in (1, 2)]
     jobs = [TrainingJob(spec, data, queue=queue, runner=ray_runner).start() for spec in specs]
-    assert [job.wait(180).status for job in jobs] == [JobStatus.FINISHED] * 2
+    assert [job.wait(patience(180)).status for job in jobs] == [JobStatus.FINISHED] * 2
     assert len(puts) == 1 and puts[0] is data  # the first job put it; the second got the same reference
 
 
@@ -309,7 +316,7 @@ def test_a_design_no_node_has_memory_for_fails_clearly(ray_runner, tiny_data, ti
 
     monkeypatch.setattr(ray_module, "WORKER_BYTES", 10**15)  # a petabyte: more than this machine has
     queue = JobQueue(1)
-    snap = TrainingJob(tiny_spec, tiny_data, queue=queue, runner=ray_runner).start().wait(60)
+    snap = TrainingJob(tiny_spec, tiny_data, queue=queue, runner=ray_runner).start().wait(patience(60))
     assert snap.status == JobStatus.FAILED and "more than any node of the Ray cluster has" in snap.error
     assert queue.running == 0
 
@@ -323,7 +330,7 @@ def test_a_ray_job_that_does_not_stop_is_cancelled_by_force(ray_runner, tiny_dat
     hung = job._live.pid
     os.kill(hung, signal.SIGSTOP)  # alive, but deaf to Stop: as a task stuck in a deadlock
     job.stop()
-    snap = job.wait(timeout=30)
+    snap = job.wait(timeout=patience(30))
     assert snap.status == JobStatus.STOPPED and "did not stop within 2 s of Stop" in snap.reason
     wait_until(lambda: process_gone(hung), 30)
 
@@ -338,11 +345,11 @@ def test_stop_cancels_a_ray_job_still_waiting_for_a_node(ray_runner, tiny_data, 
     [waiting] = [job for job in jobs if not job.snapshot().batch_history]
     assert waiting.snapshot().status == JobStatus.RUNNING and waiting._live.pid is None
     waiting.stop()
-    snap = waiting.wait(timeout=10)
+    snap = waiting.wait(timeout=patience(10))
     assert snap.status == JobStatus.STOPPED and snap.reason == NOTHING_TO_SAVE and snap.batch_history == ()
     for job in jobs:
         job.stop()
-    assert {job.wait(60).status for job in jobs} == {JobStatus.STOPPED} and ray_runner.slots() == 2
+    assert {job.wait(patience(60)).status for job in jobs} == {JobStatus.STOPPED} and ray_runner.slots() == 2
 
 
 def test_a_ray_job_whose_node_is_lost_fails_clearly_and_frees_its_place(tmp_path):
@@ -354,7 +361,7 @@ def test_a_ray_job_whose_node_is_lost_fails_clearly_and_frees_its_place(tmp_path
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=patience(300),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.splitlines()[-1]) == {

@@ -8,6 +8,7 @@ from mnist_dash.jobs.queue import JobQueue
 from mnist_dash.jobs.runners.process import max_jobs_from_env
 from mnist_dash.runs import RunStore
 from mnist_dash.runs.spool import spool_folder
+from tests.patience import patience
 from tests.support import Stand, marker_ids, save_fake, wait_until
 
 
@@ -36,7 +37,7 @@ def test_a_failed_save_ends_failed_with_the_reason_and_leaves_earlier_runs(
     spool_folder(store).parent.parent.mkdir(parents=True, exist_ok=True)
     spool_folder(store).parent.write_text("not a folder")
     limiter = JobQueue(1)
-    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=limiter).start().wait(60)
+    snap = TrainingJob(tiny_spec.replace(epochs=1), tiny_data, store=store, queue=limiter).start().wait(patience(60))
     assert snap.status == JobStatus.FAILED and snap.run_id is None and snap.history
     backend = store.engine.dialect.name
     # A database server's connection error names its host and user: a student reads that it did not answer.
@@ -58,7 +59,7 @@ def test_a_store_that_cannot_be_written_fails_before_training(tiny_data, tiny_sp
     store = RunStore(database_url)
     with store.engine.begin() as connection:
         connection.execute(sa.text("DROP TABLE in_progress"))  # as a database that refuses writes
-    snap = TrainingJob(tiny_spec, tiny_data, store=store, queue=JobQueue(1)).start().wait(60)
+    snap = TrainingJob(tiny_spec, tiny_data, store=store, queue=JobQueue(1)).start().wait(patience(60))
     assert snap.status == JobStatus.FAILED and snap.history == () and snap.batch_history == ()
     assert snap.error.startswith("could not write to the run store: ") and "in_progress" in snap.error
     assert snap.error.endswith("then train again.")
@@ -71,7 +72,7 @@ def test_a_training_job_is_marked_in_progress_until_it_is_saved(slow_data, tiny_
     wait_until(lambda: job.snapshot().history)  # one epoch done: a run stopped now is saved
     assert len(marker_ids(store)) == 1 and store.list().interrupted == []  # this process still trains it
     job.stop()
-    snap = job.wait(60)
+    snap = job.wait(patience(60))
     assert marker_ids(store) == [] and [run.run_id for run in store.list().runs] == [snap.run_id]
 
 
@@ -83,7 +84,7 @@ def test_two_jobs_with_a_limit_of_one_queue(slow_data, tiny_data, tiny_spec):
     wait_until(lambda: second.snapshot().queue_position == 1)
     assert second.snapshot().status == JobStatus.QUEUED and limiter.running == 1
     first.stop()
-    assert second.wait(timeout=60).status == JobStatus.FINISHED
+    assert second.wait(timeout=patience(60)).status == JobStatus.FINISHED
     assert first.snapshot().status == JobStatus.STOPPED
 
 
@@ -94,7 +95,7 @@ def test_stopping_a_queued_job_leaves_the_queue(tiny_data, tiny_spec):
     queued = TrainingJob(tiny_spec, tiny_data, queue=queue).start()
     wait_until(lambda: queued.snapshot().queue_position == 1)
     queued.stop()
-    snap = queued.wait(timeout=10)
+    snap = queued.wait(timeout=patience(10))
     assert snap.status == JobStatus.STOPPED and snap.history == () and snap.run_id is None
     assert snap.status_line == "left the queue" and queue.queued == 0
     holder.finish()
@@ -151,7 +152,7 @@ def test_status_lines(tiny_spec):
 def test_latest_weights_follow_the_epochs(tiny_data, tiny_spec):
     job = TrainingJob(tiny_spec, tiny_data, queue=JobQueue(1))
     assert job.latest_weights() is None
-    job.start().wait(timeout=120)
+    job.start().wait(timeout=patience(120))
     epoch, weights = job.latest_weights()
     assert epoch == 2
     from mnist_dash.model import build_model
@@ -167,7 +168,7 @@ def test_a_diverging_job_ends_diverged_with_advice_and_saves_nothing(tiny_data, 
     store = RunStore(tmp_path)
     spec = tiny_spec.replace(layers=(LayerSpec(32, "linear"),) * 4, optimizer="sgd", learning_rate=1.0, epochs=3)
     job = TrainingJob(spec, tiny_data, store=store, queue=JobQueue(1)).start()
-    snap = job.wait(timeout=120)
+    snap = job.wait(timeout=patience(120))
     assert snap.status == JobStatus.DIVERGED and snap.done and job.done
     assert snap.status_line == "diverged in epoch 1 of 3"
     assert "the training loss became nan in epoch 1, batch" in snap.error
@@ -182,7 +183,7 @@ def test_a_job_stopped_before_its_first_epoch_ended_is_not_stored(slow_data, tin
     job = TrainingJob(tiny_spec.replace(batch_size=8, epochs=5), slow_data, store=store, queue=JobQueue(1)).start()
     wait_until(lambda: job.snapshot().batch_history)
     job.stop()
-    snap = job.wait(60)
+    snap = job.wait(patience(60))
     assert snap.status == JobStatus.STOPPED and snap.run_id is None and snap.history == ()
     assert "before its first epoch ended" in snap.reason
     assert store.list().runs == [] and marker_ids(store) == []
@@ -195,7 +196,7 @@ def test_a_job_past_the_time_limit_is_stopped_saved_and_says_why(tiny_data, tiny
     limits = Limits(job_seconds=10, max_epochs=200, min_batch_size=8)
     spec = tiny_spec.replace(epochs=200, batch_size=8)  # far more than 10 s of training
     job = TrainingJob(spec, tiny_data, store=store, queue=JobQueue(1), limits=limits).start()
-    snap = job.wait(120)
+    snap = job.wait(patience(120))
     assert snap.status == JobStatus.STOPPED and 0 < snap.epoch < 200, snap
     assert "the longest a job may train on this server (MNIST_DASH_JOB_SECONDS)" in snap.reason
     [run] = store.list().runs

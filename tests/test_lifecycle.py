@@ -12,6 +12,7 @@ import keras
 from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.jobs.train_run import default_pool
+from tests.patience import patience
 
 
 class KeepAWeakReference(keras.callbacks.Callback):
@@ -26,7 +27,7 @@ def test_a_finished_job_lets_its_model_go_and_keeps_its_history(tiny_data, tiny_
     job = TrainingJob(
         tiny_spec, tiny_data, store=RunStore(tmp_path), queue=JobQueue(1), runner=ThreadRunner([spy])
     ).start()
-    snap = job.wait(timeout=120)
+    snap = job.wait(timeout=patience(120))
     assert snap.status == JobStatus.FINISHED and len(snap.history) == tiny_spec.epochs
     default_pool().clear()
     gc.collect()
@@ -40,7 +41,7 @@ def test_a_stopped_job_lets_its_model_go_too(tiny_data, tiny_spec):
     while not job.snapshot().batch_history:
         job.wait(timeout=0.05)
     job.stop()
-    assert job.wait(timeout=60).status == JobStatus.STOPPED
+    assert job.wait(timeout=patience(60)).status == JobStatus.STOPPED
     default_pool().clear()
     gc.collect()
     assert spy.reference() is None

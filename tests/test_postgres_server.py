@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import postgres_server as pg
+from tests.patience import patience
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,7 +154,7 @@ def test_server_stops_when_its_process_is_killed(postgres_admin_url):
         port = sa.make_url(url).port
         assert _accepts(port)
         child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
+        child.wait(timeout=patience(10))
         deadline = time.monotonic() + 15
         while (_accepts(port) or os.listdir(base)) and time.monotonic() < deadline:
             time.sleep(0.2)

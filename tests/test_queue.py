@@ -6,6 +6,7 @@ from mnist_dash.jobs import JobQueue, JobRefused, JobStatus, Limits, LimitsError
 from mnist_dash.jobs.pace import Pace
 from mnist_dash.presets import PRESETS
 from mnist_dash.spec import LayerSpec, ModelSpec
+from tests.patience import patience
 from tests.support import Clock, Stand, wait_until
 
 
@@ -122,7 +123,7 @@ def test_a_queued_job_knows_its_wait_and_cancelling_leaves_the_line(tiny_data, t
     assert snap.status == JobStatus.QUEUED and snap.wait == pytest.approx(42.0)
     assert queued.remaining_seconds() > 0
     queued.stop()
-    assert queued.wait(timeout=10).status == JobStatus.STOPPED and queue.queued == 0
+    assert queued.wait(timeout=patience(10)).status == JobStatus.STOPPED and queue.queued == 0
     assert queued.remaining_seconds() == 0.0
     holder.finish()
 

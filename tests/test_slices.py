@@ -19,6 +19,7 @@ from mnist_dash.jobs.contract import NOTHING_TO_SAVE
 from mnist_dash.jobs.runners.thread import ThreadRunner
 from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
+from tests.patience import patience
 from tests.support import Stand, wait_until
 
 SPEC = ModelSpec(layers=(LayerSpec(24, dropout=0.2), LayerSpec(12, batch_norm="after")), batch_size=32, epochs=3)
@@ -66,7 +67,7 @@ def test_first_epochs_go_first_and_later_turns_are_fair_among_owners():
 
 def train_alone(spec: ModelSpec, data) -> list[np.ndarray]:
     job = TrainingJob(spec, data, queue=JobQueue(1)).start()
-    assert job.wait(120).status == JobStatus.FINISHED
+    assert job.wait(patience(120)).status == JobStatus.FINISHED
     return job.latest_weights()[1]
 
 
@@ -75,7 +76,7 @@ def test_a_job_trained_in_turns_ends_with_the_weights_it_has_trained_straight_th
     queue = JobQueue(1)
     other = SPEC.replace(seed=5, name="another seed of the same design")  # the same compiled model, swapped
     jobs = [TrainingJob(spec, tiny_data, queue=queue).start() for spec in (SPEC, other)]
-    assert [job.wait(120).status for job in jobs] == [JobStatus.FINISHED] * 2
+    assert [job.wait(patience(120)).status for job in jobs] == [JobStatus.FINISHED] * 2
     for trained, straight in zip(jobs[0].latest_weights()[1], alone, strict=True):
         np.testing.assert_allclose(trained, straight, rtol=0, atol=1e-6)
     assert not np.allclose(jobs[1].latest_weights()[1][0], alone[0])  # the other seed: its own weights
@@ -98,7 +99,7 @@ def test_a_new_job_trains_its_first_epoch_before_a_running_jobs_next(tiny_data):
     first = TrainingJob(SPEC.replace(epochs=4), tiny_data, queue=queue, runner=runner).start()
     wait_until(lambda: first.epochs_done >= 1, 60)
     later = TrainingJob(SPEC.replace(layers=(LayerSpec(40),), epochs=2), tiny_data, queue=queue, runner=runner).start()
-    assert first.wait(120).status == later.wait(120).status == JobStatus.FINISHED
+    assert first.wait(patience(120)).status == later.wait(patience(120)).status == JobStatus.FINISHED
     joined = log.ended.index(("40", 1))
     assert [e for name, e in log.ended[:joined] if name == "24"] in ([1], [1, 2])  # at most the epoch it was in
     assert log.ended[joined + 1] == ("24", log.ended[joined - 1][1] + 1)  # then turns: one epoch each
@@ -131,7 +132,7 @@ def test_stop_while_waiting_for_a_turn_ends_at_once_and_keeps_the_finished_epoch
     assert stored.status == "stopped" and stored.epochs_run == snap.epoch >= 1
     assert len(store.final_weights(snap.run_id)) == len(waiting.latest_weights()[1])
     busy.stop()
-    busy.wait(30)
+    busy.wait(patience(30))
 
 
 def test_the_time_limit_counts_a_jobs_turns_not_its_waits(tiny_data):
@@ -142,11 +143,11 @@ def test_the_time_limit_counts_a_jobs_turns_not_its_waits(tiny_data):
     began = time.perf_counter()
     limited.start()
     busy.start()
-    snap = limited.wait(120)
+    snap = limited.wait(patience(120))
     waited = time.perf_counter() - began
     assert snap.status == JobStatus.STOPPED and "the longest a job may train on this server" in snap.reason
     assert 2.0 <= snap.elapsed < waited - 1.5  # it trained its two seconds; the busy job's turns were not counted
-    busy.wait(60)
+    busy.wait(patience(60))
 
 
 def test_stop_reaches_a_job_within_a_call_into_the_backend(tiny_data):
@@ -164,7 +165,7 @@ def test_stop_reaches_a_job_within_a_call_into_the_backend(tiny_data):
     stopper = StopAt()
     spec = SPEC.replace(epochs=2, batch_size=8)  # 150 batches an epoch
     job = TrainingJob(spec, tiny_data, queue=JobQueue(1), runner=ThreadRunner([stopper])).start()
-    snap = job.wait(60)
+    snap = job.wait(patience(60))
     assert snap.status == JobStatus.STOPPED and snap.epoch == 0 and snap.reason == NOTHING_TO_SAVE
     steps = STEPS_PER_EXECUTION.get(keras.backend.backend(), 1)
     assert stopper.seen <= stopper.at + steps < 150  # the call into the backend it was in ended; no other began
@@ -179,7 +180,7 @@ def test_a_job_stopped_after_its_last_epoch_is_stored_stopped_never_finished(tin
     store = RunStore(tmp_path)
     spec = SPEC.replace(epochs=2)
     job = TrainingJob(spec, tiny_data, store=store, queue=JobQueue(1), runner=ThreadRunner([StopAtTheEnd()]))
-    snap = job.start().wait(60)
+    snap = job.start().wait(patience(60))
     assert snap.status == JobStatus.STOPPED and snap.test_accuracy is None
     assert store.get(snap.run_id).status == "stopped" and store.get(snap.run_id).epochs_run == 2
 
@@ -192,7 +193,7 @@ def test_a_teachers_cancel_ends_a_job_at_once_in_its_set_up_or_in_line(when, tin
     if holder is None:  # it got the slot: the worker is loading the data and building its model
         wait_until(lambda: job.snapshot().status == JobStatus.RUNNING, 60)
     job.stop("your teacher cancelled it")
-    snap = job.wait(15)
+    snap = job.wait(patience(15))
     assert snap.status == JobStatus.STOPPED and snap.reason == "your teacher cancelled it" and snap.epoch == 0
     assert queue.running == (1 if holder else 0)  # its place is free (the classmate keeps theirs)
     if holder is not None:

@@ -10,6 +10,7 @@ from mnist_dash.jobs import JobQueue, JobStatus, TrainingJob
 from mnist_dash.runs import RunStore
 from mnist_dash.runs.spool import NOT_ANSWERING, flush, save_patiently, spooled
 from mnist_dash.runs.store import pack_run
+from tests.patience import patience
 from tests.postgres_server import fresh_database
 from tests.support import SPEC, Outage, fake_run, marker_ids, save_fake, wait_until
 
@@ -92,7 +93,7 @@ def test_a_jobs_page_says_the_database_is_not_answering_and_its_run_comes_back(
     down()
     wait_until(lambda: job.snapshot().phase.startswith(NOT_ANSWERING), 120)  # its page says what it waits for
     assert job.snapshot().status == JobStatus.RUNNING
-    snap = job.wait(timeout=120)
+    snap = job.wait(timeout=patience(120))
     assert snap.status == JobStatus.FINISHED and snap.spooled and snap.run_id in spooled(store)
     up()
     flusher = threading.Thread(target=flush, args=(store,))

@@ -19,6 +19,7 @@ import pytest
 from mnist_dash.runs import RunStore, StoreWriteError
 from mnist_dash.runs import store as store_module
 from mnist_dash.runs.database import run_data, runs
+from tests.patience import patience
 from tests.support import SPEC, count_rows, ids, marker_ids, save_fake
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def kill_child_after(arguments: list[str], line: str, tmp_path: Path) -> None:
             assert said == line, f"the child said {said!r}; its stderr ends: {log.read_text()[-2000:]}"
         finally:
             child.kill()  # SIGKILL: no finally blocks, no atexit, no rollback sent: the database must cope
-            child.wait(30)
+            child.wait(patience(30))
             child.stdout.close()
 
 
@@ -120,7 +121,7 @@ def _save_and_list(url: str, name: str, ready, results) -> None:
     try:
         store_module.datetime = Frozen
         store_module.secrets = SimpleNamespace(token_hex=lambda n: f"{random.randrange(256):0{2 * n}x}")
-        ready.wait(60)  # all three processes open the fresh database at once
+        ready.wait(patience(60))  # all three processes open the fresh database at once
         store = RunStore(url)
         for number in range(10):
             saved.append(save_fake(store, SPEC.replace(name="same"), seed=number))
@@ -143,7 +144,7 @@ def test_two_servers_saving_and_listing_at_once_keep_every_run(database_url):
         server.start()
     reports, whole = {}, set()
     try:
-        ready.wait(60)
+        ready.wait(patience(60))
         store = RunStore(database_url)
         while len(reports) < 2:
             listing = store.list()

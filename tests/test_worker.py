@@ -18,6 +18,7 @@ from mnist_dash.jobs.runners import process as worker
 from mnist_dash.jobs.runners.process import ProcessRunner
 from mnist_dash.owners import named
 from mnist_dash.runs import RunStore
+from tests.patience import patience
 from tests.support import process_gone, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,10 +32,10 @@ def test_stop_reaches_the_worker_and_a_late_stop_never_reaches_the_next_job(tiny
     job = process_job(tiny_spec.replace(epochs=200, batch_size=16), tiny_data, process_runner)
     wait_until(lambda: job.snapshot().batch_history)
     job.stop()
-    snap = job.wait(timeout=60)
+    snap = job.wait(timeout=patience(60))
     assert snap.status == JobStatus.STOPPED and snap.epoch < 200
     job.stop()  # again, after it ended: must not leak into the worker's next job
-    assert process_job(tiny_spec, tiny_data, process_runner).wait(timeout=120).status == JobStatus.FINISHED
+    assert process_job(tiny_spec, tiny_data, process_runner).wait(timeout=patience(120)).status == JobStatus.FINISHED
 
 
 def test_a_job_takes_a_runner_object_not_a_name(tiny_data, tiny_spec):
@@ -52,7 +53,7 @@ def kill_server_after_an_epoch(*args: str, worker_gone_s: float = 30) -> None:
         pid = int(server.stdout.readline().split()[1])
         assert server.stdout.readline().strip() == "EPOCH"
         os.kill(server.pid, signal.SIGKILL)
-        server.wait(10)
+        server.wait(patience(10))
         wait_until(lambda: process_gone(pid), worker_gone_s)
     finally:
         server.kill()
@@ -106,7 +107,7 @@ def test_a_worker_retires_after_its_share_of_jobs(tiny_data, tiny_spec, monkeypa
     pids = []
     for _ in range(3):
         job = process_job(tiny_spec.replace(epochs=1), tiny_data, fresh_runner)
-        assert job.wait(timeout=180).status == JobStatus.FINISHED
+        assert job.wait(timeout=patience(180)).status == JobStatus.FINISHED
         pids.append(job._live.pid)
     assert pids[0] == pids[1] != pids[2]  # the third job got a fresh worker
 
@@ -121,11 +122,11 @@ def test_a_worker_past_its_share_takes_new_jobs_while_it_holds_paused_ones(
     first = TrainingJob(tiny_spec.replace(epochs=3), tiny_data, queue=queue, runner=fresh_runner).start()
     wait_until(lambda: first.snapshot().batch_history)
     second = TrainingJob(tiny_spec.replace(epochs=1, seed=1), tiny_data, queue=queue, runner=fresh_runner).start()
-    assert first.wait(timeout=180).status == second.wait(timeout=180).status == JobStatus.FINISHED
+    assert first.wait(timeout=patience(180)).status == second.wait(timeout=patience(180)).status == JobStatus.FINISHED
     assert first._live.pid == second._live.pid  # the second job went to the worker holding the first
     wait_until(lambda: process_gone(first._live.pid), 30)  # it holds none now: it retired
     third = process_job(tiny_spec.replace(epochs=1), tiny_data, fresh_runner)
-    assert third.wait(timeout=180).status == JobStatus.FINISHED and third._live.pid != first._live.pid
+    assert third.wait(timeout=patience(180)).status == JobStatus.FINISHED and third._live.pid != first._live.pid
 
 
 def test_warm_up_never_starts_more_workers_than_slots(tiny_data, tiny_spec, fresh_runner):
@@ -134,7 +135,7 @@ def test_warm_up_never_starts_more_workers_than_slots(tiny_data, tiny_spec, fres
     fresh_runner.warm_up(1)  # one worker is busy: that is the one slot
     assert not any(w.alive for w in fresh_runner._idle)
     job.stop()
-    job.wait(timeout=60)
+    job.wait(timeout=patience(60))
 
 
 def test_a_worker_that_stops_answering_is_killed_and_replaced(tiny_data, tiny_spec, monkeypatch, process_runner):
@@ -143,11 +144,11 @@ def test_a_worker_that_stops_answering_is_killed_and_replaced(tiny_data, tiny_sp
     wait_until(lambda: job.snapshot().batch_history)
     hung = job._live.pid
     os.kill(hung, signal.SIGSTOP)  # alive, but silent: as a worker stuck in a deadlock
-    snap = job.wait(timeout=60)
+    snap = job.wait(timeout=patience(60))
     assert snap.status == JobStatus.FAILED and "stopped answering for 3 s" in snap.error
     wait_until(lambda: process_gone(hung), 10)  # the server killed it: the slot is free again
     nxt = process_job(tiny_spec.replace(epochs=1), tiny_data, process_runner)
-    assert nxt.wait(timeout=180).status == JobStatus.FINISHED and nxt._live.pid != hung
+    assert nxt.wait(timeout=patience(180)).status == JobStatus.FINISHED and nxt._live.pid != hung
 
 
 def test_a_worker_that_does_not_stop_after_stop_is_ended_and_the_job_stopped(
@@ -159,7 +160,7 @@ def test_a_worker_that_does_not_stop_after_stop_is_ended_and_the_job_stopped(
     hung = job._live.pid
     os.kill(hung, signal.SIGSTOP)
     job.stop()
-    snap = job.wait(timeout=30)
+    snap = job.wait(timeout=patience(30))
     assert snap.status == JobStatus.STOPPED and "did not stop within 2 s of Stop" in snap.reason
     wait_until(lambda: process_gone(hung), 10)
 

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.streamlit_server import streamlit_server
-
-
-def _slowness() -> float:
-    """How much longer than on a quiet machine a page may take here: MNIST_DASH_TEST_SLOWNESS when set, else the
-    load on each core when the tests began (a classroom server and a CI machine are busy ones), 1 to 4."""
-    given = os.environ.get("MNIST_DASH_TEST_SLOWNESS")
-    if given:
-        return max(1.0, float(given))
-    return min(4.0, max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)))
-
-
-SLOWNESS = _slowness()
+from tests.patience import slowness
 
 
 def patience(ms: float) -> float:
-    """A deadline for a page's condition, `ms` on a quiet machine, scaled to this one's load (`SLOWNESS`)."""
-    return ms * SLOWNESS
+    """A deadline for a page's condition, `ms` on a quiet machine, scaled to this one's load now."""
+    return ms * slowness()
 
 
 @dataclass(frozen=True)
