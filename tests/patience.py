@@ -1,8 +1,8 @@
 """How long a test may wait here: a deadline set for a quiet machine, stretched on a busy one.
 
 A classroom server and a CI machine are busy machines, so no test waits a fixed time for a page, a job or a
-process: it waits for a condition until a deadline scaled by `slowness()`, read again at every look, so a
-deadline stretches while the machine is loaded and a quiet run stays quick.
+process: it waits for a condition until a deadline scaled by `slowness()`, read when the wait begins (and at
+every look in `tests.support.wait_until`), so a loaded machine is given longer and a quiet run stays quick.
 """
 
 from __future__ import annotations
@@ -21,6 +21,6 @@ def slowness() -> float:
     return min(MOST, max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)))
 
 
-def patience(seconds: float) -> float:
-    """A deadline of `seconds` on a quiet machine, scaled to this one's load now."""
-    return seconds * slowness()
+def patience(quiet: float) -> float:
+    """A deadline of `quiet` (seconds, or ms for Playwright) on a quiet machine, scaled to this one's load now."""
+    return quiet * slowness()

@@ -45,7 +45,6 @@ NO_POSTGRES = (
 # the parent is gone its parent pid changes (to init or a subreaper); it then stops the server and cleans up.
 WATCHDOG = """
 import os, shutil, subprocess, sys, time
-from tests.patience import patience
 parent, folder, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 while os.getppid() == parent:
     time.sleep(1)

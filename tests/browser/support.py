@@ -7,12 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.streamlit_server import streamlit_server
-from tests.patience import slowness
-
-
-def patience(ms: float) -> float:
-    """A deadline for a page's condition, `ms` on a quiet machine, scaled to this one's load now."""
-    return ms * slowness()
+from tests.patience import patience  # noqa: F401  (the browser tests' deadlines, in ms, from here)
 
 
 @dataclass(frozen=True)
