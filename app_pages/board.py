@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.classroom.board import COLUMNS, board_csv
 from mnist_dash.plan import describe
 from mnist_dash.plots.board import board_scatter
 from mnist_dash.text import md
-from mnist_dash.ui import board_view, resources, state, tables
+from mnist_dash.ui import board_view, charts, resources, state, tables
 
 REFRESH_S = 5  # seconds between redraws while the class trains: one indexed read when nothing changed
 
@@ -31,7 +32,8 @@ def board() -> None:
         st.info(board_view.nothing_ranked(now), icon=":material/info:")
         if runs:  # the class's runs are there: the scatter shows them, the budget drawn
             figure = board_scatter(runs, me, budget=challenge.max_params if challenge else None)
-            st.plotly_chart(figure, key="board_scatter", theme=None)
+            words, table = descriptions.board(runs, me), descriptions.board_rows(runs, me)
+            charts.chart(figure, key="board_scatter", alt=words, table=table, theme=None)
         return
     table = [
         {
@@ -77,7 +79,10 @@ def board() -> None:
     )
     st.download_button("Board (CSV)", board_csv(rows), file_name="class-board.csv", key="board_csv")
     figure = board_scatter(runs, me, budget=challenge.max_params if challenge else None)
-    chosen = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="board_scatter", theme=None)
+    words, table = descriptions.board(runs, me), descriptions.board_rows(runs, me)
+    chosen = charts.chart(
+        figure, key="board_scatter", alt=words, table=table, on_select="rerun", selection_mode="points", theme=None
+    )
     st.caption(
         "Each dot is one run; the dotted staircase is the best accuracy reached at each size so far, ringed dots "
         "are yours. A dot above and left of the staircase would be a new best for its size. Click a dot to see it."

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.canvas import BadUpload, EmptyDrawing, to_mnist
 from mnist_dash.data import enlarge
 from mnist_dash.plots.model import probability_history
 from mnist_dash.presets import PRESETS
 from mnist_dash.text import md
-from mnist_dash.ui import class_set, draw_canvas, draw_explain, resources, runs_view, state
+from mnist_dash.ui import charts, class_set, draw_canvas, draw_explain, resources, runs_view, state
 
 st.title("Draw a digit")
 job = state.current_job()
@@ -53,10 +54,12 @@ def while_training(job, image) -> None:
     tracker = st.session_state.setdefault(f"draw_live_{job.job_id}", EpochPredictions(job.spec))
     tracker.update(image, latest)
     st.markdown(f"**{md(job.spec.name or 'Your design')}, {job.snapshot().status_line}: its answer after each epoch**")
-    st.container(key="draw_live").plotly_chart(
+    charts.chart(
         probability_history(tracker.epochs, tracker.probabilities),
         key="draw_live_chart",
-        config={"displayModeBar": False},
+        alt=descriptions.probability_history(tracker.epochs, tracker.probabilities),
+        where=st.container(key="draw_live"),
+        config=charts.NO_BAR,
     )
     st.caption("One line per digit: its probability after each epoch. Watch the answer settle as it learns.")
 
@@ -97,7 +100,7 @@ if image is None:
 else:
     with seen_col:
         st.markdown("**What the model sees** (28 × 28)")
-        st.image(enlarge(image, 6), width=168)
+        st.image(enlarge(image, 6), width=168, alt="your drawing as the model sees it: 28 by 28 grey pixels")
     explained = training.network if run is training else runs_view.load_or_explain(runs_view.network, run.run_id)
     if explained is not None:
         explanation = explained.explain(image)

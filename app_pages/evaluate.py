@@ -5,6 +5,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.data import enlarge
 from mnist_dash.evaluation import (
     clicked_cell,
@@ -14,7 +15,7 @@ from mnist_dash.evaluation import (
     per_class_accuracy,
 )
 from mnist_dash.plots.model import confusion_heatmap
-from mnist_dash.ui import class_set, resources, runs_view, tables
+from mnist_dash.ui import charts, class_set, resources, runs_view, tables
 
 CLICKS = "evaluate_clicks"  # how many cells were clicked: the chart's key, so each click starts a fresh selection
 
@@ -55,9 +56,10 @@ if probabilities is not None:
         chart_key = f"evaluate_matrix_{st.session_state.get(CLICKS, 0)}"
         picked = (st.session_state["evaluate_true"], st.session_state["evaluate_pred"])
         with st.container(key="evaluate_matrix"):  # one name for the chart, whatever its key
-            st.plotly_chart(
+            charts.chart(
                 confusion_heatmap(matrix, normalised, picked),
                 key=chart_key,
+                alt=descriptions.confusion(matrix),
                 on_select=partial(pick_clicked_cell, chart_key),
                 selection_mode="points",
                 config={"displayModeBar": False},  # nothing to zoom; the bar would cover the digits' axis title
@@ -85,7 +87,8 @@ if probabilities is not None:
         st.info("No mistakes in this cell.", icon=":material/check_circle:")
     images = [enlarge(resources.dataset().x_test[m.index]) for m in found]
     captions = [f"true {m.true_label} → {m.predicted} ({m.confidence:.0%})" for m in found]
+    alts = [f"handwritten digit {m.true_label}, read as {m.predicted}" for m in found]
     with st.container(horizontal=True, key="evaluate_mistakes"):  # wraps: 8 a row on a laptop, 3 on a phone
-        for image, caption in zip(images, captions, strict=True):
-            st.image(image, caption=caption, width=84)
+        for image, caption, alt in zip(images, captions, alts, strict=True):
+            st.image(image, caption=caption, width=84, alt=alt)
     class_set.evaluate(run.run_id, np.trace(matrix) / matrix.sum())

@@ -23,7 +23,8 @@ picks = examples_per_class(data.y_train, per_class=2)
 # A row that wraps: ten to a row on a laptop, fewer on a projector or a phone (ten columns there cut the images).
 with st.container(horizontal=True, gap="xxsmall", key="home_examples"):
     for index in picks:
-        st.image(enlarge(data.x_train[index]), caption=f"label {data.y_train[index]}", width=80)
+        label = data.y_train[index]
+        st.image(enlarge(data.x_train[index]), caption=f"label {label}", width=80, alt=f"handwritten digit {label}")
 
 facts, balance = st.columns([1, 2], gap="large")
 with facts:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.jobs import JobStatus
 from mnist_dash.plots.board import board_scatter
 from mnist_dash.plots.training import training_curves
@@ -28,7 +29,12 @@ def projector() -> None:
         st.html(board_view.large_table(board.rows))
     # One above the other: side by side, a 1024 x 768 projector (the sidebar open) cut both charts' titles.
     figure = board_scatter(board.runs, None, budget=board.challenge.max_params if board.challenge else None)
-    st.plotly_chart(figure.update_layout(font_size=20, height=560), key="projector_scatter", theme=None)
+    st.plotly_chart(
+        figure.update_layout(font_size=20, height=560),
+        key="projector_scatter",
+        theme=None,
+        alt=descriptions.board(board.runs),
+    )
     st.caption("Each dot is a run: higher is more accurate, further right is bigger. The staircase: best for its size.")
     running = next((job for job in resources.queue().everyone() if job.snapshot().status == JobStatus.RUNNING), None)
     with st.container():
@@ -38,7 +44,8 @@ def projector() -> None:
         snap = running.snapshot()
         st.markdown(f"## Training now: {md(running.owner.name)}'s {md(running.spec.name or 'design')}")
         figure = training_curves(snap.history, snap.batch_history, "accuracy", snap.spec.epochs, snap.job_id)
-        st.plotly_chart(figure.update_layout(font_size=20, height=480), key="projector_live")
+        words = descriptions.curves(list(snap.history), "accuracy", snap.spec.epochs)
+        st.plotly_chart(figure.update_layout(font_size=20, height=480), key="projector_live", alt=words)
         st.caption("Dashed: training accuracy, solid: validation accuracy, epoch by epoch.")
         st.markdown(f"### {md(snap.status_line)}")
 

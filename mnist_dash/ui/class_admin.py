@@ -53,7 +53,8 @@ def _grid(digits: DigitSet, key: str, newest: int = 60) -> list[int]:
     with st.container(horizontal=True, key=key):
         for index in range(max(0, len(digits) - newest), len(digits)):
             with st.container(width=110):
-                st.image(enlarge(digits.x[index]), width=70, caption=f"a {digits.y[index]}")
+                alt = f"handwritten digit {digits.y[index]} by {digits.owner_names[index]}"
+                st.image(enlarge(digits.x[index]), width=70, caption=f"a {digits.y[index]}", alt=alt)
                 label = f"{digits.y[index]} by {md(digits.owner_names[index])}"
                 if st.checkbox(label, key=f"{key}_{digits.ids[index]}"):
                     chosen.append(int(digits.ids[index]))

@@ -75,4 +75,5 @@ def evaluate(run_id: str, test_accuracy: float) -> None:
     with st.container(horizontal=True, key="evaluate_class_mistakes"):
         for index in wrong:
             caption = f"{md(digits.owner_names[index])}'s {digits.y[index]} → {predicted[index]}"
-            st.image(enlarge(digits.x[index]), caption=caption, width=84)
+            alt = f"{digits.owner_names[index]}'s handwritten {digits.y[index]}, read as {predicted[index]}"
+            st.image(enlarge(digits.x[index]), caption=caption, width=84, alt=alt)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.jobs.experiment import notebook_specs
 from mnist_dash.observations import RunSummary, observe, summarise, table_row
 from mnist_dash.plan import describe
 from mnist_dash.plots.training import compare_curves
 from mnist_dash.runs import RunInfo
 from mnist_dash.text import md
-from mnist_dash.ui import resources, runs_view, state, tables
+from mnist_dash.ui import charts, resources, runs_view, state, tables
 
 RUNS_KEY, ADDED_KEY = "compare_runs", "compare_added"  # the runs chosen; the experiment's runs added once each
 
@@ -144,8 +145,14 @@ def curves(summarised: list[RunSummary]) -> None:
         "has started to memorise the training digits."
     )
     loss, accuracy = st.columns(2)
-    loss.plotly_chart(compare_curves(named, "loss"), key="compare_loss")
-    accuracy.plotly_chart(compare_curves(named, "accuracy"), key="compare_accuracy")
+    for column, metric in ((loss, "loss"), (accuracy, "accuracy")):
+        words = descriptions.compared(named, metric)
+        rows = [
+            {"run": name, "epoch": h["epoch"], f"train {metric}": h[metric], f"validation {metric}": h[f"val_{metric}"]}
+            for name, history in named
+            for h in history
+        ]
+        charts.chart(compare_curves(named, metric), key=f"compare_{metric}", alt=words, table=rows, where=column)
 
 
 def table(pairs: list[tuple[RunInfo, RunSummary]]) -> None:

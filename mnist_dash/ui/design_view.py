@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.codegen import file_name, keras_code
 from mnist_dash.plan import count_params, layer_plan
 from mnist_dash.plots.design import width_diagram
@@ -12,7 +13,7 @@ from mnist_dash.presets import PRESETS
 from mnist_dash.share import parse_spec_json, to_json
 from mnist_dash.spec import ModelSpec, Problem, SpecError
 from mnist_dash.text import md
-from mnist_dash.ui import design_form, resources, state, tables
+from mnist_dash.ui import charts, design_form, resources, state, tables
 from mnist_dash.ui import teacher as teacher_ui
 
 
@@ -51,7 +52,8 @@ def summary(spec: ModelSpec | None) -> None:
     st.caption(
         f"{counts.trainable:,} trainable · {counts.non_trainable:,} non-trainable (batch-norm moving statistics)"
     )
-    st.plotly_chart(width_diagram(spec), key="design_widths", config={"displayModeBar": False})
+    words = descriptions.widths(spec, counts.total)
+    charts.chart(width_diagram(spec), key="design_widths", alt=words, config=charts.NO_BAR)
     st.caption(
         "The layers from the 784 pixels to the 10 digits, each as wide as its units. Between two wide "
         "neighbours sit the most weights: that is where the parameters go."

@@ -10,10 +10,12 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.evaluation import clicked_digit
 from mnist_dash.plots.explain import layer_activity, saliency_overlay, unit_tiles
 from mnist_dash.plots.model import probability_bars
 from mnist_dash.predict import Explanation, Network
+from mnist_dash.ui import charts
 from mnist_dash.units import unit_images
 
 
@@ -68,12 +70,15 @@ def answer(explanation: Explanation, image: np.ndarray) -> int:
     )
     st.caption(f"{probabilities.max():.1%} sure")
     chart_key = f"draw_probabilities_{st.session_state.get(CLICKS, 0)}"
-    st.container(key="draw_bars").plotly_chart(  # one name for the chart, whatever its key
+    charts.chart(
         probability_bars(probabilities, outlined=chosen),
         key=chart_key,
+        alt=descriptions.probabilities(probabilities),
+        table=[{"digit": digit, "probability": float(p)} for digit, p in enumerate(probabilities)],
+        where=st.container(key="draw_bars"),  # one name for the chart, whatever its key
         on_select=partial(_pick_clicked_bar, chart_key, image.tobytes()),
         selection_mode="points",
-        config={"displayModeBar": False},
+        config=charts.NO_BAR,
     )
     st.caption(
         "Its probability for each digit: one tall bar, a confident answer; two close bars, a doubt. "
@@ -87,10 +92,13 @@ def saliency(explanation: Explanation, image: np.ndarray, digit: int) -> None:
     with st.container(key="draw_saliency"):
         which = "its answer" if digit == explanation.answer else "the bar you clicked"
         st.markdown(f"**What makes it a {digit}** ({which})")
-        st.plotly_chart(
+        words = descriptions.saliency(explanation.saliency[digit], digit)
+        charts.chart(
             saliency_overlay(image, explanation.saliency[digit], digit),
             key="draw_saliency_chart",
-            config={"displayModeBar": False},
+            alt=words,
+            table=descriptions.saliency_rows(explanation.saliency[digit]),
+            config=charts.NO_BAR,
         )
         st.caption(
             f"The pixels the probability of {digit} depends on most: red where more ink would raise it, "
@@ -107,7 +115,10 @@ def inside(explanation: Explanation) -> None:
             st.markdown(f"**The most active units of {explanation.first_layer}**")
             images = unit_images(explanation.first_kernel, [unit for unit, _ in active])
             labels = [f"unit {unit}: {value:.2f}" for unit, value in active]
-            st.plotly_chart(unit_tiles(images, labels), key="draw_units_chart", config={"displayModeBar": False})
+            words, table = descriptions.units(images, labels), descriptions.unit_rows(images, labels)
+            charts.chart(
+                unit_tiles(images, labels), key="draw_units_chart", alt=words, table=table, config=charts.NO_BAR
+            )
             st.caption(
                 "Each unit's 784 incoming weights as a 28 × 28 image, with its output for your drawing: "
                 "red pixels excite it, blue inhibit it. A unit fires when your ink falls on its red."
@@ -116,7 +127,13 @@ def inside(explanation: Explanation) -> None:
         layers = st.container(key="draw_layers")
         layers.markdown("**Each hidden layer**")
         figure = layer_activity(explanation.layers)
-        layers.plotly_chart(figure, key="draw_layers_chart", config={"displayModeBar": False})
+        table = [
+            {"layer": layer.name, "unit": unit, "output": float(value)}
+            for layer in explanation.layers
+            for unit, value in enumerate(layer.values)
+        ]
+        words = descriptions.activity(explanation.layers)
+        charts.chart(figure, key="draw_layers_chart", alt=words, table=table, where=layers, config=charts.NO_BAR)
         layers.caption(
             "One bar per unit: what it passes to the next layer for your drawing (dropout is off, as in prediction). "
             "Tall bars are the units that fire; draw another digit and see a different set light up."

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from mnist_dash import descriptions
 from mnist_dash.jobs import JobSnapshot, JobStatus
 from mnist_dash.keras_export import keras_file_in_child
 from mnist_dash.plots.training import training_curves
@@ -13,7 +14,7 @@ from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
 from mnist_dash.runs.spool import spooled
 from mnist_dash.share import to_json
 from mnist_dash.text import count, duration, md
-from mnist_dash.ui import resources, tables
+from mnist_dash.ui import charts, resources, tables
 from mnist_dash.ui import teacher as teacher_ui
 
 
@@ -58,7 +59,13 @@ def curves(snap: JobSnapshot) -> None:
         figure = training_curves(
             snap.history, snap.batch_history, metric, epochs=snap.spec.epochs, revision=snap.job_id
         )
-        column.plotly_chart(figure, key=f"train_{metric}_chart")
+        stopped = snap.status == JobStatus.STOPPED
+        words = descriptions.curves(list(snap.history), metric, snap.spec.epochs, stopped)
+        rows = [
+            {"epoch": h["epoch"], f"train {metric}": h[metric], f"validation {metric}": h[f"val_{metric}"]}
+            for h in snap.history
+        ]
+        charts.chart(figure, key=f"train_{metric}_chart", alt=words, table=rows, where=column)
     st.caption(
         "Dashed: training, solid: validation, thin: the running value within the epoch in progress. Validation "
         "loss turning up while training loss keeps falling is the network memorising instead of learning."

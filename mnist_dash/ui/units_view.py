@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.keras_export import initial_kernel_in_child
 from mnist_dash.plan import layer_plan
@@ -17,7 +18,7 @@ from mnist_dash.plots.units import input_grid, unit_grid
 from mnist_dash.runs import DamagedRunError, RunInfo
 from mnist_dash.spec import ModelSpec
 from mnist_dash.text import md
-from mnist_dash.ui import resources, runs_view
+from mnist_dash.ui import charts, resources, runs_view
 from mnist_dash.units import (
     PIXELS,
     SHOWN_MOST,
@@ -32,7 +33,6 @@ from mnist_dash.weights import WeightHistory
 COUNTS = (16, 24, 32, 40, 48, 56, 64)  # how many first-layer units the grid may show
 DEEPER_SHOWN = 8  # a deeper hidden layer's units shown, strongest incoming weights first (the output: all 10)
 INPUTS_SHOWN = 5
-NO_CHART_BAR = {"displayModeBar": False}  # nothing to zoom: the images are fixed in place
 
 
 @st.cache_resource(max_entries=8, ttl=1800, show_spinner=False)  # released when idle for 30 min
@@ -96,7 +96,11 @@ def section(history: WeightHistory, epoch: int, source: RunInfo | TrainingJob) -
             count = st.select_slider("Units shown", offered, key="weights_units_count")
         when = f"after epoch {shown}" if shown else "at the start"
         st.markdown(f"**{grid.layer}: the {count} units that moved most, {when}**")
-        _halves(unit_grid(grid, index, count), "weights_units_chart")
+        changes = grid.changes(index)[:count]
+        labels = [f"unit {unit} (moved {change:.1f})" for unit, change in zip(grid.ids[:count], changes, strict=True)]
+        rows = descriptions.unit_rows(grid.images[index, :count], labels)
+        words = descriptions.units(grid.images[index, :count], labels)
+        _halves(unit_grid(grid, index, count), "weights_units_chart", words, rows)
         st.caption(
             f"Each image is one {grid.layer} unit's 784 incoming weights, one per pixel: red pixels excite the "
             "unit, blue inhibit it. Above each, the unit's number · how far its weights have moved from their "
@@ -107,10 +111,15 @@ def section(history: WeightHistory, epoch: int, source: RunInfo | TrainingJob) -
     _deeper(source.spec, weights[1] if weights else None, weights[0] if weights else None, epoch)
 
 
-def _halves(figures, key: str) -> None:
-    """Two halves of a grid side by side; on a phone Streamlit stacks the columns, the first half on top."""
+def _halves(figures, key: str, words: str, rows: list[dict] | None = None) -> None:
+    """Two halves of a grid side by side; on a phone Streamlit stacks the columns, the first half on top.
+
+    One text for both halves (`words`, with `rows` as its table), read once, under the second half.
+    """
     for number, (column, figure) in enumerate(zip(st.columns(2), figures, strict=True)):
-        column.plotly_chart(figure, key=f"{key}_{number}", config=NO_CHART_BAR)
+        half = "first" if number == 0 else "second"
+        column.plotly_chart(figure, key=f"{key}_{number}", config=charts.NO_BAR, alt=f"The {half} half of: {words}")
+    charts.read_as_table(key, words, rows or [])
 
 
 def _weights(source: RunInfo | TrainingJob) -> tuple[int, list[np.ndarray]] | None:
@@ -143,7 +152,14 @@ def _deeper(spec: ModelSpec, weights: list[np.ndarray] | None, epoch: int | None
         units = strongest_units(kernels[index], DEEPER_SHOWN)
         rows = f"of the {len(units)} {layer} units with the strongest incoming weights"
     st.markdown(f"**What {layer}'s {'digits' if layer == 'output' else 'units'} listen to in {below}**")
-    _halves(input_grid(layer, deeper_units(kernels, index, units, INPUTS_SHOWN)), "weights_inputs_chart")
+    deeper = deeper_units(kernels, index, units, INPUTS_SHOWN)
+    head = "digit" if layer == "output" else "unit"
+    table = [
+        {head: int(unit.unit), f"from {below} unit": int(source), "weight": float(weight)}
+        for unit in deeper
+        for source, weight in zip(unit.inputs, unit.weights, strict=True)
+    ]
+    _halves(input_grid(layer, deeper), "weights_inputs_chart", descriptions.inputs(layer, deeper), table)
     if index == 1:
         pictures = f"{below}'s pictures are its kernel columns, as in the grid above."
     else:  # the product of kernels: what is drawn is not what the unit computes

@@ -6,11 +6,12 @@ import math
 
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.jobs import TrainingJob
 from mnist_dash.plots.model import weight_violins
 from mnist_dash.runs import RunInfo
 from mnist_dash.text import md
-from mnist_dash.ui import resources, tables, units_view
+from mnist_dash.ui import charts, resources, tables, units_view
 from mnist_dash.weights import (
     KIND_LABELS,
     STAT_NAMES,
@@ -76,10 +77,10 @@ def distributions_view(run_id: str, history: WeightHistory, epoch: int) -> None:
         "Weights shown", kinds, default="kernel", required=True, format_func=KIND_LABELS.get, key="weights_kind"
     )
     names = (kind,)
-    figure = weight_violins(
-        violin_series(history, epoch, names), epoch, kind, sample_range(history, names), revision=f"{run_id}/{kind}"
-    )
-    st.plotly_chart(figure, key="weights_violins")
+    series = violin_series(history, epoch, names)
+    figure = weight_violins(series, epoch, kind, sample_range(history, names), revision=f"{run_id}/{kind}")
+    words = descriptions.violins(series, violin_series(history, 0, names), epoch)
+    charts.chart(figure, key="weights_violins", alt=words)
     st.subheader(f"Statistics at epoch {epoch}, over every weight")
     # Narrow enough for every column to show on a projector's 1024 px beside the sidebar: the layer and
     # its weight in one column, three decimals.
