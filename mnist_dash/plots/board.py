@@ -11,16 +11,17 @@ import hashlib
 import plotly.graph_objects as go
 
 from mnist_dash.classroom.board import frontier
-from mnist_dash.plots.style import FONT_FAMILY, FONT_SIZE, TITLE_TOP, titled
+from mnist_dash.plots.style import FONT_FAMILY, FONT_SIZE, PALETTE, SYMBOLS, TITLE_TOP, titled
 from mnist_dash.runs.records import RunInfo
 from mnist_dash.text import plotly
 
 MAX_LEGEND = 12  # past this many owners the legend would fill the projector: hover names the owner instead
 # Each student's mark, from their owner key alone: the same colour and shape on every screen, whoever looks
-# and whichever runs were deleted ("you are the red dot"). Okabe and Ito's colours, told apart with the common
-# colour-vision deficiencies, times four shapes: 32 marks for a class of thirty.
-OWNER_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
-OWNER_SYMBOLS = ("circle", "square", "diamond", "triangle-up")
+# and whichever runs were deleted ("you are the orange square"). The app's palette (style.PALETTE: Okabe and
+# Ito's colours, told apart with the common colour-vision deficiencies) times four shapes: 32 marks for a class
+# of thirty, and two owners of one colour still differ by shape.
+OWNER_COLOURS = PALETTE
+OWNER_SYMBOLS = SYMBOLS[:4]
 
 
 def owner_mark(owner: str) -> tuple[str, str]:
@@ -65,7 +66,7 @@ def board_scatter(runs: list[RunInfo], me: str | None, budget: int | None = None
             hoverinfo="skip",
         )
     if budget is not None:
-        figure.add_vline(x=budget, line={"color": "#d62728", "dash": "dash"}, annotation_text="budget")
+        figure.add_vline(x=budget, line={"color": PALETTE[1], "dash": "dash"}, annotation_text="budget")
     figure.update_layout(
         title=titled("Every run: accuracy by size"),
         # Ticks at powers of ten only, as 10k, 100k, 1M: Plotly's log axis read "9, 100k, 2, 3".

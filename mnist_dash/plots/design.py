@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from mnist_dash.plots.style import FONT_SIZE
+from mnist_dash.plots.style import FONT_SIZE, PALETTE
 from mnist_dash.spec import INPUT_SIZE, NUM_CLASSES, ModelSpec
 
 
@@ -20,7 +20,7 @@ def width_diagram(spec: ModelSpec) -> go.Figure:
             text=[f"{w:,}" for w in widths],
             textinfo="text",
             textposition="auto",
-            marker={"color": ["#7f7f7f", *["#1f77b4"] * len(spec.layers), "#2ca02c"]},
+            marker={"color": ["#6b6b6b", *[PALETTE[0]] * len(spec.layers), PALETTE[2]]},
             connector={"fillcolor": "#e8eef7"},
             hoverinfo="skip",
         )

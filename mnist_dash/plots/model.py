@@ -6,7 +6,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_dash.evaluation import row_normalised
-from mnist_dash.plots.style import FONT_SIZE, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled, unchecked_figure
+from mnist_dash.plots.style import (
+    FONT_SIZE,
+    PALETTE,
+    SYMBOLS,
+    TITLE_TOP,
+    TRAIN_COLOUR,
+    VALIDATION_COLOUR,
+    titled,
+    unchecked_figure,
+)
 from mnist_dash.spec import NUM_CLASSES
 from mnist_dash.text import plotly
 from mnist_dash.weights import KIND_LABELS
@@ -161,6 +170,9 @@ def probability_history(epochs: list[int], probabilities: list[np.ndarray]) -> g
                 y=[float(p[digit]) for p in probabilities],
                 name=str(digit),
                 mode="lines+markers",
+                # The palette's eight colours and eight shapes, offset: no two of the ten digits share both.
+                line={"color": PALETTE[digit % len(PALETTE)]},
+                marker={"symbol": SYMBOLS[(digit + digit // len(PALETTE)) % len(SYMBOLS)], "size": 8},
                 hovertemplate=f"{digit}: " + "%{y:.1%}<extra></extra>",
             )
         )

@@ -11,9 +11,15 @@ import plotly.graph_objects as go
 FONT_SIZE = 16
 # Streamlit's own font: a chart drawn without Streamlit's theme (the board's, for its click events) says so.
 FONT_FAMILY = '"Source Sans Pro", "Source Sans 3", sans-serif'
-TRAIN_COLOUR = "#d62728"  # the notebook drew train loss in red
-VALIDATION_COLOUR = "#1f77b4"  # and validation loss in blue
-RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+# Okabe and Ito's colours, told apart with the common colour-vision deficiencies (red-green, blue-yellow).
+# The theme's chartCategoricalColors (.streamlit/config.toml) is this list, for the charts Streamlit
+# colours itself; a test holds the two equal. Yellow last: on white it is the faintest line.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+# Marker shapes that go with the colours wherever runs or owners must be told apart without colour.
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down")
+TRAIN_COLOUR = PALETTE[1]  # the notebook drew train loss in red: vermilion, and dashed
+VALIDATION_COLOUR = PALETTE[0]  # and validation loss in blue, solid
+RUN_COLOURS = PALETTE
 WEIGHT_SCALE = "RdBu_r"  # a unit's weights: red excites, blue inhibits, white is zero
 INK = "#31333f"  # Streamlit's text colour: labels that read as text, not as a chart's faint ticks
 

@@ -11,7 +11,15 @@ import math
 
 import plotly.graph_objects as go
 
-from mnist_dash.plots.style import FONT_SIZE, RUN_COLOURS, TITLE_TOP, TRAIN_COLOUR, VALIDATION_COLOUR, titled
+from mnist_dash.plots.style import (
+    FONT_SIZE,
+    RUN_COLOURS,
+    SYMBOLS,
+    TITLE_TOP,
+    TRAIN_COLOUR,
+    VALIDATION_COLOUR,
+    titled,
+)
 from mnist_dash.text import plotly
 
 _LABELS = {"loss": "Cross-entropy loss", "accuracy": "Accuracy"}
@@ -87,7 +95,7 @@ _AXIS_SPACE, _LEGEND_ROW = 70, 30
 
 
 def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = "loss") -> go.Figure:
-    """Train (dashed) and validation (solid) `metric` per epoch for several runs, one colour per run.
+    """Train (dashed) and validation (solid) `metric` per epoch for several runs, one colour and marker per run.
 
     One legend entry per run (clicking it hides both its curves), one per row, below the axis
     title: the figure grows by a row per run, so neither the legend nor the axis title covers the
@@ -96,7 +104,7 @@ def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = 
     """
     figure = go.Figure()
     for number, (name, history) in enumerate(named_histories):
-        colour = RUN_COLOURS[number % len(RUN_COLOURS)]
+        colour, symbol = RUN_COLOURS[number % len(RUN_COLOURS)], SYMBOLS[number % len(SYMBOLS)]
         epochs = [h["epoch"] for h in history]
         for prefix, label, dash in (("", "train", "dash"), ("val_", "validation", "solid")):
             figure.add_trace(
@@ -108,7 +116,7 @@ def compare_curves(named_histories: list[tuple[str, list[dict]]], metric: str = 
                     legendgroup=f"run {number}",
                     showlegend=prefix == "val_",
                     line={"color": colour, "dash": dash, "width": 3},
-                    marker={"size": 6},
+                    marker={"size": 9, "symbol": symbol},  # a shape per run: told apart without colour too
                     # The name by reference: a run's name is text, never part of the template.
                     hovertemplate=f"%{{fullData.name}} · {label}: %{{y:.4f}}<extra></extra>",
                 )
