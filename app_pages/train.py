@@ -79,6 +79,7 @@ elif active:
     if shown_status == JobStatus.WAITING:
         train_view.curves(snap)
         train_view.epoch_log(snap)
+        train_view.listen(snap)
 else:
     if snap.spec is not None and snap.spec != spec:  # the design changed since: these results are the job's
         length = f"{count(snap.spec.epochs, 'epoch')}, batch {snap.spec.batch_size}"

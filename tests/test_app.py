@@ -154,6 +154,12 @@ def test_training_runs_to_finished_and_shows_test_metrics():
     assert shown["Test accuracy"] == f"{snap.test_accuracy:.2%}" and shown["Test accuracy"].endswith("%")
     assert not app.button(key="train_start").disabled and app.button(key="train_stop").disabled
     assert snap.run_id in texts(app.caption)
+    # Its curves in words (the charts' accessible names) and as sound.
+    loss, accuracy = (chart.proto.alt for chart in app.get("plotly_chart"))
+    assert loss.startswith(f"Validation loss {snap.history[-1]['val_loss']:.4f} at epoch {len(snap.history)}")
+    assert accuracy.startswith(f"Validation accuracy {snap.history[-1]['val_accuracy']:.2%}")
+    [audio] = app.get("audio")  # two epochs: a curve to hear
+    assert "The loss curve of tiny as sound: 2 epochs" in audio.proto.alt
 
 
 def test_a_queued_job_shows_its_position():
@@ -477,6 +483,10 @@ def test_compare_says_a_run_was_stopped_and_leaves_it_out_of_the_rankings():
     loss, accuracy = (chart.proto.alt for chart in app.get("plotly_chart"))
     assert loss.startswith("2 runs, best first.") and "validation loss" in loss and "validation accuracy" in accuracy
     assert [len(chart.value) for chart in charts] == [3, 3]  # 2 epochs of one run and 1 of the other
+    # The loss curve to listen to: the one run with a curve (two epochs or more), named in the player.
+    [audio] = app.get("audio")
+    assert audio.proto.alt.startswith(f"The loss curve of finished ({finished[-4:]}) as sound: 2 epochs")
+    assert app.selectbox(key="compare_listen").options == [f"finished ({finished[-4:]})"]
 
 
 def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from mnist_dash import sound
 from mnist_dash.plots.table import figure_rows
 from mnist_dash.text import md
 
@@ -31,3 +32,11 @@ def read_as_table(key: str, words: str, rows: list[dict], where: DeltaGenerator 
         st.markdown(md(words))
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table")
+
+
+def listen(history: list[dict], name: str) -> None:
+    """A player for `history`'s loss curve as sound (`sound.curve_wav`), with how to hear it."""
+    st.markdown("**Listen to the loss curve**")
+    what = f"The loss curve of {name} as sound: {len(history)} epochs, two notes each"
+    st.audio(sound.curve_wav(history), format="audio/wav", alt=what)
+    st.caption(sound.HOW_TO_LISTEN)

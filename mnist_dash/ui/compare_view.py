@@ -153,6 +153,12 @@ def curves(summarised: list[RunSummary]) -> None:
             for h in history
         ]
         charts.chart(compare_curves(named, metric), key=f"compare_{metric}", alt=words, table=rows, where=column)
+    heard = [(name, history) for name, history in named if len(history) > 1]
+    if heard:
+        names = [name for name, _ in heard]
+        chosen = st.selectbox("Listen to", range(len(heard)), format_func=names.__getitem__, key="compare_listen")
+        name, history = heard[chosen or 0]
+        charts.listen(history, name)
 
 
 def table(pairs: list[tuple[RunInfo, RunSummary]]) -> None:

@@ -175,4 +175,11 @@ def render(snap: JobSnapshot) -> None:
     curves(snap)
     epoch_log(snap)
     if snap.done:
+        listen(snap)
         results(snap)
+
+
+def listen(snap: JobSnapshot) -> None:
+    """The loss curve as sound, once there is a curve and it is not moving (finished, or waiting for a turn)."""
+    if len(snap.history) > 1:
+        charts.listen(list(snap.history), snap.spec.name or "your design")
