@@ -8,12 +8,12 @@ from mnist_dash.data import enlarge
 from mnist_dash.plots.model import probability_history
 from mnist_dash.presets import PRESETS
 from mnist_dash.text import md
-from mnist_dash.ui import charts, class_set, draw_canvas, draw_explain, resources, runs_view, state
+from mnist_dash.ui import charts, class_set, draw_canvas, draw_explain, draw_keys, resources, runs_view, state
 
 st.title("Draw a digit")
 job = state.current_job()
 training = draw_explain.training_model(job)  # after its first epoch, a job's model is there to draw for
-runs = ([training] if training else []) + [run for run in runs_view.stored_runs() if run.status == "finished"]
+runs = ([training] if training else []) + [run for run in runs_view.stored_runs() if run.has_model]
 if not runs:
     busy = state.job_active()
     st.info(
@@ -83,8 +83,15 @@ canvas_col, answer_col, seen_col = (
     row.container(width=240),
 )
 with canvas_col:
-    st.markdown("**Draw here**", help="The toolbar above the canvas undoes, redoes and clears (the bin) your strokes.")
-    drawing = draw_canvas.draw(key="draw_canvas")
+    # The keyboard's twin of the canvas: the same image path, for a student without a mouse or a finger.
+    by_keys = st.toggle("Draw with the keyboard", key="draw_by_keys", help=draw_keys.KEYS_HELP)
+    if by_keys:
+        st.markdown("**Draw here** with the arrow keys and Space")
+        drawing = draw_keys.draw(key="draw_keys")
+    else:
+        helped = "The toolbar above the canvas undoes, redoes and clears (the bin) your strokes."
+        st.markdown("**Draw here**", help=helped)
+        drawing = draw_canvas.draw(key="draw_canvas")
 uploaded = st.file_uploader("…or upload a photo of a digit", type=["png", "jpg", "jpeg"], key="draw_upload")
 image = None
 try:

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from mnist_dash import descriptions
 from mnist_dash.jobs import JobStatus
 from mnist_dash.plan import describe
 from mnist_dash.spec import SpecError, from_dict
 from mnist_dash.text import count, md
-from mnist_dash.ui import resources, runs_view, state, train_view
+from mnist_dash.ui import live, resources, runs_view, state, train_view
 
 st.title("Train")
 try:
@@ -64,6 +65,7 @@ shown_status = snap.status if snap is not None else None
 def live_view() -> None:
     state.current_job()  # each tick: this owner's page is open, so their job keeps its place in line
     now = job.snapshot()
+    live.announce(descriptions.announcement(now), "train")
     if now.done or now.status != shown_status:
         st.rerun()  # the whole page again: the right pace, buttons enabled, results shown once
     if now.status == JobStatus.WAITING:
@@ -81,6 +83,7 @@ elif active:
         train_view.epoch_log(snap)
         train_view.listen(snap)
 else:
+    live.announce(descriptions.announcement(snap), "train")
     if snap.spec is not None and snap.spec != spec:  # the design changed since: these results are the job's
         length = f"{count(snap.spec.epochs, 'epoch')}, batch {snap.spec.batch_size}"
         st.markdown(

@@ -176,3 +176,30 @@ def _not_png_or_jpeg(data: bytes, name: str) -> str:
     if kind is None:
         return f"{name} is not an image; upload a PNG or JPEG photo or screenshot of a digit."
     return f"{name} is a {kind} image; upload a PNG or JPEG photo or screenshot (save or export it as one)."
+
+
+GRID = 14  # the keyboard grid's cells a side: two MNIST pixels each, coarse enough to move across by arrow keys
+
+
+def grid_image(cells, side: int = 280, stroke: int = 18) -> np.ndarray:
+    """The keyboard grid's inked cells ((row, column) pairs, 0..GRID-1) as a drawing like the canvas's: a
+    `side` x `side` uint8 grey image, white ink on black, a pen of `stroke` px through each cell's centre and
+    joining inked neighbours (diagonals too), so a line of cells is one stroke. `to_mnist` reads it as it
+    reads the canvas."""
+    from PIL import ImageDraw
+
+    inked = {(int(row), int(column)) for row, column in cells if 0 <= row < GRID and 0 <= column < GRID}
+    picture = Image.new("L", (side, side), 0)
+    pen = ImageDraw.Draw(picture)
+    cell = side / GRID
+
+    def centre(row: int, column: int) -> tuple[float, float]:
+        return (column + 0.5) * cell, (row + 0.5) * cell
+
+    for row, column in inked:
+        x, y = centre(row, column)
+        pen.ellipse((x - stroke / 2, y - stroke / 2, x + stroke / 2, y + stroke / 2), fill=255)
+        for step_row, step_column in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each neighbour once
+            if (row + step_row, column + step_column) in inked:
+                pen.line((x, y, *centre(row + step_row, column + step_column)), fill=255, width=stroke)
+    return np.asarray(picture)

@@ -285,3 +285,31 @@ def saliency_rows(saliency: np.ndarray) -> list[dict]:
         for where, total in ranked
         if total
     ]
+
+
+def announcement(snap) -> str:
+    """What a screen reader says when a job's state changes (`jobs.JobSnapshot`): plain words, no wait times
+    (they change every second and would be said every second)."""
+    status, planned = str(snap.status), snap.spec.epochs
+    last = snap.history[-1] if snap.history else None
+    figures = (
+        f"Epoch {last['epoch']} of {planned} ended: validation loss {last['val_loss']:.4f}, "
+        f"validation accuracy {last['val_accuracy']:.2%}."
+        if last
+        else ""
+    )
+    reason = f" {snap.reason.rstrip('.')}." if snap.reason else ""
+    if status == "queued":
+        return f"Queued: number {snap.queue_position} in line." if snap.queue_position else "Queued."
+    if status == "running":
+        return figures or f"Training started: epoch 1 of {planned}."
+    if status == "waiting":
+        return f"{figures} Waiting for its next turn."
+    if status == "finished":
+        accuracy = f": test accuracy {snap.test_accuracy:.2%}" if snap.test_accuracy is not None else ""
+        return f"Finished after {count(snap.epoch, 'epoch')}{accuracy}."
+    if status == "stopped":
+        if not snap.epoch and not snap.batch_history:
+            return f"Left the queue.{reason}"
+        return f"Stopped after {snap.epoch} of {count(planned, 'epoch')}.{reason}"
+    return f"Training {status}: {snap.error.rstrip('.')}."  # failed or diverged, with what to do

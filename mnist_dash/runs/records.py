@@ -37,6 +37,11 @@ class RunInfo:
     owner: str | None = None  # the owner's key (`mnist_dash.owners`); None for runs from before owners
     owner_name: str | None = None  # the owner's name, as shown
 
+    @property
+    def has_model(self) -> bool:
+        """Whether it has a trained model to ask (Draw): finished, or stopped after at least one epoch."""
+        return self.status == "finished" or self.epochs_run > 0
+
 
 @dataclass(frozen=True)
 class DamagedRun:

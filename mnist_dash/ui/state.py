@@ -18,8 +18,8 @@ from mnist_dash.runs import DamagedRunError, RunNotFound
 from mnist_dash.share import has_spec, layer_rows, read_link
 from mnist_dash.spec import ModelSpec, field_label
 from mnist_dash.text import md
+from mnist_dash.ui import live, resources
 from mnist_dash.ui import owner as owner_ui
-from mnist_dash.ui import resources
 
 DESIGN_KEY = "design"  # the design being edited, in its JSON form (may be invalid)
 JOB_KEY = "train_job"
@@ -160,15 +160,18 @@ def start_job(spec: ModelSpec, data: Mnist) -> TrainingJob | None:
     return job
 
 
-def show_refusals(refusals: list[Refusal]) -> None:
-    """Each reason a job may not start, as a warning (a student's own words in it stay text)."""
+def show_refusals(refusals: list[Refusal], topic: str = "blockers") -> None:
+    """Each reason a job may not start, as a warning (a student's own words in it stay text), and said aloud
+    (`topic`: one per place on a page that shows refusals)."""
     for refusal in refusals:
         st.warning(md(refusal.text), icon=":material/block:")
+    if refusals:
+        live.announce("Not started: " + " ".join(refusal.text for refusal in refusals), topic)
 
 
 def show_refusal() -> None:
     """Say why the last Train button pressed started nothing (a limit reached between drawing and pressing)."""
-    show_refusals(st.session_state.pop(REFUSED_KEY, []))
+    show_refusals(st.session_state.pop(REFUSED_KEY, []), topic="refused")
 
 
 def cached_run(spec: ModelSpec | None, data: Mnist | None):
