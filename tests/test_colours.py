@@ -41,8 +41,13 @@ def test_the_theme_and_the_charts_share_one_okabe_ito_palette():
 def test_text_colours_reach_aa_contrast_on_white_the_projector_included():
     theme = CONFIG["theme"]
     assert theme["base"] == "light"  # the projector view uses the same light theme and text colours
+    assert INK == theme["textColor"]  # the charts' labels in the page's text colour
     for colour in (theme["primaryColor"], INK):
         assert contrast(colour, WHITE) >= 4.5, colour
+    # Streamlit draws captions in the text colour at 60% opacity: that grey on white must pass too.
+    text = [int(theme["textColor"][i : i + 2], 16) for i in (1, 3, 5)]
+    caption = "#" + "".join(f"{round(0.6 * c + 0.4 * 255):02x}" for c in text)
+    assert contrast(caption, WHITE) >= 4.5, caption
 
 
 def test_compared_runs_differ_by_marker_shape_as_well_as_colour():

@@ -21,7 +21,7 @@ TRAIN_COLOUR = PALETTE[1]  # the notebook drew train loss in red: vermilion, and
 VALIDATION_COLOUR = PALETTE[0]  # and validation loss in blue, solid
 RUN_COLOURS = PALETTE
 WEIGHT_SCALE = "RdBu_r"  # a unit's weights: red excites, blue inhibits, white is zero
-INK = "#31333f"  # Streamlit's text colour: labels that read as text, not as a chart's faint ticks
+INK = "#0e1117"  # the theme's text colour (textColor): labels that read as text, not as a chart's faint ticks
 
 # Plotly's toolbar (zoom, pan, reset; always shown on a touch screen) fills the top 30 px of a
 # figure, on the right, and a title there is hidden under it when the chart is narrow (a laptop's

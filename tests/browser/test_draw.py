@@ -68,6 +68,8 @@ def test_why_this_answer_shows_saliency_units_and_layers_and_a_bar_click_picks_a
     # A click on the 1's column (its bar far too short to hit) shows what would make the drawing a 1.
     click_digit(page, 1)
     page.get_by_text("What makes it a 1").wait_for(timeout=patience(30_000))
+    # Until the page's run ends, a loaded server can show the 7's map (stale) beside the 1's: wait for one.
+    expect(saliency).to_have_count(1, timeout=patience(30_000))
     assert saliency.evaluate(SALIENCY_Z) != seven
     assert page.locator(BARS).evaluate("plot => plot.data[0].marker.line.width[1]") > 0  # the 1 is outlined
 
