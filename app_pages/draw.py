@@ -83,15 +83,7 @@ canvas_col, answer_col, seen_col = (
     row.container(width=240),
 )
 with canvas_col:
-    # The keyboard's twin of the canvas: the same image path, for a student without a mouse or a finger.
-    by_keys = st.toggle("Draw with the keyboard", key="draw_by_keys", help=draw_keys.KEYS_HELP)
-    if by_keys:
-        st.markdown("**Draw here** with the arrow keys and Space")
-        drawing = draw_keys.draw(key="draw_keys")
-    else:
-        helped = "The toolbar above the canvas undoes, redoes and clears (the bin) your strokes."
-        st.markdown("**Draw here**", help=helped)
-        drawing = draw_canvas.draw(key="draw_canvas")
+    drawing = draw_keys.canvas_or_grid()
 uploaded = st.file_uploader("…or upload a photo of a digit", type=["png", "jpg", "jpeg"], key="draw_upload")
 image = None
 try:

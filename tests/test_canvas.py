@@ -268,3 +268,23 @@ def test_uploaded_image_decodes_each_content_once(monkeypatch):
 def test_the_servers_upload_limit_is_the_one_read_upload_explains():
     config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 2**20 == MAX_UPLOAD_BYTES
+
+
+def test_the_keyboard_grid_draws_pen_strokes_that_read_as_the_canvas_reads():
+    from mnist_dash.canvas import GRID, grid_image
+
+    stem = [(row, 7) for row in range(2, 12)]  # a "1": ten cells down the middle
+    picture = grid_image(stem)
+    assert picture.shape == (280, 280) and picture.dtype == np.uint8
+    # One stroke: between two inked cells the pen line joins them (no gap at the cells' border).
+    assert picture[60, 150] == 255 and picture[45:235, 150].min() == 255
+    image = to_mnist(picture)
+    rows, columns = np.nonzero(image > 64)
+    assert rows.max() - rows.min() >= 16 and columns.max() - columns.min() <= 6  # tall and narrow, like MNIST's 1
+    assert abs(rows.mean() - 13.5) < 1.5 and abs(columns.mean() - 13.5) < 1.5  # centred by mass
+    # Diagonal neighbours join too; cells outside the grid are ignored; nothing inked is an empty drawing.
+    diagonal = grid_image([(3, 3), (4, 4)])
+    assert diagonal[int(4 * 20), int(4 * 20)] == 255  # the corner the two cells share
+    assert (grid_image([(GRID, 0), (-1, 3)]) == 0).all()
+    with pytest.raises(EmptyDrawing):
+        to_mnist(grid_image([]))

@@ -41,7 +41,7 @@ def test_the_theme_and_the_charts_share_one_okabe_ito_palette():
 def test_text_colours_reach_aa_contrast_on_white_the_projector_included():
     theme = CONFIG["theme"]
     assert theme["base"] == "light"  # the projector view uses the same light theme and text colours
-    assert INK == theme["textColor"]  # the charts' labels in the page's text colour
+    assert theme["textColor"] == INK  # the charts' labels in the page's text colour
     for colour in (theme["primaryColor"], INK):
         assert contrast(colour, WHITE) >= 4.5, colour
     # Streamlit draws captions in the text colour at 60% opacity: that grey on white must pass too.

@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_dash.canvas import GRID, grid_image
+from mnist_dash.ui import draw_canvas
 
 KEYS_HELP = (
     "Arrow keys move; Space inks or clears the cell; Enter puts the pen down (moving then inks every cell "
@@ -106,3 +107,13 @@ def draw(key: str) -> np.ndarray | None:
     result = _grid(data={"cells": cells}, key=key, default={"cells": cells}, on_cells_change=lambda: None)
     inked = result.cells if result is not None and result.cells else []
     return grid_image(inked) if inked else None
+
+
+def canvas_or_grid() -> np.ndarray | None:
+    """Draw's drawing: the canvas, or with "Draw with the keyboard" switched on, this grid in its place."""
+    if st.toggle("Draw with the keyboard", key="draw_by_keys", help=KEYS_HELP):
+        st.markdown("**Draw here** with the arrow keys and Space")
+        return draw(key="draw_keys")
+    helped = "The toolbar above the canvas undoes, redoes and clears (the bin) your strokes."
+    st.markdown("**Draw here**", help=helped)
+    return draw_canvas.draw(key="draw_canvas")
