@@ -298,7 +298,7 @@ def announcement(snap) -> str:
         if last
         else ""
     )
-    reason = f" {snap.reason.rstrip('.')}." if snap.reason else ""
+    reason = f" {snap.reason[:1].upper()}{snap.reason[1:].rstrip('.')}." if snap.reason else ""
     if status == "queued":
         return f"Queued: number {snap.queue_position} in line." if snap.queue_position else "Queued."
     if status == "running":

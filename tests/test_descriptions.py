@@ -175,3 +175,62 @@ def test_a_confusion_matrix_reads_as_its_grid_and_violins_as_their_summary():
     assert violins == [
         {"weights": "a&b kernel", "count": 3, "min": 1.0, "25%": 1.5, "median": 2.0, "75%": 2.5, "max": 3.0}
     ]
+
+
+def snapshot(status, epoch=0, history=(), **more):
+    from mnist_dash.jobs import JobSnapshot
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    spec = ModelSpec(layers=(LayerSpec(16),), epochs=5)
+    fields = {"queue_position": 0, "batch": 0, "batches_per_epoch": 10, "batch_history": (), "elapsed": 0.0}
+    return JobSnapshot("job", spec, status, epoch=epoch, history=tuple(history), **(fields | more))
+
+
+ENDED = "Epoch 2 of 5 ended: validation loss 0.1000, validation accuracy 95.50%."
+
+
+@pytest.mark.parametrize(
+    ("status", "epoch", "more", "said"),
+    [
+        (
+            "queued",
+            0,
+            {"queue_position": 3, "wait": 42.0},
+            "Queued: number 3 in line.",
+        ),  # no wait: it moves each second
+        ("running", 0, {}, "Training started: epoch 1 of 5."),
+        ("running", 2, {}, ENDED),
+        (
+            "waiting",
+            2,
+            {},
+            f"{ENDED} Waiting for its next turn.",
+        ),
+        ("finished", 5, {"test_accuracy": 0.9751}, "Finished after 5 epochs: test accuracy 97.51%."),
+        (
+            "stopped",
+            2,
+            {"reason": "your teacher cancelled it."},
+            "Stopped after 2 of 5 epochs. Your teacher cancelled it.",
+        ),
+        ("stopped", 0, {"reason": "the server restarted"}, "Left the queue. The server restarted."),
+        (
+            "diverged",
+            1,
+            {"error": "the loss became NaN in epoch 2. Lower the learning rate."},
+            "Training diverged: the loss became NaN in epoch 2. Lower the learning rate.",
+        ),
+    ],
+)
+def test_each_change_of_a_jobs_state_is_announced_in_words(status, epoch, more, said):
+    from mnist_dash.jobs import JobStatus
+
+    history = history_of(epoch)
+    assert descriptions.announcement(snapshot(JobStatus(status), epoch, history, **more)) == said
+
+
+def history_of(epochs: int) -> list[dict]:
+    return [
+        {"epoch": i + 1, "loss": 0.2, "accuracy": 0.95, "val_loss": 0.1, "val_accuracy": 0.955, "seconds": 1.0}
+        for i in range(epochs)
+    ]
