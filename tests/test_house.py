@@ -21,11 +21,11 @@ PACKAGE = ROOT / "mnist_dash"
 FLOORS = (
     # what a design is and what it becomes; text, data, weights and the notebook's own arithmetic
     {"mnist_dash", "text", "threads", "owners", "spec", "plan", "presets", "data", "model", "weights", "units"}
-    | {"canvas", "share", "codegen", "observations", "evaluation"},
+    | {"canvas", "share", "codegen", "observations", "evaluation", "sound"},
     {"runs"},  # the run store
     {"predict", "keras_export", "jobs"},  # a stored run's network, its Keras model (a child's), a job's life
     {"classroom"},  # the teacher, the rules, the challenge, the board
-    {"plots"},  # figures of all of the above
+    {"plots", "descriptions"},  # figures of all of the above, and the same in words
     {"folder_store", "cli", "__main__"},  # the command line and what only it runs
     {"ui"},  # the only Streamlit-aware part
 )
