@@ -77,7 +77,7 @@ def test_a_reload_finds_the_running_job_with_its_curves_and_stop(page, server, m
     page.get_by_text("reload me").first.wait_for()
     page.locator(".st-key-train_loss_chart .js-plotly-plot").first.wait_for(timeout=patience(60_000))
     page.locator(".st-key-train_stop button").click()
-    page.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=patience(60_000))
+    page.get_by_test_id("stProgress").get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=patience(60_000))
 
 
 def test_a_classmate_typing_a_students_name_in_another_browser_cannot_act_for_them(new_page, server):
@@ -101,7 +101,7 @@ def test_a_classmate_typing_a_students_name_in_another_browser_cannot_act_for_th
     assert "ada's first" not in visible_text(mallory, ".st-key-compare_runs")
     assert ada.locator(".st-key-train_stop button").is_enabled()  # Ada's job trains on
     ada.locator(".st-key-train_stop button").click()
-    ada.get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=patience(60_000))
+    ada.get_by_test_id("stProgress").get_by_text(re.compile(r"^Stopped after")).wait_for(timeout=patience(60_000))
 
 
 def test_the_terminal_that_started_the_app_stays_quiet(server):

@@ -143,8 +143,12 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     page.locator(".st-key-train_start button").click()
     page.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(90_000))
     page.locator(".st-key-train_stop button").click()
-    page.get_by_text(re.compile(r"^Stopped after 0 of 1 epoch")).wait_for(timeout=patience(60_000))
-    page.get_by_text("nothing to save").wait_for()  # a run with no finished epoch is not stored
+    page.get_by_test_id("stProgress").get_by_text(re.compile(r"^Stopped after 0 of 1 epoch")).wait_for(
+        timeout=patience(60_000)
+    )
+    page.get_by_test_id("stMainBlockContainer").get_by_text(
+        "nothing to save"
+    ).wait_for()  # a run with no finished epoch is not stored
     page.locator(".st-key-train_start button:enabled").wait_for()
 
     # Weights: the finished run, a violin per layer's kernel (one kind of weight at a time), labelled by layer.

@@ -264,7 +264,7 @@ def show_train_offer(page, url):
 def show_train_finished(page, url):
     show_train_offer(page, url)
     page.locator(".st-key-train_reuse button").click()
-    page.get_by_text("Finished after").wait_for()
+    page.get_by_test_id("stProgress").get_by_text("Finished after").wait_for()
     settle(page, charts=2, grids=1)
 
 

@@ -37,7 +37,7 @@ def train(page, url: str, student: str) -> None:
     page.get_by_text("type this claim code to use your name there").wait_for()  # this browser holds the name now
     assert "me=" not in page.url.replace("name=", "")  # and the link never carries it
     page.locator(".st-key-train_start button").click()
-    page.get_by_text("Finished after").wait_for(timeout=patience(120_000))
+    page.get_by_test_id("stProgress").get_by_text("Finished after").wait_for(timeout=patience(120_000))
 
 
 def test_a_teacher_and_two_students(new_page, server):
