@@ -105,7 +105,6 @@ def test_the_whole_lesson_by_keyboard(new_page, server):
             expect(parameters).not_to_have_text("575,510", timeout=patience(10_000))
             break
     expect(parameters).not_to_have_text("575,510")
-    width = page.locator("[data-testid='stMetricValue']").first.inner_text()
 
     # Train: the page by its link in the menu, Start, the first epoch said in the live region, Stop.
     tab_to(page, lambda f: f["tag"] == "a" and f["text"].endswith("Train"))
@@ -138,6 +137,14 @@ def test_the_whole_lesson_by_keyboard(new_page, server):
     tab_to(page, lambda f: f["tag"] == "a" and f["text"].endswith("Draw"), backwards=True)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/draw$"))
+    # The run to ask, chosen by typing into the picker: the one just stopped, the edited design.
+    picker = tab_to(page, lambda f: f["label"] == "Model")
+    assert focus_is_visible(page)
+    page.keyboard.type("notebook-3")
+    page.keyboard.press("Enter")
+    chosen = page.get_by_role("combobox", name="Model")
+    expect(chosen).to_have_value(re.compile(r"^notebook-3-hidden-bn \(edited\)"), timeout=patience(30_000))
+    assert picker["role"] == "combobox"
     tab_to(page, lambda f: f["role"] == "switch" or f["label"] == "Draw with the keyboard")
     page.keyboard.press("Space")
     grid = tab_to(page, lambda f: f["role"] == "application")
@@ -147,4 +154,11 @@ def test_the_whole_lesson_by_keyboard(new_page, server):
     answer = page.locator(".st-key-draw_bars [role='figure'][aria-label^='It reads']")
     expect(answer).to_have_count(1, timeout=patience(60_000))
     assert answer.get_attribute("aria-label").startswith("It reads 1 "), answer.get_attribute("aria-label")
-    assert width  # the edited design is the one that trained
+    # Nothing traps the focus: Tab leaves the grid for the next control, Shift+Tab comes back to it.
+    if (page.evaluate(FOCUSED) or {}).get("role") != "application":  # the page's run may have moved it
+        tab_to(page, lambda f: f["role"] == "application")
+    page.keyboard.press("Tab")
+    left = page.evaluate(FOCUSED)
+    assert left is not None and left["role"] != "application", left
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(FOCUSED)["role"] == "application"
