@@ -140,9 +140,9 @@ def summaries(chosen: list[RunInfo]) -> list[tuple[RunInfo, RunSummary]]:
 def curves(summarised: list[RunSummary]) -> None:
     named = [(summary.name, list(summary.history)) for summary in summarised]
     st.caption(
-        "Dashed: training; solid: validation. One colour per run: click its name to hide it. Look for a "
-        "validation curve that turns up (loss) or flattens (accuracy) while training keeps improving: that run "
-        "has started to memorise the training digits."
+        "Dashed: training; solid: validation. One colour and marker shape per run: click its name to hide it. "
+        "Look for a validation curve that turns up (loss) or flattens (accuracy) while training keeps improving: "
+        "that run has started to memorise the training digits."
     )
     loss, accuracy = st.columns(2)
     for column, metric in ((loss, "loss"), (accuracy, "accuracy")):
