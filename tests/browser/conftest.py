@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from bench.streamlit_server import launch_chromium
-from tests.browser.support import Server, patience
+from tests.browser.support import Server, patience, trained_home
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 expect.set_options(timeout=patience(10_000))  # Playwright's own 5 s, for a quiet machine only
@@ -43,16 +43,9 @@ def _save_failure(page, server: Server | None, name: str) -> None:
 @pytest.fixture(scope="module")
 def trained_server(mnist_path, tmp_path_factory):
     """A server over a store holding notebook-2-hidden trained for one epoch on the real MNIST."""
-    from mnist_dash.data import load_mnist
-    from mnist_dash.jobs import JobQueue, TrainingJob
-    from mnist_dash.presets import PRESETS
-    from mnist_dash.runs import RunStore
     from tests.browser.support import start_server
 
-    home = tmp_path_factory.mktemp("home")
-    spec = PRESETS["notebook-2-hidden"].replace(epochs=1)
-    job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), queue=JobQueue(1)).start()
-    assert job.wait().test_accuracy > 0.95
+    home = trained_home(mnist_path, tmp_path_factory)
     with start_server(home, mnist_path, tmp_path_factory.mktemp("log")) as server:
         yield server
 

@@ -31,3 +31,17 @@ def start_server(home: Path, mnist_path: Path, log_dir: Path, database_url: str 
     }
     with streamlit_server(env, log_path=log_path) as url:
         yield Server(url, log_path)
+
+
+def trained_home(mnist_path, tmp_path_factory) -> Path:
+    """A store (its MNIST_DASH_HOME) holding notebook-2-hidden trained for one epoch on the real MNIST."""
+    from mnist_dash.data import load_mnist
+    from mnist_dash.jobs import JobQueue, TrainingJob
+    from mnist_dash.presets import PRESETS
+    from mnist_dash.runs import RunStore
+
+    home = tmp_path_factory.mktemp("home")
+    spec = PRESETS["notebook-2-hidden"].replace(epochs=1)
+    job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), queue=JobQueue(1)).start()
+    assert job.wait().test_accuracy > 0.95
+    return home

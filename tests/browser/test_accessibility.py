@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from bench.streamlit_server import draw_a_seven
-from tests.browser.support import patience, start_server
+from tests.browser.support import patience, start_server, trained_home
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BASELINE = json.loads((Path(__file__).with_name("axe_baseline.json")).read_text())
@@ -29,15 +29,7 @@ TRAINED = "layers=512:relu:0.4:none,128:relu:0:none&epochs=1&name=notebook-2-hid
 @pytest.fixture(scope="module")
 def server(mnist_path, tmp_path_factory):
     """A server with a teacher key, over a store holding notebook-2-hidden trained for one epoch."""
-    from mnist_dash.data import load_mnist
-    from mnist_dash.jobs import JobQueue, TrainingJob
-    from mnist_dash.presets import PRESETS
-    from mnist_dash.runs import RunStore
-
-    home = tmp_path_factory.mktemp("home")
-    spec = PRESETS["notebook-2-hidden"].replace(epochs=1)
-    job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), queue=JobQueue(1)).start()
-    assert job.wait().test_accuracy > 0.95
+    home = trained_home(mnist_path, tmp_path_factory)
     env = {"MNIST_DASH_TEACHER_KEY": KEY}
     with start_server(home, mnist_path, tmp_path_factory.mktemp("log"), env=env) as running:
         yield running
