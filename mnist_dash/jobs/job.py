@@ -157,6 +157,22 @@ class TrainingJob:
             eta=None if status.ended or status == JobStatus.QUEUED else self.remaining_seconds(),
         )
 
+    def trouble(self) -> str:
+        """What went wrong, in the words its owner read, once it ended failed, diverged, or stopped by something
+        other than its owner's Stop (a limit, the teacher, its pages closed); "" otherwise."""
+        with self._lock:
+            status, failure, reason = self._status, self._failure or self._result.error, self._reason
+        if status == JobStatus.FAILED:
+            return f"failed: {failure}"
+        if status == JobStatus.DIVERGED:
+            return f"diverged: {failure}"
+        return f"stopped: {reason}" if status == JobStatus.STOPPED and reason else ""
+
+    def _leave(self) -> None:
+        """Out of the queue for good; its trouble, if any, goes on the class roll for the teacher."""
+        self.queue.leave(self.job_id)
+        self.queue.roll.ended(self.owner.key, self.owner.name, self.trouble())
+
     def trained_seconds(self) -> float:
         """Seconds it has held a slot (its turns), not counting the waits between them."""
         with self._lock:
@@ -254,7 +270,7 @@ class TrainingJob:
         if left is not None:  # stopped in line, or its pages were closed
             self._out_of_line()
             self._set(JobStatus.STOPPED, reason=left)
-            self.queue.leave(self.job_id)
+            self._leave()
             return
         try:
             if self.store is not None:  # Before training: a full disk is better said now than after it.
@@ -282,4 +298,4 @@ class TrainingJob:
             self._end_turn()
             if self.marker is not None:
                 self.store.end_training(self.marker)
-            self.queue.leave(self.job_id)
+            self._leave()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from mnist_dash.jobs.admission import JobRefused, Refusal, refusals
 from mnist_dash.jobs.limits import Limits
+from mnist_dash.jobs.roll import Roll
 from mnist_dash.jobs.runners import app_runner
 
 RECENT_JOBS = 3  # per owner: what a reload shows
@@ -77,6 +78,7 @@ class JobQueue:
         self._arrivals = itertools.count()
         self._seen: dict[str, float] = {}  # per owner: when one of their pages was last drawn
         self._recent: OrderedDict[str, deque] = OrderedDict()
+        self.roll = Roll()  # who was here, for the teacher's list of who is stuck
 
     @property
     def slots(self) -> int:
@@ -101,6 +103,7 @@ class JobQueue:
         owner = job.owner.key
         with self._condition:
             if limits is not None and (reasons := self._refusals(job.spec, owner, limits, stored_runs, 1)):
+                self.roll.refused(owner, job.owner.name, " ".join(reason.text for reason in reasons))
                 raise JobRefused(reasons)
             tag = max(self._virtual, self._next_tag.get(owner, 0))
             self._next_tag[owner] = tag + 1
@@ -109,6 +112,7 @@ class JobQueue:
             self._remember(owner, job)
             self._condition.notify_all()
             self._log("entered", job)
+        self.roll.entered(owner, job.owner.name)
 
     def wait_turn(self, job, cancelled: threading.Event, orphan_s: int | None = None) -> str | None:
         """Block until `job` may train (None), or it leaves the line: "" when cancelled, else the reason."""
@@ -173,10 +177,11 @@ class JobQueue:
         with self._condition:
             self._condition.notify_all()
 
-    def seen(self, owner_key: str) -> None:
+    def seen(self, owner_key: str, name: str | None = None) -> None:
         """One of the owner's pages was just drawn: their queued jobs are not orphans."""
         with self._condition:
             self._seen[owner_key] = self._clock()
+        self.roll.seen(owner_key, name)
 
     # ---- where things stand ----
 

@@ -36,7 +36,7 @@ def _drafts() -> dict[str, dict]:
 def owner() -> Owner:
     """Who this page belongs to; their pages being drawn keeps their queued jobs in line."""
     me = owner_ui.current()
-    resources.queue().seen(me.key)
+    resources.queue().seen(me.key, me.name)
     return me
 
 
