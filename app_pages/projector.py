@@ -1,4 +1,5 @@
-"""Projector: the class board in large type, the scatter, and the job training now, redrawn by itself."""
+"""Projector: the class board in large type, the scatter, and the job training now, redrawn by itself; or what the
+class tried, without names."""
 
 import streamlit as st
 
@@ -7,13 +8,19 @@ from mnist_dash.jobs import JobStatus
 from mnist_dash.plots.board import board_scatter
 from mnist_dash.plots.training import training_curves
 from mnist_dash.text import md
-from mnist_dash.ui import board_view, resources
+from mnist_dash.ui import board_view, class_view, resources
 from mnist_dash.ui import teacher as teacher_ui
 
 REFRESH_S = 3
 
 if not teacher_ui.signed_in():
     st.info("The projector view is the teacher's: sign in on the Teacher page.", icon=":material/school:")
+    st.stop()
+shown = st.segmented_control("Show", ("The board", "What the class tried"), default="The board", key="projector_show")
+if shown == "What the class tried":
+    start = class_view.window_choice("projector_window")
+    st.markdown("## What the class tried")
+    class_view.tried_section(start, names=False)  # on the wall: choices and results, never who
     st.stop()
 
 

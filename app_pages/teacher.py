@@ -1,11 +1,12 @@
-"""Teacher: the challenge, the queue with Cancel, deleting any run, the class's names and digits. The teacher's only."""
+"""Teacher: the challenge, the queue with Cancel, what the class tried and who is stuck, deleting any run, the
+lesson as a file, the class's names and digits. The teacher's only."""
 
 import streamlit as st
 
 from mnist_dash.classroom import teacher
 from mnist_dash.classroom.challenge import Challenge, ChallengeError, set_challenge
 from mnist_dash.text import duration, md
-from mnist_dash.ui import class_admin, resources, runs_view, store_import
+from mnist_dash.ui import class_admin, class_view, lesson_file, resources, runs_view, store_import
 from mnist_dash.ui import teacher as teacher_ui
 
 st.title("Teacher")
@@ -91,9 +92,11 @@ def the_queue() -> None:
 
 
 the_queue()
+class_view.lesson_section()
 
 st.subheader("Runs")
 class_admin.delete_runs(runs_view.stored_runs(), runs_view.label)
+lesson_file.section()
 
 class_admin.names_section()
 class_admin.digits_section()

@@ -186,6 +186,39 @@ def cmd_store_export(args) -> int:
     return 0
 
 
+def cmd_lesson_export(args) -> int:
+    from mnist_dash.classroom.lesson import export
+    from mnist_dash.runs import DamagedRunError, RunNotFound
+
+    if (store := _store()) is None:
+        return 1
+    run_ids = args.runs or [run.run_id for run in store.list().runs]
+    try:
+        blob = export(store, run_ids, compact=args.compact)
+    except (RunNotFound, DamagedRunError) as error:  # a run id that is not there, or a damaged run: said
+        print(f"error: could not export the lesson: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    Path(args.file).write_bytes(blob)
+    print(
+        f"{len(run_ids)} runs, the class digits and the challenge written to {args.file} ({len(blob) / 2**20:.1f} MB)"
+    )
+    return 0
+
+
+def cmd_lesson_import(args) -> int:
+    from mnist_dash.classroom.lesson import LessonError, import_lesson
+
+    if (store := _store()) is None:
+        return 1
+    try:
+        done = import_lesson(store, Path(args.file).read_bytes())
+    except (LessonError, OSError) as error:
+        print(f"error: {args.file} was not imported: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{done.describe()} Into {store.where}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_dash", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -221,6 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
     out = store.add_parser("export", help="write every run out as files, for a backup (re-imported by import)")
     out.add_argument("--out", default="mnist_dash-export", help="the folder to write runs/<run_id>/ under")
     out.set_defaults(handler=cmd_store_export)
+    lesson = commands.add_parser("lesson", help="a lesson as one file: runs, class digits, challenge").add_subparsers(
+        dest="lesson_command", required=True
+    )
+    write = lesson.add_parser("export", help="write runs (default: every run), the class digits and the challenge")
+    write.add_argument("file", help="the lesson file to write (a .zip)")
+    write.add_argument("--runs", nargs="+", metavar="RUN_ID", help="only these runs")
+    write.add_argument("--compact", action="store_true", help="final weights as float16: half the size")
+    write.set_defaults(handler=cmd_lesson_export)
+    bring = lesson.add_parser("import", help="bring a lesson file's runs, class digits and challenge in")
+    bring.add_argument("file")
+    bring.set_defaults(handler=cmd_lesson_import)
     return parser
 
 

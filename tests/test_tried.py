@@ -54,8 +54,9 @@ def test_the_most_common_choice_that_did_not_help_names_who_tried_it():
     assert finding.kind == "did-not-help" and finding.who == ("Bo", "Cy", "Di", "Ed")
     assert finding.text == (
         "The most common choice that did not help: 1 hidden layer (5 runs). Median test accuracy 96.4% with it, "
-        "97.4% with the other depth choices (4 finished runs). Tried by Bo, Cy, Di, Ed."
+        "97.4% with the other depth choices (4 finished runs)."
     )
+    assert finding.who_text == "Tried by Bo, Cy, Di, Ed."
     without_depth = [t for t in CLASS if len(t.spec.layers) == 2 or t.outcome != "finished"]
     assert did_not_help(without_depth).text.startswith("The most common choice that did not help: dropout >= 0.5")
 
@@ -70,9 +71,9 @@ def test_settings_that_diverged_say_how_often_and_for_whom():
     [finding] = diverged(CLASS)
     assert finding.who == ("Di", "Ed")
     assert finding.text == (
-        "Learning rate 1 with sgd diverged (the loss became NaN) in 2 of 2 runs: try a learning rate ten times "
-        "smaller. Diverged for Di, Ed."
+        "Learning rate 1 with sgd diverged (the loss became NaN) in 2 of 2 runs: try a learning rate ten times smaller."
     )
+    assert finding.who_text == "Diverged for Di, Ed."
     assert diverged(CLASS[:5]) == []
 
 
@@ -87,9 +88,10 @@ def test_batch_norm_placed_two_ways_compares_the_medians():
     finding = batch_norm_both_ways(trials)
     assert finding.who == ("Ann", "Bo", "Cy")
     assert finding.text == (
-        "Batch norm was placed two ways. Before the activation: 2 runs, median test accuracy 98.0% (Ann, Bo). "
-        "After it: 1 run, median 97.5% (Cy). Before did 0.5 points better."
+        "Batch norm was placed two ways. Before the activation: 2 runs, median test accuracy 98.0%. "
+        "After it: 1 run, median 97.5%. Before did 0.5 points better."
     )
+    assert finding.who_text == "Before: Ann, Bo. After: Cy."
     assert batch_norm_both_ways(trials[:2] + trials[3:]) is None  # "after" has no finished run
     assert [f.kind for f in findings(trials)] == ["batch-norm"]  # "before" helped: no choice that did not
     assert [f.kind for f in findings(CLASS)] == ["did-not-help", "diverged"]

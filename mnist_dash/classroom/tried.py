@@ -157,8 +157,9 @@ def choices(trials: list[Trial]) -> dict[str, list[Choice]]:
 @dataclass(frozen=True)
 class Finding:
     kind: str  # "did-not-help", "diverged" or "batch-norm"
-    text: str  # plain text: escape it for markdown
+    text: str  # what the class did, without names (the projector shows it); plain text: escape it for markdown
     who: tuple[str, ...]  # the names it is about, sorted
+    who_text: str  # "Tried by Ann, Bo." (the Teacher page shows it after `text`)
 
 
 def _finished(trials: list[Trial]) -> list[Trial]:
@@ -185,9 +186,9 @@ def did_not_help(trials: list[Trial]) -> Finding | None:
     return Finding(
         "did-not-help",
         f"The most common choice that did not help: {label} ({count(tried, 'run')}). Median test accuracy "
-        f"{with_it:.1%} with it, {without:.1%} with the other {facet} choices ({count(others, 'finished run')}). "
-        f"Tried by {', '.join(who)}.",
+        f"{with_it:.1%} with it, {without:.1%} with the other {facet} choices ({count(others, 'finished run')}).",
         who,
+        f"Tried by {', '.join(who)}.",
     )
 
 
@@ -203,9 +204,9 @@ def diverged(trials: list[Trial]) -> list[Finding]:
             who = _names(bad)
             text = (
                 f"Learning rate {rate:g} with {optimizer} diverged (the loss became NaN) in {len(bad)} of "
-                f"{count(len(group), 'run')}: try a learning rate ten times smaller. Diverged for {', '.join(who)}."
+                f"{count(len(group), 'run')}: try a learning rate ten times smaller."
             )
-            found.append((len(bad), rate, Finding("diverged", text, who)))
+            found.append((len(bad), rate, Finding("diverged", text, who, f"Diverged for {', '.join(who)}.")))
     return [finding for *_, finding in sorted(found, key=lambda item: (-item[0], -item[1]))]
 
 
@@ -226,9 +227,9 @@ def batch_norm_both_ways(trials: list[Trial]) -> Finding | None:
     return Finding(
         "batch-norm",
         f"Batch norm was placed two ways. Before the activation: {count(len(before), 'run')}, median test accuracy "
-        f"{first:.1%} ({', '.join(_names(before))}). After it: {count(len(after), 'run')}, median {second:.1%} "
-        f"({', '.join(_names(after))}). {verdict.capitalize()}.",
+        f"{first:.1%}. After it: {count(len(after), 'run')}, median {second:.1%}. {verdict.capitalize()}.",
         who,
+        f"Before: {', '.join(_names(before))}. After: {', '.join(_names(after))}.",
     )
 
 

@@ -76,6 +76,7 @@ class TrainingJob:
         self.owner = owner
         self.limits = limits
         self.job_id = f"job-{next(_job_numbers)}"
+        self.created = time.time()  # wall clock: which lesson it belongs to (the Teacher page's window)
         self.marker: str | None = None  # the store's in-progress marker while it trains
         self.in_line: str | None = None  # its marker while it waits for its first turn (a restart tells its owner)
         self._stop = threading.Event()
@@ -156,6 +157,12 @@ class TrainingJob:
             phase=phase if status == JobStatus.RUNNING else "",
             eta=None if status.ended or status == JobStatus.QUEUED else self.remaining_seconds(),
         )
+
+    @property
+    def status(self) -> JobStatus:
+        """Where it stands now, without a whole snapshot (the teacher's lists read many jobs)."""
+        with self._lock:
+            return self._status
 
     def trouble(self) -> str:
         """What went wrong, in the words its owner read, once it ended failed, diverged, or stopped by something

@@ -240,6 +240,11 @@ class JobQueue:
         with self._condition:
             return list(reversed(self._recent.get(owner_key, ())))
 
+    def recent(self) -> list:
+        """Every owner's latest jobs (the ones a reload finds), ended ones too: the lesson the teacher reads."""
+        with self._condition:
+            return [job for jobs in self._recent.values() for job in jobs]
+
     def _remember(self, owner: str, job) -> None:
         jobs = self._recent.pop(owner, None) or deque(maxlen=RECENT_JOBS)
         jobs.append(job)

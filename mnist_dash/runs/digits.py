@@ -103,6 +103,27 @@ class ClassDigits:
             self._bump(connection)
         return int(digit_id)
 
+    def add_many(self, x: np.ndarray, y: np.ndarray, owners: list[str], names: list[str]) -> int:
+        """A lesson's digits, as the teacher imports them: each one this set does not hold yet (the same pixels,
+        label and owner), approved, up to MAX_DIGITS in all; how many were added (no per-student limit)."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with writing(self.engine) as connection:
+            held = {
+                (row.pixels, row.label, row.owner)
+                for row in connection.execute(select(class_digits.c.pixels, class_digits.c.label, class_digits.c.owner))
+            }
+            room = MAX_DIGITS - len(held)
+            new = []
+            for image, label, owner, name in zip(x, y, owners, names, strict=True):
+                key = (np.asarray(image, np.uint8).tobytes(), int(label), owner)
+                if key not in held and len(new) < room:
+                    held.add(key)
+                    new.append({"label": key[1], "pixels": key[0], "owner": owner, "owner_name": name, "created": now})
+            if new:
+                connection.execute(class_digits.insert(), new)
+                self._bump(connection)
+        return len(new)
+
     def delete(self, digit_id: int) -> bool:
         """Remove one digit; False if there was none with that id."""
         return self._delete_where(class_digits.c.id == digit_id) > 0

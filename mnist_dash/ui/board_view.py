@@ -23,11 +23,17 @@ class Board:
     rows: list[BoardRow]  # each owner's best entry, best first (the table)
 
 
-def _gap(run: RunInfo) -> float | None:
+@st.cache_data(max_entries=4096, show_spinner=False)  # a float per run: a stored run never changes
+def _stored_gap(run_id: str) -> float | None:
     try:
-        return last_epoch_gap(runs_view.epoch_history(run.run_id))
+        return last_epoch_gap(runs_view.epoch_history(run_id))
     except (DamagedRunError, RunNotFound):
         return None
+
+
+def gap(run: RunInfo) -> float | None:
+    """A stored run's last-epoch gap (training minus validation accuracy); None when it cannot be read."""
+    return _stored_gap(run.run_id)
 
 
 def nothing_ranked(board: Board) -> str:
@@ -74,7 +80,7 @@ def read() -> Board:
     """The board now: one indexed read when no run was stored since the last redraw."""
     challenge = teacher_ui.challenge()
     runs = resources.store().finished_owned()
-    rows = best_per_owner(scores(runs, challenge or Challenge()), _gap)
+    rows = best_per_owner(scores(runs, challenge or Challenge()), gap)
     digits = resources.store().digits.all()
     if len(digits):
         rows = [replace(row, class_accuracy=_class_accuracy(row.run_id, digits)) for row in rows]
