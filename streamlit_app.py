@@ -33,6 +33,7 @@ navigation = st.navigation(
         # At /teacher for everyone (a key field), in the menu only for the teacher; the projector view too.
         st.Page("app_pages/teacher.py", title="Teacher", icon=":material/school:", visibility=for_teacher),
         st.Page("app_pages/projector.py", title="Projector", icon=":material/cast:", visibility=for_teacher),
+        st.Page("app_pages/wall.py", title="Digits wall", icon=":material/grid_view:", visibility=for_teacher),
     ]
 )
 if problem := class_teacher.key_problem():  # a guessable teacher key: the app does not run with it

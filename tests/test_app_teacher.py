@@ -425,3 +425,34 @@ def test_the_teacher_sees_what_the_class_tried_and_who_is_stuck_and_the_projecto
     assert "The most common choice that did not help: dropout >= 0.5 (3 runs)." in wall
     assert "Ann" not in wall and "Who" not in app.dataframe[0].value.columns
     assert not app.exception
+
+
+def test_the_digits_wall_reads_every_class_digit_with_each_students_best_model(keyed):
+    from mnist_dash.predict import Network
+
+    store = RunStore()
+    spec = ModelSpec(layers=(LayerSpec(8),), epochs=2)
+    runs = {
+        name: save_fake(store, spec.replace(name=f"{name}'s", seed=seed), seed=seed, owner=named(name))
+        for seed, name in enumerate(("Ann", "Bo"))
+    }
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (5, 28, 28)).astype(np.uint8)
+    for number, image in enumerate(images):
+        store.digits.add(image, number, named("Cy"))
+    read = {name: Network(spec, store.final_weights(run)).probabilities(images).argmax(1) for name, run in runs.items()}
+    wrong = sum((answers != np.arange(5)).astype(int) for answers in read.values())
+    student = open_page("wall")
+    assert "sign in on the Teacher page" in texts(student.info)
+    app = signed_in_teacher()
+    app.switch_page("app_pages/wall.py").run()
+    assert not app.exception
+    assert "5 class digits against 2 students' best models." in texts(app.markdown)
+    hardest = int(np.argmax(wrong))  # the first of the most fooled: chosen to begin with
+    assert app.selectbox(key="wall_pick").value == hardest
+    answered = app.dataframe[-1].value  # the chosen digit: what each model answered
+    assert sorted(answered["answer"].tolist()) == sorted(int(read[name][hardest]) for name in read)
+    assert answered["right"].tolist() == sorted(int(read[n][hardest]) == hardest for n in read)
+    app.segmented_control(key="wall_order").set_value("As drawn").run()
+    app.selectbox(key="wall_pick").set_value(4).run()
+    assert "handwritten digit 4" in str(app.get("image")[0].proto) and not app.exception

@@ -157,7 +157,7 @@ def test_the_cli_exports_every_run_and_imports_it_elsewhere_and_refuses_a_foreig
 ):
     from mnist_dash.cli import main
 
-    store, ids = lesson
+    _, ids = lesson
     monkeypatch.setenv("MNIST_DASH_HOME", str(tmp_path / "first"))
     path = tmp_path / "lesson.zip"
     assert main(["lesson", "export", str(path), "--compact"]) == 0

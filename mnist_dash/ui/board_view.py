@@ -93,19 +93,26 @@ def _answers() -> dict[str, dict[int, int]]:
     return {}
 
 
-def _class_accuracy(run_id: str, digits) -> float | None:
-    """A run's accuracy on the class's digits. A digit is read once by each run: when a student adds one, each
-    row reads that digit alone (NumPy, from the run's weights), never the whole set again."""
+def answers(run_id: str, digits) -> np.ndarray | None:
+    """A run's answer to each digit of the class set, in its order; None when its weights cannot be read. Each
+    digit is read once by each run: when a student adds one, a run reads that digit alone (NumPy, from the
+    run's weights), never the whole set again."""
     known = _answers().setdefault(run_id, {})
     ids = [int(digit_id) for digit_id in digits.ids]
     new = [index for index, digit_id in enumerate(ids) if digit_id not in known]
     if new:
         try:
-            answers = runs_view.network(run_id).probabilities(digits.x[new]).argmax(axis=1)
+            read = runs_view.network(run_id).probabilities(digits.x[new]).argmax(axis=1)
         except (DamagedRunError, RunNotFound):
             return None
-        known.update((ids[index], int(answer)) for index, answer in zip(new, answers, strict=True))
-    return float(np.mean([known[digit_id] == label for digit_id, label in zip(ids, digits.y, strict=True)]))
+        known.update((ids[index], int(answer)) for index, answer in zip(new, read, strict=True))
+    return np.array([known[digit_id] for digit_id in ids], dtype=int)
+
+
+def _class_accuracy(run_id: str, digits) -> float | None:
+    """A run's accuracy on the class's digits."""
+    found = answers(run_id, digits)
+    return None if found is None else float(np.mean(found == digits.y))
 
 
 def large_table(rows: list[BoardRow], limit: int = 10) -> str:
