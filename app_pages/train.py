@@ -40,6 +40,7 @@ else:
     about.markdown(f"**{md(shown.name or 'Your design')}**: {describe(shown)} · {length}")
 state.show_refusal()
 state.show_refusals(blockers)
+train_view.replay_offer(spec, blockers)  # the server will not train now: a stored run of this design instead
 if any(refusal.limit == "owner_runs" for refusal in blockers):
     runs_view.manage_own_runs(expanded=True)
 if cached is not None:

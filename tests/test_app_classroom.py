@@ -409,3 +409,31 @@ def test_the_browsers_token_is_the_same_under_every_mask():
 
     assert _browser_secret(cookie(b"\x01\x02\x03\x04")) == _browser_secret(cookie(b"\xa0\xb0\xc0\xd0")) == token.hex()
     assert _browser_secret("not-tornado") == "not-tornado"
+
+
+def test_in_replay_mode_train_replays_a_stored_run_of_the_design_marked_as_a_replay(monkeypatch):
+    from mnist_dash.jobs.replay import Replay
+    from mnist_dash.presets import PRESETS
+    from mnist_dash.share import read_link
+    from tests.support import save_fake
+
+    spec, _ = read_link(TINY_QUERY, base=next(iter(PRESETS.values())))
+    run_id = save_fake(RunStore(), spec.replace(seed=3, name="Ann's"), owner=owners.named("Ann"))
+    monkeypatch.setenv("MNIST_DASH_REPLAY", "1")
+    app = open_page("train", TINY_QUERY)
+    assert app.button(key="train_start").disabled
+    assert "does not train: it replays stored runs (MNIST_DASH_REPLAY=1)" in texts(app.warning)
+    assert app.selectbox(key="train_replay_run").value.run_id == run_id
+    app.segmented_control(key="train_replay_speed").set_value(10).run()
+    app.button(key="train_replay_start").click().run()
+    replay = app.session_state[state.JOB_KEY]
+    assert isinstance(replay, Replay) and not app.button(key="train_stop").disabled
+    shown = texts(app.info)
+    assert "**Replay**: a replay of Ann's run of" in shown and "10 times faster than recorded" in shown
+    assert "Nothing is training" in shown and resources.queue().everyone() == []  # nothing went into the line
+    deadline = time.monotonic() + patience(30)
+    while not replay.done and time.monotonic() < deadline:
+        time.sleep(0.1)
+    app.run()
+    assert "**Replay**: a replay of Ann's run" in texts(app.info) and f"run `{run_id}`" in texts(app.caption)
+    assert "Saved as run" not in texts(app.caption) and not app.exception

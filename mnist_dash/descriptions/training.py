@@ -108,6 +108,11 @@ def violins(series: list[tuple[str, np.ndarray]], start: list[tuple[str, np.ndar
 def announcement(snap) -> str:
     """What a screen reader says when a job's state changes (`jobs.JobSnapshot`): plain words, no wait times
     (they change every second and would be said every second)."""
+    said = _announcement(snap)
+    return f"Replay: {said}" if getattr(snap, "replay", "") else said
+
+
+def _announcement(snap) -> str:
     status, planned = str(snap.status), snap.spec.epochs
     last = snap.history[-1] if snap.history else None
     figures = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnist_dash.jobs.limits import ENV_NAMES, Limits
+from mnist_dash.jobs.limits import ENV_NAMES, REPLAY_ENV, Limits
 from mnist_dash.spec import ModelSpec, field_label
 
 
@@ -53,6 +53,14 @@ def refusals(
         stored_runs: the owner's runs in the store.
     """
     found = []
+    if limits.replay:
+        found.append(
+            Refusal(
+                "replay",
+                f"This copy of the app does not train: it replays stored runs ({REPLAY_ENV}=1). Press Replay to "
+                "watch a stored run of this design learn.",
+            )
+        )
     if spec is not None:
         found += [Refusal(limit, f"{field_label(p.field)}: {p.message}.") for limit, p in limits.breaches(spec)]
     if owner_active + count > limits.owner_jobs:

@@ -33,6 +33,7 @@ ENV_NAMES = {
 }
 
 
+REPLAY_ENV = "MNIST_DASH_REPLAY"
 FREE_UNDER_PRESETS = ("name", "epochs", "seed", "validation")  # what a student may still change under "presets"
 
 
@@ -58,6 +59,7 @@ class Limits:
     orphan_s: int = 120  # a queued job whose owner's pages were all closed this long leaves the line
     job_seconds: int = 900  # a job training longer is stopped (and saved as stopped)
     owner_runs: int = 30  # stored runs per owner: past that, old ones must go first
+    replay: bool = False  # MNIST_DASH_REPLAY=1: this copy never trains; Train replays stored runs (jobs.replay)
     # Set by a teacher (mnist_dash.classroom.rules), never by the environment:
     lock: Lock = Lock.NONE
     fixed: tuple[tuple[str, object], ...] = ()  # (field, value) pairs the teacher fixed, with Lock.FIXED
@@ -77,6 +79,10 @@ class Limits:
             if not raw.isdigit() or int(raw) < 1:
                 raise LimitsError(f"{name} must be a whole number of at least 1, not {raw!r:.40}: fix or unset it.")
             values[field.name] = int(raw)
+        replay = environ.get(REPLAY_ENV, "").strip().lower()
+        if replay not in ("", "0", "1", "true", "false", "yes", "no"):
+            raise LimitsError(f"{REPLAY_ENV} must be 1 (replay only) or 0, not {replay!r:.40}: fix or unset it.")
+        values["replay"] = replay in ("1", "true", "yes")
         return cls(**values)
 
     def problems(self, spec: ModelSpec) -> list[Problem]:

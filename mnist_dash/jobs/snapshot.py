@@ -52,6 +52,7 @@ class JobSnapshot:
     owner: str = ""  # the owner's name, as shown
     phase: str = ""  # while running: what the runner last said it does ("preparing the model", "training"...)
     eta: float | None = None  # about how many seconds of training it still needs; None when not known or over
+    replay: str = ""  # a stored run played back (`jobs.replay`), not a training: what it replays, in words
 
     @classmethod
     def of_run(cls, job_id: str, info, history: dict) -> JobSnapshot:
@@ -91,6 +92,8 @@ class JobSnapshot:
         """The state in a few words: `queued #2`, `running epoch 3 of 20`, `finished`, ..."""
         if self.status == JobStatus.QUEUED:
             return f"queued #{self.queue_position}" if self.queue_position else "queued"
+        if self.status == JobStatus.RUNNING and self.replay:
+            return f"replaying epoch {min(self.epoch + 1, self.spec.epochs)} of {self.spec.epochs}"
         if self.status == JobStatus.RUNNING:
             if self.phase.startswith(("testing", "saving")):  # its epochs are over: the test set, the store
                 return f"{self.phase} (after epoch {self.epoch} of {self.spec.epochs})"

@@ -11,6 +11,7 @@ from mnist_dash.jobs import JobRefused, TrainingJob
 from mnist_dash.jobs.admission import Refusal
 from mnist_dash.jobs.cache import CachedRun
 from mnist_dash.jobs.experiment import NotebookExperiment, still_to_train
+from mnist_dash.jobs.replay import Replay
 from mnist_dash.jobs.runners import app_runner
 from mnist_dash.owners import Owner
 from mnist_dash.presets import DEFAULT_PRESET, NOTEBOOK_PRESETS, PRESETS
@@ -98,7 +99,7 @@ def apply_locks() -> None:
         st.session_state["design_version"] = st.session_state.get("design_version", 0) + 1
 
 
-def current_job() -> TrainingJob | CachedRun | None:
+def current_job() -> TrainingJob | CachedRun | Replay | None:
     """This session's job; after a reload or in a new tab, the owner's latest (a running one first).
 
     Every page and every fragment that shows a job asks here, so each of their redraws (a fragment's
@@ -179,6 +180,17 @@ def cached_run(spec: ModelSpec | None, data: Mnist | None):
     if spec is None or data is None:
         return None
     return resources.store().cached_run(spec, data)
+
+
+def start_replay(info, speed: float | None) -> Replay | None:
+    """Play a stored run back as this session's job (`jobs.replay`); None (said why) if it cannot be read."""
+    try:
+        job = Replay(info, resources.store().history(info.run_id), speed or 1)
+    except (DamagedRunError, RunNotFound) as error:
+        st.error(f"That run cannot be replayed: {md(str(error))}.")
+        return None
+    st.session_state[JOB_KEY] = job
+    return job
 
 
 def use_cached_run(info) -> CachedRun | None:

@@ -7,14 +7,14 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from mnist_dash import descriptions
-from mnist_dash.jobs import JobSnapshot, JobStatus
+from mnist_dash.jobs import JobSnapshot, JobStatus, replay
 from mnist_dash.keras_export import keras_file_in_child
 from mnist_dash.plots.training import training_curves
 from mnist_dash.runs import DamagedRunError, RunNotFound, history_csv
 from mnist_dash.runs.spool import spooled
 from mnist_dash.share import to_json
 from mnist_dash.text import count, duration, md
-from mnist_dash.ui import charts, resources, tables
+from mnist_dash.ui import charts, resources, runs_view, state, tables
 from mnist_dash.ui import teacher as teacher_ui
 
 
@@ -23,6 +23,12 @@ def _sentence(text: str) -> str:
 
 
 def progress(snap: JobSnapshot) -> None:
+    if snap.replay:
+        st.info(
+            f"**Replay**: {md(snap.replay)}. Nothing is training: these curves were recorded when the run trained, "
+            "and they stream as they did then.",
+            icon=":material/replay:",
+        )
     wait = f", about {duration(snap.wait)}" if snap.wait is not None else ""
     if snap.status == JobStatus.QUEUED:
         st.info(
@@ -38,6 +44,8 @@ def progress(snap: JobSnapshot) -> None:
             icon=":material/hourglass_top:",
         )
     text = f"Epoch {min(snap.epoch + 1, snap.spec.epochs)} of {snap.spec.epochs}"
+    if snap.replay and not snap.done:
+        text = f"Replaying epoch {min(snap.epoch + 1, snap.spec.epochs)} of {snap.spec.epochs}"
     if snap.status == JobStatus.RUNNING and snap.phase and snap.phase != "training":  # set-up, testing, saving
         text += f" · {snap.phase}…"
     elif snap.status == JobStatus.RUNNING and snap.batches_per_epoch:
@@ -114,6 +122,9 @@ def results(snap: JobSnapshot) -> None:
         st.caption("As the notebook prints them.")
     if snap.run_id is None:
         return
+    if snap.replay:  # somebody's stored run, played back: not this student's to enter or to call saved
+        st.caption(f"That was {md(snap.replay)}: run `{snap.run_id}`, on Compare, Weights and Draw too.")
+        return
     try:
         resources.store().get(snap.run_id)
     except (RunNotFound, DamagedRunError, SQLAlchemyError) as error:  # SQLAlchemyError: the database is away
@@ -183,3 +194,33 @@ def listen(snap: JobSnapshot) -> None:
     """The loss curve as sound, once there is a curve and it is not moving (finished, or waiting for a turn)."""
     if len(snap.history) > 1:
         charts.listen(list(snap.history), snap.spec.name or "your design")
+
+
+def replay_offer(spec, blockers: list) -> None:
+    """When the server will not train (replay mode, a full queue): replay a stored run of this design instead."""
+    if spec is None or not replay.offers_replay(blockers):
+        return
+    runs = replay.same_design(resources.store().list().runs, spec)
+    if not runs:
+        st.info(
+            "No finished run of this design is stored to replay. The notebook's presets (on Design) have runs "
+            "shipped with the app.",
+            icon=":material/replay:",
+        )
+        return
+    with st.container(border=True, key="train_replay"):
+        st.markdown("**Replay a stored run of this design** while the server cannot train it")
+        chosen = st.selectbox(
+            "Run to replay",
+            runs,
+            format_func=lambda run: f"{run.owner_name or 'nobody'}: {runs_view.label(run)}",
+            key="train_replay_run",
+        )
+        speed = st.segmented_control(
+            "Speed",
+            replay.SPEEDS,
+            default=replay.SPEEDS[0],
+            format_func=lambda n: "as recorded" if n == 1 else f"{n}× faster",
+            key="train_replay_speed",
+        )
+        st.button("Replay", type="primary", key="train_replay_start", on_click=state.start_replay, args=(chosen, speed))
