@@ -42,6 +42,7 @@ if problem := class_teacher.key_problem():  # a guessable teacher key: the app d
 if not resources.explain_store_problem():  # a database URL that is wrong or unreachable: how to fix it, on every page
     st.stop()
 with resources.outage_explained():  # a database that stops answering later: said, never raised
+    store_import.ship_lesson()  # a new deployment's empty store: the notebook's three runs, trained once
     store_import.offer()  # once, when MNIST_DASH_HOME still holds runs from before the database
     state.init_design()
     state.keep_draft()  # the owner's design, for their next reload or tab

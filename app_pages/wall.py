@@ -31,7 +31,14 @@ table = [
     {"digit": f"#{int(wall.ids[i])}", "label": int(wall.labels[i]), "models wrong": int(wall.wrong[i])} for i in shown
 ]
 clicked = charts.chart(
-    figure, key="wall_chart", alt=describe(wall), table=table, theme=None, on_select="rerun", selection_mode="points"
+    figure,
+    key="wall_chart",
+    alt=describe(wall),
+    table=table,
+    where=st.container(key="wall_board"),
+    theme=None,
+    on_select="rerun",
+    selection_mode="points",
 )
 st.caption("Each frame: how many of the students' best models read that digit wrongly (pale: none; dark red: all).")
 points = (clicked or {}).get("selection", {}).get("points", [])

@@ -183,6 +183,7 @@ def _isolated_home(tmp_path, monkeypatch):
     """Every test gets its own run store, never the user's."""
     monkeypatch.setenv("MNIST_DASH_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("MNIST_DASH_DB_URL", raising=False)  # a developer's own database is never touched
+    monkeypatch.setenv("MNIST_DASH_LESSON", "none")  # an empty store stays empty (tests/test_shipped.py ships one)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

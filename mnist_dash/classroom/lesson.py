@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +32,13 @@ VERSION = 1
 MAX_MEMBER = 256 * 1024**2  # unpacked, one member: a run's weights of the largest design allowed, with room
 MAX_TOTAL = 2 * 1024**3  # unpacked, the whole file
 BLOBS = {"history": "history.json", "snapshots": "snapshots.npz", "weights": "weights.npz"}
+# Shipped with the app: the notebook's three models trained once on MNIST (scripts/ship_lesson.py), compact, with
+# no owner (the board ranks students; these are the class's starting point), imported once into an empty store.
+# MNIST_DASH_LESSON: another lesson file for a new store instead (a school's own), or "none" for an empty start.
+SHIPPED = Path(__file__).resolve().parent.parent / "lessons" / "notebook.zip"
+SHIPPED_ENV = "MNIST_DASH_LESSON"
+SHIPPED_SETTING = "shipped_lesson"
+log = logging.getLogger(__name__)
 
 
 class LessonError(ValueError):
@@ -192,3 +202,29 @@ def import_lesson(store, blob: bytes) -> Imported:
     if challenge is not None:
         store.set_setting(SETTING, challenge.to_json())
     return Imported(added, present, digits_added, challenge)
+
+
+def shipped_path() -> Path | None:
+    """The lesson a new store starts with: MNIST_DASH_LESSON's file, none when it says "none", else SHIPPED."""
+    chosen = os.environ.get(SHIPPED_ENV, "").strip()
+    if chosen.lower() == "none":
+        return None
+    return Path(chosen) if chosen else SHIPPED
+
+
+def ship(store, path: Path | None = None) -> Imported | None:
+    """Once per store: a new deployment's empty store gets the shipped lesson, so every page has runs to show
+    before anyone trains. A store with runs, or one that had it (a teacher may delete them), is left alone."""
+    path = path or shipped_path()
+    if path is None or store.setting(SHIPPED_SETTING) is not None:
+        return None
+    done = None
+    if store.count() == 0 and path.exists():
+        try:
+            done = import_lesson(store, path.read_bytes())
+        except LessonError as error:  # a damaged copy of the app: said in the log, and the app goes on without
+            log.warning("the shipped lesson %s was not imported: %s", path, error)
+    elif not path.exists():
+        log.warning("the lesson for a new store, %s, is not there (%s)", path, SHIPPED_ENV)
+    store.set_setting(SHIPPED_SETTING, "imported" if done else "skipped")
+    return done

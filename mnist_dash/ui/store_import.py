@@ -8,14 +8,27 @@ import threading
 
 import streamlit as st
 
-from mnist_dash.classroom import teacher
+from mnist_dash.classroom import lesson, teacher
 from mnist_dash.folder_store import IMPORT_SETTING, run_folders
 from mnist_dash.runs.database import HOME_ENV, default_home
 from mnist_dash.text import count, md
 from mnist_dash.ui import resources
 
 CHECKED_KEY = "store_import_checked"  # looked once per session: a redraw costs nothing
+SHIPPED_KEY = "shipped_lesson_checked"
 _RUNNING = threading.Lock()  # one import at a time in this server, whoever presses
+
+
+@st.cache_resource(show_spinner="Adding the notebook's three trained models…")
+def _shipped_once(where: str) -> None:
+    lesson.ship(resources.store())
+
+
+def ship_lesson() -> None:
+    """A new deployment's empty store gets the notebook's three runs (`classroom.lesson.ship`): once per server."""
+    if not st.session_state.get(SHIPPED_KEY):
+        _shipped_once(resources.store().where)
+        st.session_state[SHIPPED_KEY] = True
 
 
 def offer(teachers_page: bool = False) -> None:

@@ -24,11 +24,16 @@ def start_server(home: Path, mnist_path: Path, log_dir: Path, database_url: str 
     """Yield a Server over the run store in `home` (or the database at `database_url`), its log in `log_dir`."""
     log_path = log_dir / "streamlit.log"
     # Empty: the SQLite file under `home`, even where the developer's shell names a database of their own.
-    env = (env or {}) | {
-        "MNIST_DASH_HOME": str(home),
-        "MNIST_DASH_DATA": str(mnist_path),
-        "MNIST_DASH_DB_URL": database_url or "",
-    }
+    # No shipped lesson in a new store unless the test asks (MNIST_DASH_LESSON in `env`): it sees what it made.
+    env = (
+        {"MNIST_DASH_LESSON": "none"}
+        | (env or {})
+        | {
+            "MNIST_DASH_HOME": str(home),
+            "MNIST_DASH_DATA": str(mnist_path),
+            "MNIST_DASH_DB_URL": database_url or "",
+        }
+    )
     with streamlit_server(env, log_path=log_path) as url:
         yield Server(url, log_path)
 

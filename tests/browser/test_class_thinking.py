@@ -1,0 +1,111 @@
+"""The teacher sees the class think, in a real browser: what the class tried, the digits wall, and a replay.
+
+A store made beforehand (three students' runs, six class digits from the real MNIST's test set, and
+a run of a small design with slow recorded epochs), served with a teacher key and in replay mode
+(MNIST_DASH_REPLAY=1). The teacher reads the findings with who; clicks a digit on the wall and reads
+what each student's best model answered; a student on Train replays the stored run, labelled as a replay.
+"""
+
+import numpy as np
+import pytest
+
+from tests.browser.support import patience, start_server
+
+KEY = "a key for the class"
+WALL = ".st-key-wall_board .js-plotly-plot"
+REPLAYED = {"layers": "8:relu:0:none", "epochs": "3"}
+
+
+@pytest.fixture(scope="module")
+def server(mnist_path, tmp_path_factory):
+    from mnist_dash.data import load_mnist
+    from mnist_dash.owners import named
+    from mnist_dash.presets import DEFAULT_PRESET, PRESETS
+    from mnist_dash.runs import RunStore
+    from mnist_dash.share import read_link
+    from mnist_dash.spec import LayerSpec, ModelSpec
+    from tests.support import fake_run, save_fake
+
+    home, log = tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("log")
+    store = RunStore(home)
+    for name, dropout, accuracy in (("Ann", 0.5, 0.95), ("Ann", 0.5, 0.951), ("Bo", 0.6, 0.952), ("Cy", 0, 0.97)):
+        spec = ModelSpec(layers=(LayerSpec(8, dropout=dropout),), epochs=2, name=f"{name.lower()}-net")
+        save_fake(store, spec, owner=named(name), test_accuracy=accuracy, seed=len(name) + int(accuracy * 1000))
+    save_fake(store, ModelSpec(layers=(LayerSpec(16),), epochs=2), owner=named("Cy"), test_accuracy=0.975)
+    spec, _ = read_link(REPLAYED, base=PRESETS[DEFAULT_PRESET])
+    made = fake_run(spec.replace(name="Di's slow one"))
+    for epoch in made["history"]:
+        epoch["seconds"] = 4.0  # 12 s recorded: long enough to watch it stream
+    store.save(
+        spec=spec.replace(name="Di's slow one"),
+        status="finished",
+        owner=named("Di"),
+        test_loss=0.3,
+        test_accuracy=0.93,
+        **made,
+    )
+    test = load_mnist(mnist_path).x_test
+    for index in range(6):
+        store.digits.add(np.asarray(test[index]), int(index % 10), named("Cy"))
+    env = {"MNIST_DASH_TEACHER_KEY": KEY, "MNIST_DASH_REPLAY": "1"}
+    with start_server(home, mnist_path, log, env=env) as server:
+        yield server
+
+
+def sign_in(page, url: str) -> None:
+    page.goto(f"{url}/teacher")
+    page.get_by_label("Teacher key").fill(KEY)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="What the class tried").wait_for(timeout=patience(60_000))
+
+
+def test_the_teacher_reads_what_the_class_tried_with_who(page, server):
+    sign_in(page, server.url)
+    finding = page.get_by_text("The most common choice that did not help: dropout >= 0.5 (3 runs).")
+    finding.wait_for(timeout=patience(30_000))
+    assert "Tried by Ann, Bo." in finding.inner_text()
+    page.get_by_text("Who is stuck").wait_for()
+    page.get_by_text("4 students this lesson").wait_for()
+
+
+def test_a_click_on_the_wall_shows_what_each_students_model_answered(page, server):
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/wall")
+    page.get_by_text("6 class digits against 4 students' best models.").wait_for(timeout=patience(60_000))
+    page.locator(WALL).wait_for()
+    picker = page.get_by_role("combobox", name="The digit to look at")
+    first = picker.input_value()
+    x, y, said = page.evaluate(
+        """(selector) => {
+            const plot = document.querySelector(selector), box = plot.getBoundingClientRect();
+            const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis, tiles = plot.data[2];
+            return [box.left + xa._offset + xa.l2p(tiles.x[3]), box.top + ya._offset + ya.l2p(tiles.y[3]),
+                    tiles.hovertext[3]];
+        }""",
+        WALL,
+    )
+    page.mouse.click(x, y)  # the fourth tile: "a 4: read wrongly by 2 of 4"
+    label, wrong = said.removeprefix("a ").split(": read wrongly by ")
+    expected = f"a {label}, wrong for {wrong.split(' of ')[0]}"
+    page.wait_for_function(
+        """([first]) => [...document.querySelectorAll("[data-testid='stSelectbox']")]
+            .some(box => box.innerText.includes('#') && !box.innerText.includes(first))""",
+        arg=[first],
+        timeout=patience(30_000),
+    )
+    assert expected in picker.input_value() or expected in page.locator("[data-testid='stSelectbox']").inner_text()
+    page.get_by_text(f"handwritten digit {label}").first.wait_for(timeout=patience(30_000))
+
+
+def test_in_replay_mode_a_student_replays_a_stored_run_labelled_as_a_replay(page, server):
+    query = "&".join(f"{key}={value}" for key, value in REPLAYED.items())
+    page.goto(f"{server.url}/train?{query}")
+    page.get_by_text("it replays stored runs (MNIST_DASH_REPLAY=1)").wait_for(timeout=patience(60_000))
+    assert page.locator(".st-key-train_start button").is_disabled()
+    page.get_by_role("button", name="Replay", exact=True).click()
+    page.get_by_text("a replay of Di's run of").first.wait_for(timeout=patience(30_000))
+    progress = page.get_by_test_id("stProgress")
+    progress.get_by_text("Replaying epoch").wait_for(timeout=patience(30_000))
+    progress.get_by_text("Finished after 3 of 3 epochs").wait_for(timeout=patience(60_000))
+    assert page.get_by_text("Nothing is training").count() >= 1
+    assert page.get_by_text("Saved as run").count() == 0
