@@ -3,13 +3,19 @@
 First trains the notebook's three presets for a few epochs into a temporary store,
 so Weights, Compare and Evaluate show real runs.
 
+Then the teacher's view of a lesson (this lesson on the Teacher page, what the class tried on the
+projector, the digits wall) over a store of eight students: the shipped notebook runs as three of
+them, five small designs trained for real, and two dozen MNIST test digits as the class's own.
+
 Usage: MNIST_DASH_DATA=../shared/data/mnist.npz python -m scripts.screenshots [--out docs/screenshots] [--epochs 3]
+       [--lesson-only]
 """
 
 import argparse
 import re
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -28,9 +34,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--lesson-only", action="store_true", help="only the teacher's view of a lesson and the wall")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as home:
+        lesson_store(home)
+        env = {"MNIST_DASH_HOME": home, "MNIST_DASH_TEACHER_KEY": TEACHER_KEY}
+        with streamlit_server(env) as url, sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            shoot_lesson(url, out, browser)
+            browser.close()
+    if args.lesson_only:
+        return
     with tempfile.TemporaryDirectory() as home:
         train_presets(home, args.epochs)
         env = {"MNIST_DASH_HOME": home, "MNIST_DASH_TEACHER_KEY": TEACHER_KEY}
@@ -176,6 +192,70 @@ def shoot_teacher(url: str, out: Path, browser) -> None:
             show_board(page, url)
             time.sleep(2)
             page.screenshot(path=out / f"board{suffix}.png")
+        page.close()
+
+
+# A class of six for the lesson's screenshots: small designs trained for real, one or two epochs each.
+CLASS = (
+    ("Ada", "notebook-2-hidden", {}),
+    ("Bo", "notebook-3-hidden-bn", {}),
+    ("Cy", "notebook-5-hidden-bn", {}),
+    ("Di", None, {"units": 128, "dropout": 0.5}),
+    ("Ed", None, {"units": 128, "dropout": 0.6}),
+    ("Fa", None, {"units": 128, "dropout": 0.5, "batch_norm": "before"}),
+    ("Gil", None, {"units": 128, "batch_norm": "after"}),
+    ("Hu", None, {"units": 64}),
+)
+
+
+def lesson_store(home: str) -> None:
+    """A lesson's store: the shipped notebook runs as three students', five small designs trained for real, and
+    two dozen MNIST test digits as the class's handwriting."""
+    from mnist_dash.classroom.lesson import SHIPPED, read
+    from mnist_dash.spec import LayerSpec, ModelSpec
+
+    data, store = load_mnist(), RunStore(home)
+    shipped = {
+        record["spec"]["name"]: (run_id, record, blobs) for run_id, record, blobs in read(SHIPPED.read_bytes())[0]
+    }
+    for student, preset, design in CLASS:
+        if preset is not None:
+            run_id, record, blobs = shipped[preset]
+            now = datetime.now(UTC).isoformat(timespec="seconds")  # this lesson's: today
+            store.insert(run_id, record | {"owner": named(student).key, "owner_name": student, "created": now}, blobs)
+            continue
+        layer = LayerSpec(
+            design["units"], dropout=design.get("dropout", 0.0), batch_norm=design.get("batch_norm", "none")
+        )
+        spec = ModelSpec((layer, layer), epochs=2, name=f"{student.lower()}-net")
+        snap = TrainingJob(spec, data, store=store, queue=JobQueue(1), owner=named(student)).start().wait()
+        print(f"trained {spec.name}: test accuracy {snap.test_accuracy:.4f}", flush=True)
+    for index in range(24):
+        store.digits.add(data.x_test[index], int(data.y_test[index]), named(CLASS[index % 4][0]))
+
+
+def shoot_lesson(url: str, out: Path, browser) -> None:
+    """This lesson on the Teacher page (1366 and 1920 px), what the class tried on the projector, the digits wall."""
+    for suffix, viewport in (("", {"width": 1366, "height": 1150}), ("-1920", {"width": 1920, "height": 1080})):
+        page = browser.new_page(viewport=viewport)
+        page.goto(f"{url}/teacher")
+        page.get_by_label("Teacher key").fill(TEACHER_KEY)
+        page.get_by_role("button", name="Sign in").click()
+        heading = page.get_by_role("heading", name="What the class tried")
+        heading.wait_for(timeout=60_000)
+        page.get_by_role("heading", name="This lesson").scroll_into_view_if_needed()
+        time.sleep(1.5)
+        page.screenshot(path=out / f"teacher-lesson{suffix}.png")
+        if suffix:
+            page.goto(f"{url}/projector")
+            page.locator("[data-testid='stButtonGroup'] button").filter(has_text="What the class tried").click()
+            page.get_by_role("heading", name="What the class tried").wait_for(timeout=60_000)
+            time.sleep(1.5)
+            page.screenshot(path=out / f"projector-tried{suffix}.png")
+            page.goto(f"{url}/wall")
+            page.locator(".st-key-wall_board .js-plotly-plot").wait_for(timeout=60_000)
+            time.sleep(2)
+            page.screenshot(path=out / f"wall{suffix}.png")
         page.close()
 
 
