@@ -57,8 +57,8 @@ def refusals(
         found.append(
             Refusal(
                 "replay",
-                f"This copy of the app does not train: it replays stored runs ({REPLAY_ENV}=1). Press Replay to "
-                "watch a stored run of this design learn.",
+                f"This copy of the app does not train: it replays stored runs ({REPLAY_ENV}=1). On Train, Replay "
+                "plays a stored run of this design back as it learned.",
             )
         )
     if spec is not None:
