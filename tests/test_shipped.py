@@ -10,7 +10,7 @@ from tests.support import fresh_server, open_page, texts
 
 def test_the_shipped_lesson_is_under_5_mb_and_holds_the_notebooks_three_trained_models():
     blob = lesson.SHIPPED.read_bytes()
-    assert len(blob) < 5 * 2**20
+    assert len(blob) < 5_000_000  # under 5 MB: 4.75 MB when made
     runs, digits, challenge = lesson.read(blob)
     assert digits is None and challenge is None
     specs = {record["spec"]["name"]: record for _, record, _ in runs}
@@ -40,7 +40,9 @@ def test_a_new_store_shows_the_shipped_runs_on_weights_compare_evaluate_and_draw
     for page, key in (("weights", "weights_run"), ("evaluate", "evaluate_run"), ("draw", "draw_run")):
         app.switch_page(f"app_pages/{page}.py").run()
         assert not app.exception, page
-        assert {run.spec.name for run in app.selectbox(key=key).options_values} == shipped, page
+        options = app.selectbox(key=key).options
+        assert len(options) == 3 and all(any(name in option for option in options) for name in shipped), page
+        assert app.get("plotly_chart") or page == "draw", page  # its charts are drawn from the shipped run
     app.switch_page("app_pages/compare.py").run()
     assert not app.exception and len(app.multiselect(key="compare_runs").value) == 3  # nothing of theirs yet
     assert "Observations" in texts(app.subheader)

@@ -1,12 +1,14 @@
 """A lesson as one file: chosen runs (records, histories, weight snapshots, weights), the class's digits, the challenge.
 
-A teacher exports one (Teacher page, or `python -m mnist_dash lesson-export`) and any copy of the app
+A teacher exports one (Teacher page, or `python -m mnist_dash lesson export`) and any copy of the app
 imports it, so a lesson can go on from another server, or from a copy on a laptop when the hosted one
 sleeps. The file is a zip: `lesson.json` (what it holds, the runs' records, the challenge) and each
 run's three blobs in the store's own forms (`runs.blobs`), plus `class_digits.npz`. `compact` keeps
-the final weights as float16 (half the size; their answers change by rounding only): the form of
-the lesson shipped with the app. Import checks everything before it writes anything: a damaged or
-foreign file is refused with the reason, and a run already in the store is left as it is.
+the final weights as float16 (half the size; their answers change by rounding only), every other
+sampled weight of the per-epoch snapshots and the pictures of the 32 units that moved most: the
+form of the lesson shipped with the app (under 5 MB for the notebook's three models). Import checks
+everything before it writes anything: a damaged or foreign file is refused with the reason, and a
+run already in the store is left as it is.
 """
 
 from __future__ import annotations
@@ -61,8 +63,24 @@ class Imported:
         return "; ".join(parts) + "."
 
 
+COMPACT_UNITS = 32  # a compact lesson's unit pictures: the units that moved most (the Weights page shows 32 first)
+
+
 def _half(blob: bytes, run_id: str) -> bytes:
     return blobs.pack_weights([w.astype(np.float16) for w in blobs.unpack_weights(blob, run_id)])
+
+
+def _thin(blob: bytes, run_id: str) -> bytes:
+    """Weight snapshots for a compact lesson: every other sampled weight (a sample still: it is spread over the
+    whole tensor) and the pictures of the COMPACT_UNITS units that moved most (they are kept most moved first)."""
+    history = blobs.unpack_snapshots(blob, run_id)
+    for key in history.indices:
+        history.indices[key] = history.indices[key][::2]
+        history.samples[key] = [sample[::2] for sample in history.samples[key]]
+    if history.unit_ids is not None:
+        history.unit_ids = history.unit_ids[:COMPACT_UNITS]
+        history.unit_kernels = history.unit_kernels[:, :COMPACT_UNITS]
+    return blobs.pack_snapshots(history)
 
 
 def export(store, run_ids: list[str], digits: bool = True, challenge: bool = True, compact: bool = False) -> bytes:
@@ -75,7 +93,7 @@ def export(store, run_ids: list[str], digits: bool = True, challenge: bool = Tru
             record, data = store.raw(run_id)
             records.append({"run_id": run_id, "record": record})
             if compact:
-                data = data | {"weights": _half(data["weights"], run_id)}
+                data = data | {"weights": _half(data["weights"], run_id), "snapshots": _thin(data["snapshots"], run_id)}
             for key, name in BLOBS.items():
                 value = data[key]
                 archive.writestr(f"runs/{number}/{name}", value.encode() if isinstance(value, str) else value)
