@@ -407,13 +407,13 @@ def test_the_teacher_sees_what_the_class_tried_and_who_is_stuck_and_the_projecto
     app = signed_in_teacher()
     shown = texts(app.markdown)
     assert (
-        "The most common choice that did not help: dropout >= 0.5 (3 runs). Median test accuracy 95.1% with it, "
+        "The most common choice that did not help: dropout ≥ 0.5 (3 runs). Median test accuracy 95.1% with it, "
         "97.2% with the other dropout choices (2 finished runs)." in shown
     )
     assert "Tried by Ann, Bo." in shown
     assert "4 students this lesson; 1 trained nothing for 10 minutes or more: Di." in shown
     tried, stuck = (table.value for table in app.dataframe[:2])
-    heavy = tried[tried["Choice"] == "dropout >= 0.5"].iloc[0]
+    heavy = tried[tried["Choice"] == "dropout ≥ 0.5"].iloc[0]
     assert (heavy["Runs"], heavy["Finished"], heavy["Who"]) == (3, 3, "Ann, Bo")
     assert list(stuck["Student"]) == ["Di", "Ann", "Bo", "Cy"]
     assert stuck.iloc[0]["Stuck"] == "nothing trained for 20 min" and stuck.iloc[0]["Last seen"] == "20 min ago"
@@ -422,7 +422,7 @@ def test_the_teacher_sees_what_the_class_tried_and_who_is_stuck_and_the_projecto
     app.switch_page("app_pages/projector.py").run()
     app.segmented_control(key="projector_show").set_value("What the class tried").run()
     wall = texts(app.markdown)
-    assert "The most common choice that did not help: dropout >= 0.5 (3 runs)." in wall
+    assert "The most common choice that did not help: dropout ≥ 0.5 (3 runs)." in wall
     assert "Ann" not in wall and "Who" not in app.dataframe[0].value.columns
     assert not app.exception
 

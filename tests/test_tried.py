@@ -30,17 +30,17 @@ CLASS = [
 
 def test_each_choice_is_counted_with_its_median_results():
     dropout = {choice.label: choice for choice in choices(CLASS)["dropout"]}
-    heavy = dropout["dropout >= 0.5"]
+    heavy = dropout["dropout ≥ 0.5"]
     assert (heavy.tried, heavy.finished, heavy.diverged) == (4, 3, 0)
     assert heavy.accuracy == 0.970 and abs(heavy.gap - 0.002) < 1e-12
     assert heavy.who == ("Ann", "Bo", "Cy")
-    assert heavy.line() == "dropout >= 0.5: 4 runs (3 finished), median test accuracy 97.0%, median gap 0.2 points"
+    assert heavy.line() == "dropout ≥ 0.5: 4 runs (3 finished), median test accuracy 97.0%, median gap 0.2 points"
     none = dropout["no dropout"]
     assert (none.tried, none.finished, none.diverged) == (4, 2, 2)
     assert (
         none.line() == "no dropout: 4 runs (2 finished), median test accuracy 96.8%, median gap 1.0 points, 2 diverged"
     )
-    assert [choice.label for choice in choices(CLASS)["dropout"]] == ["dropout >= 0.5", "no dropout", "dropout < 0.5"]
+    assert [choice.label for choice in choices(CLASS)["dropout"]] == ["dropout ≥ 0.5", "no dropout", "dropout < 0.5"]
     assert {c.label: c.tried for c in choices(CLASS)["depth"]} == {"2 hidden layers": 4, "1 hidden layer": 5}
     assert choices(CLASS)["widths"][0].label == "widths 512 → 512"
     assert choices([])["dropout"] == []
@@ -58,7 +58,7 @@ def test_the_most_common_choice_that_did_not_help_names_who_tried_it():
     )
     assert finding.who_text == "Tried by Bo, Cy, Di, Ed."
     without_depth = [t for t in CLASS if len(t.spec.layers) == 2 or t.outcome != "finished"]
-    assert did_not_help(without_depth).text.startswith("The most common choice that did not help: dropout >= 0.5")
+    assert did_not_help(without_depth).text.startswith("The most common choice that did not help: dropout ≥ 0.5")
 
 
 def test_no_finding_from_too_few_finished_runs():

@@ -52,7 +52,7 @@ def _activations(spec: ModelSpec) -> str:
 
 def _dropout(spec: ModelSpec) -> str:
     most = max(layer.dropout for layer in spec.layers)
-    return "no dropout" if most == 0 else "dropout >= 0.5" if most >= 0.5 else "dropout < 0.5"
+    return "no dropout" if most == 0 else "dropout ≥ 0.5" if most >= 0.5 else "dropout < 0.5"
 
 
 def _batch_norm(spec: ModelSpec) -> str:
@@ -92,7 +92,7 @@ FACETS: dict[str, Callable[[ModelSpec], str]] = {
 @dataclass(frozen=True)
 class Choice:
     facet: str
-    label: str  # "dropout >= 0.5"
+    label: str  # "dropout ≥ 0.5"
     tried: int  # runs and jobs with it
     finished: int
     accuracy: float | None  # median test accuracy of its finished runs
@@ -101,7 +101,7 @@ class Choice:
     who: tuple[str, ...]  # the names that tried it, sorted
 
     def line(self) -> str:
-        """'dropout >= 0.5: 9 runs (7 finished), median test accuracy 97.1%, median gap 0.2 points'."""
+        """'dropout ≥ 0.5: 9 runs (7 finished), median test accuracy 97.1%, median gap 0.2 points'."""
         words = f"{self.label}: {count(self.tried, 'run')}"
         if self.finished != self.tried:
             words += f" ({self.finished} finished)"

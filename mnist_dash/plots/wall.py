@@ -18,7 +18,7 @@ TILE = SIDE + 2 * FRAME
 WRONG_SCALE = [[0.0, "#ececec"], [0.34, "#E69F00"], [0.67, "#D55E00"], [1.0, "#4a1500"]]
 
 
-def wall_figure(images: np.ndarray, labels: np.ndarray, wrong: np.ndarray, models: int, columns: int = 16):
+def wall_figure(images: np.ndarray, labels: np.ndarray, wrong: np.ndarray, models: int, columns: int = 12):
     """The tiles in rows of `columns`, in the order given; `wrong[i]` of `models` read digit i wrongly."""
     count = len(images)
     columns = max(1, min(columns, count))
@@ -35,7 +35,7 @@ def wall_figure(images: np.ndarray, labels: np.ndarray, wrong: np.ndarray, model
         words.append(f"a {int(labels[index])}: read wrongly by {int(wrong[index])} of {models}")
         notes.append({"x": left + TILE / 2, "y": top - 0.5, "text": str(int(labels[index])), "showarrow": False})
         notes[-1] |= {"yanchor": "bottom", "font": {"size": FONT_SIZE - 4, "color": INK}}
-    bar = {"title": {"text": "models wrong"}, "thickness": 14, "len": 0.8}
+    bar = {"title": {"text": "models<br>wrong"}, "thickness": 16, "len": 1.0, "dtick": 1 if models <= 10 else None}
     data = [
         go.Heatmap(z=frames, zmin=0, zmax=max(models, 1), colorscale=WRONG_SCALE, colorbar=bar, hoverinfo="skip"),
         go.Heatmap(z=ink, zmin=0, zmax=1, colorscale="Greys", showscale=False, hoverinfo="skip"),
@@ -50,7 +50,8 @@ def wall_figure(images: np.ndarray, labels: np.ndarray, wrong: np.ndarray, model
             showlegend=False,
         ),
     ]
-    figure = go.Figure(data, {"annotations": notes, "height": 40 + 62 * rows, "dragmode": False})
+    # About 80 px a row of tiles on a laptop's page (12 tiles across): big enough to read a digit from the back.
+    figure = go.Figure(data, {"annotations": notes, "height": max(200, 40 + 80 * rows), "dragmode": False})
     figure.update_xaxes(visible=False, range=[-1, width], constrain="domain")
     figure.update_yaxes(visible=False, range=[height, -1], scaleanchor="x")
     figure.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 0}, plot_bgcolor="white", clickmode="event+select")
