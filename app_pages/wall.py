@@ -51,7 +51,12 @@ chosen = st.selectbox(
     key="wall_pick",
 )
 left, right = st.columns([1, 3])
-left.image(enlarge(digits.x[chosen], 6), caption=f"handwritten digit {int(wall.labels[chosen])}", clamp=True)
+label = int(wall.labels[chosen])
+left.image(
+    enlarge(digits.x[chosen], 6),
+    caption=f"handwritten digit {label}",
+    alt=f"handwritten digit {label}, read wrongly by {int(wall.wrong[chosen])} of {len(wall.models)} models",
+)
 right.dataframe(
     [{"model": model, "answer": answer, "right": ok} for model, answer, ok in wall.answered(chosen)],
     hide_index=True,

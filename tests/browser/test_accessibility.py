@@ -20,7 +20,7 @@ from tests.browser.support import patience, start_server, trained_home
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BASELINE = json.loads((Path(__file__).with_name("axe_baseline.json")).read_text())
 STUDENT_PAGES = ["", "design", "train", "weights", "compare", "evaluate", "draw", "board"]
-TEACHER_PAGES = [*STUDENT_PAGES, "teacher", "projector"]
+TEACHER_PAGES = [*STUDENT_PAGES, "teacher", "projector", "wall"]
 WIDTHS = (1366, 390)
 KEY = "a key for the class, long enough"
 TRAINED = "layers=512:relu:0.4:none,128:relu:0:none&epochs=1&name=notebook-2-hidden"
@@ -28,8 +28,16 @@ TRAINED = "layers=512:relu:0.4:none,128:relu:0:none&epochs=1&name=notebook-2-hid
 
 @pytest.fixture(scope="module")
 def server(mnist_path, tmp_path_factory):
-    """A server with a teacher key, over a store holding notebook-2-hidden trained for one epoch."""
+    """A server with a teacher key, over a store holding notebook-2-hidden trained for one epoch and four class
+    digits (the wall)."""
+    from mnist_dash.data import load_mnist
+    from mnist_dash.owners import named
+    from mnist_dash.runs import RunStore
+
     home = trained_home(mnist_path, tmp_path_factory)
+    test = load_mnist(mnist_path)
+    for index in range(4):
+        RunStore(home).digits.add(test.x_test[index], int(test.y_test[index]), named("Ada"))
     env = {"MNIST_DASH_TEACHER_KEY": KEY}
     with start_server(home, mnist_path, tmp_path_factory.mktemp("log"), env=env) as running:
         yield running
