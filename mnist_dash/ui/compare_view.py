@@ -88,7 +88,8 @@ def experiment_status(area) -> list:
 
 
 def pick_runs(snapshots: list, busy: bool) -> list[RunInfo]:
-    """The run picker (the owner's newest three by default; the experiment's runs join as they finish)."""
+    """The run picker (the owner's newest three by default, else nobody's: the shipped lesson's; the experiment's
+    runs join as they finish)."""
     runs = {run.run_id: run for run in runs_view.stored_runs()}
     runs |= runs_view.still_stored(st.session_state.get(RUNS_KEY, []), runs)  # chosen, now past the newest
     added = st.session_state.setdefault(ADDED_KEY, [])
@@ -97,7 +98,9 @@ def pick_runs(snapshots: list, busy: bool) -> list[RunInfo]:
         st.session_state[RUNS_KEY] = [i for i in st.session_state.get(RUNS_KEY, []) if i in runs] + fresh
         added.extend(fresh)
     me = state.owner().key
-    default = None if RUNS_KEY in st.session_state else [i for i, run in runs.items() if run.owner == me][:3]
+    # To begin with: the owner's newest, or (nothing of theirs yet) the shipped lesson's, which are nobody's.
+    mine = [i for i, run in runs.items() if run.owner == me] or [i for i, run in runs.items() if run.owner is None]
+    default = None if RUNS_KEY in st.session_state else mine[:3]
     chosen_ids = st.multiselect(
         "Runs to compare",
         list(runs),

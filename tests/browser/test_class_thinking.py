@@ -7,6 +7,7 @@ what each student's best model answered; a student on Train replays the stored r
 """
 
 import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -107,3 +108,26 @@ def test_in_replay_mode_a_student_replays_a_stored_run_labelled_as_a_replay(page
     progress.get_by_text("Finished after 3 of 3 epochs").wait_for(timeout=patience(60_000))
     assert page.get_by_text("Nothing is training").count() >= 1
     assert page.get_by_text("Saved as run").count() == 0
+
+
+def test_the_teacher_downloads_the_lesson_and_imports_it_back_and_a_foreign_file_is_refused(page, server, tmp_path):
+    sign_in(page, server.url)
+    page.get_by_role("heading", name="The lesson as a file").scroll_into_view_if_needed()
+    with page.expect_download(timeout=patience(60_000)) as downloading:
+        page.get_by_role("button", name="Download the lesson file").click()
+    saved = tmp_path / downloading.value.suggested_filename
+    downloading.value.save_as(saved)
+    assert saved.name.startswith("mnist_dash-lesson-") and saved.suffix == ".zip"
+    uploader = page.locator(".st-key-teacher_lesson_upload input[type=file]")
+    uploader.set_input_files(str(saved))
+    page.get_by_role("button", name="Import it").click()
+    # Today's runs (all six, unless the test meets midnight) are all here already: nothing is added twice.
+    said = page.get_by_text(re.compile(r"0 runs added(; [1-6] already here)?; 0 class digits added; no challenge"))
+    said.first.wait_for(timeout=patience(60_000))
+    foreign = tmp_path / "holiday.zip"
+    with zipfile.ZipFile(foreign, "w") as archive:
+        archive.writestr("photo.txt", "not a lesson")
+    uploader.set_input_files(str(foreign))
+    page.get_by_role("button", name="Import it").click()
+    page.get_by_text("was not imported").first.wait_for(timeout=patience(60_000))
+    assert page.get_by_text("it has no lesson.json: it is not a whole lesson file").count() >= 1
