@@ -23,7 +23,7 @@ def _job_status() -> None:
         st.markdown("**Training:** idle")
         return
     snap = job.snapshot()
-    st.markdown(f"**Training:** {md(snap.status_line)}")
+    st.markdown(f"**{'Replay' if snap.replay else 'Training'}:** {md(snap.status_line)}")  # a replay trains nothing
     if snap.status == snap.status.RUNNING:
         st.progress(snap.progress)
 
