@@ -431,6 +431,7 @@ def test_in_replay_mode_train_replays_a_stored_run_of_the_design_marked_as_a_rep
     shown = texts(app.info)
     assert "**Replay**: a replay of Ann's run of" in shown and "10 times faster than recorded" in shown
     assert "Nothing is training" in shown and resources.queue().everyone() == []  # nothing went into the line
+    assert any(m.value.startswith("**Replay:**") for m in app.sidebar.markdown)
     deadline = time.monotonic() + patience(30)
     while not replay.done and time.monotonic() < deadline:
         time.sleep(0.1)
