@@ -99,7 +99,8 @@ def test_a_click_on_the_wall_shows_what_each_students_model_answered(page, serve
 def test_in_replay_mode_a_student_replays_a_stored_run_labelled_as_a_replay(page, server):
     query = "&".join(f"{key}={value}" for key, value in REPLAYED.items())
     page.goto(f"{server.url}/train?{query}")
-    page.get_by_text("it replays stored runs (MNIST_DASH_REPLAY=1)").wait_for(timeout=patience(60_000))
+    refusal = page.get_by_test_id("stAlertContentWarning").get_by_text("it replays stored runs (MNIST_DASH_REPLAY=1)")
+    refusal.wait_for(timeout=patience(60_000))  # the warning itself: the live region says it too
     assert page.locator(".st-key-train_start button").is_disabled()
     page.get_by_role("button", name="Replay", exact=True).click()
     page.get_by_text("a replay of Di's run of").first.wait_for(timeout=patience(30_000))
