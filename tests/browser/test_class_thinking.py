@@ -111,6 +111,17 @@ def test_in_replay_mode_a_student_replays_a_stored_run_labelled_as_a_replay(page
     assert page.get_by_text("Saved as run").count() == 0
 
 
+def upload(page, uploader, path) -> None:
+    """Put `path` in the uploader and wait until the page has it (its name shown, the rerun it causes over): on a
+    busy machine a press of Import before that went to the file before it."""
+    uploader.set_input_files(str(path))
+    shown = path.name[-9:]  # the uploader shortens a long name in its middle: "mnist_d...-12-04.zip"
+    page.locator(".st-key-teacher_lesson_upload").get_by_text(shown).wait_for(timeout=patience(60_000))
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=patience(60_000), polling=200
+    )
+
+
 def test_the_teacher_downloads_the_lesson_and_imports_it_back_and_a_foreign_file_is_refused(page, server, tmp_path):
     sign_in(page, server.url)
     page.get_by_role("heading", name="The lesson as a file").scroll_into_view_if_needed()
@@ -120,7 +131,7 @@ def test_the_teacher_downloads_the_lesson_and_imports_it_back_and_a_foreign_file
     downloading.value.save_as(saved)
     assert saved.name.startswith("mnist_dash-lesson-") and saved.suffix == ".zip"
     uploader = page.locator(".st-key-teacher_lesson_upload input[type=file]")
-    uploader.set_input_files(str(saved))
+    upload(page, uploader, saved)
     page.get_by_role("button", name="Import it").click()
     # Today's runs (all six, unless the test meets midnight) are all here already: nothing is added twice.
     said = page.get_by_text(re.compile(r"0 runs added(; [1-6] already here)?; 0 class digits added; no challenge"))
@@ -128,7 +139,7 @@ def test_the_teacher_downloads_the_lesson_and_imports_it_back_and_a_foreign_file
     foreign = tmp_path / "holiday.zip"
     with zipfile.ZipFile(foreign, "w") as archive:
         archive.writestr("photo.txt", "not a lesson")
-    uploader.set_input_files(str(foreign))
+    upload(page, uploader, foreign)
     page.get_by_role("button", name="Import it").click()
     page.get_by_text("was not imported").first.wait_for(timeout=patience(60_000))
     assert page.get_by_text("it has no lesson.json: it is not a whole lesson file").count() >= 1
