@@ -83,9 +83,10 @@ def tried_section(start: float, names: bool = True) -> None:
     if not lesson:
         st.caption("Nothing trained in this window yet.")
         return
-    for finding in tried.findings(lesson):
+    findings = tried.findings(lesson)
+    for finding in findings:
         st.markdown(f"- {md(finding.text)}" + (f" *{md(finding.who_text)}*" if names else ""))
-    if not tried.findings(lesson):
+    if not findings:
         st.caption("No finding yet: a finding needs at least two finished runs on each side of a choice.")
     rows = [
         {
