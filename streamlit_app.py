@@ -6,6 +6,7 @@ import os
 import pandas  # noqa: F401 (see below)
 import streamlit as st
 
+from mnist_dash import malloc
 from mnist_dash.classroom import teacher as class_teacher
 from mnist_dash.ui import resources, sidebar, state, store_import, uploads
 from mnist_dash.ui import teacher as teacher_ui
@@ -17,6 +18,7 @@ if level := os.environ.get("MNIST_DASH_LOG_LEVEL"):  # e.g. INFO: the queue's en
 # pandas is imported above, whole, before any page runs: Plotly looks it up in sys.modules without importing
 # it, so a page drawing a chart while another session's page was still importing pandas met it half made
 # ("partially initialized module 'pandas' has no attribute 'Series'"), on a busy server.
+malloc.keep_small()  # the allocator's arenas and thresholds, once per process (mnist_dash/malloc.py)
 uploads.cap_this_server()  # what one tab may keep in the server's memory through an uploader
 st.set_page_config(page_title="mnist_dash: how MLPs learn", page_icon=":material/pin:", layout="wide")
 for_teacher = "visible" if teacher_ui.signed_in() else "hidden"
