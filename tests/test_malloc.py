@@ -1,7 +1,10 @@
 """The server's allocator settings (mnist_dash/malloc.py), in a fresh process each: they are per process."""
 
+import platform
 import subprocess
 import sys
+
+import pytest
 
 SCRIPT = """
 import ctypes, threading
@@ -22,8 +25,17 @@ print(first, second)
 """
 
 
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only: elsewhere nothing is set")
 def test_keep_small_takes_effect_once_and_caps_the_arenas_threads_get():
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split() == ["True", "True"]
     arenas = done.stderr.count("Arena ")
     assert 1 <= arenas <= 2, done.stderr
+
+
+def test_elsewhere_than_glibc_nothing_is_set(monkeypatch):
+    from mnist_dash import malloc
+
+    monkeypatch.setattr(malloc, "_done", None)
+    monkeypatch.setattr(malloc, "_libc", lambda: None)
+    assert malloc.keep_small() is False
