@@ -36,8 +36,14 @@ def pytest_ignore_collect(collection_path, config):
 
 # Tests that share one process's resources run in one test process of the two (`-n 2 --dist loadgroup`): the
 # browser tests (a Chromium and a Streamlit server at a time, or two browsers would fight for two cores), and the
-# job contract's suite (one local Ray instance at a time).
-GROUPS = {BROWSER_TESTS: "browser", BROWSER_TESTS.parent / "test_job_contract.py": "job-contract"}
+# job contract's suite (one local Ray instance at a time). The accessibility scan (two and a half minutes of one
+# browser reading pages, little of it CPU) goes beside the others, in the process that finishes first without it.
+# The first entry that holds a test names its group.
+GROUPS = {
+    BROWSER_TESTS / "test_accessibility.py": "browser-axe",
+    BROWSER_TESTS: "browser",
+    BROWSER_TESTS.parent / "test_job_contract.py": "job-contract",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -48,6 +54,7 @@ def pytest_collection_modifyitems(config, items):
         for where, group in GROUPS.items():
             if path == where or where in path.parents:
                 item.add_marker(pytest.mark.xdist_group(group))
+                break
     if config.stash.get(NO_BROWSER, False):
         left_out = [item for item in items if BROWSER_TESTS in Path(str(item.path)).parents]
         if left_out:
