@@ -10,7 +10,8 @@ line per page and view with its violations, and last a JSON line: per impact, ho
 rules were broken (counted once per page and view) and on how many elements. Where
 tests/browser/test_accessibility.py only fails on serious or critical findings outside
 the baseline, this counts everything axe reports, the moderate and minor ones too. It
-runs on any commit of the app: copy it into that checkout's scripts/ and run it there.
+runs on any commit of the app: copy it into that checkout's scripts/ and run it there. The
+pages, widths, rules and state are the accessibility test's, which imports them from here.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from bench.streamlit_server import draw_a_seven, launch_chromium, streamlit_serv
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 KEY = "a key for the class, long enough"
 STUDENT_PAGES = ["", "design", "train", "weights", "compare", "evaluate", "draw", "board"]
-TEACHER_PAGES = ["teacher", "projector", "wall"]
+TEACHER_ONLY = ["teacher", "projector", "wall"]
 TRAINED = "layers=512:relu:0.4:none,128:relu:0:none&epochs=1&name=notebook-2-hidden"
 WIDTHS = (1366, 390)
 
@@ -94,7 +95,7 @@ def main() -> None:
                 page.get_by_label("Teacher key").fill(KEY)
                 page.get_by_role("button", name="Sign in").click()
                 page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
-                pages = [*STUDENT_PAGES, *TEACHER_PAGES]
+                pages = [*STUDENT_PAGES, *TEACHER_ONLY]
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 900})
                 for name in pages:
