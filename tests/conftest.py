@@ -34,27 +34,25 @@ def pytest_ignore_collect(collection_path, config):
     return True if config.stash.get(NO_BROWSER, False) and inside else None
 
 
-# Tests that share one process's resources run in one test process of the two (`-n 2 --dist loadgroup`): the
-# browser tests (a Chromium and a Streamlit server at a time, or two browsers would fight for two cores), and the
-# job contract's suite (one local Ray instance at a time). The accessibility scan (two and a half minutes of one
-# browser reading pages, little of it CPU) goes beside the others, in the process that finishes first without it.
-# The first entry that holds a test names its group.
-GROUPS = {
-    BROWSER_TESTS / "test_accessibility.py": "browser-axe",
-    BROWSER_TESTS: "browser",
-    BROWSER_TESTS.parent / "test_job_contract.py": "job-contract",
+# A module whose tests share a module-scoped fixture runs in one test process of the two (`-n 2 --dist loadgroup`,
+# one xdist group per module), so the fixture is made once, not once in each: a browser module's server and its
+# trained run, the job contract's local Ray instance (two at once would share two cores three ways), the canvas
+# test's model. Every other test goes to whichever process is free.
+SHARED_MODULES = {
+    *BROWSER_TESTS.glob("test_*.py"),
+    *(BROWSER_TESTS.parent / name for name in ("test_job_contract.py", "test_canvas.py", "test_runs.py")),
 }
 
 
+# First: xdist's own hook reads each test's group into its id, and sees only the groups given by then.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Each test's group (above). And the browser tests named one by one on the command line are collected all the
-    same without Chromium: left out here."""
+    """Each shared module's group (above). And the browser tests named one by one on the command line are
+    collected all the same without Chromium: left out here."""
     for item in items:
         path = Path(str(item.path))
-        for where, group in GROUPS.items():
-            if path == where or where in path.parents:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+        if path in SHARED_MODULES:
+            item.add_marker(pytest.mark.xdist_group(path.stem))
     if config.stash.get(NO_BROWSER, False):
         left_out = [item for item in items if BROWSER_TESTS in Path(str(item.path)).parents]
         if left_out:

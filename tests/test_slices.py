@@ -141,8 +141,10 @@ def test_the_time_limit_counts_a_jobs_turns_not_its_waits(tiny_data):
     limited = TrainingJob(SPEC.replace(epochs=200), tiny_data, queue=queue, runner=runner, limits=limits)
     busy = TrainingJob(SPEC.replace(layers=(LayerSpec(40),), epochs=3), tiny_data, queue=queue, runner=runner)
     began = time.perf_counter()
-    limited.start()
+    # The busy job first: the limited one waits at least its first turn (1.5 s) whatever the machine's pace. The
+    # other way round, a first epoch slowed past 2 s by its trace on a busy machine hit the limit before any wait.
     busy.start()
+    limited.start()
     snap = limited.wait(patience(120))
     waited = time.perf_counter() - began
     assert snap.status == JobStatus.STOPPED and "the longest a job may train on this server" in snap.reason
