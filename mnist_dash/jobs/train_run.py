@@ -27,6 +27,7 @@ import numpy as np
 from mnist_dash.data import fingerprint, validation_split
 from mnist_dash.jobs import training
 from mnist_dash.jobs.contract import NOTHING_TO_SAVE, JobResult, TrainRequest
+from mnist_dash.jobs.feed import feed_for
 from mnist_dash.model import build_model
 from mnist_dash.runs.spool import save_patiently
 from mnist_dash.runs.store import pack_run
@@ -114,6 +115,7 @@ class JobTraining:
         self.steps = training.STEPS_PER_EXECUTION.get(keras.backend.backend(), 1)
         live.report_phase("loading the data")
         self.split = validation_split(request.data, spec.validation)
+        self.feed = feed_for(self.split)  # on TensorFlow, the split as tensors this process keeps for every job
         live.report_phase("preparing the model")
         fresh = build_model(spec, self.steps)  # the job's initial weights, from its seed; then let go
         fresh.optimizer.build(fresh.trainable_variables)
@@ -144,14 +146,10 @@ class JobTraining:
                 callbacks.insert(0, schedule)
             while self.epochs_done < until and not stop.is_set() and self.live.diverged is None:
                 self.live.report_phase("training")
-                order = self.shuffle.permutation(len(self.split.x_train))
                 model.fit(
-                    self.split.x_train[order],
-                    self.split.y_train[order],
-                    batch_size=self.spec.batch_size,
+                    **self._epoch_data(),
                     initial_epoch=self.epochs_done,
                     epochs=self.epochs_done + 1,
-                    validation_data=(self.split.x_val, self.split.y_val),
                     shuffle=False,
                     callbacks=callbacks,
                     verbose=0,
@@ -165,6 +163,20 @@ class JobTraining:
             if self.epochs_done == self.spec.epochs and not stop.is_set() and self.live.diverged is None:
                 self.live.report_phase("testing the model")
                 self.test = training.evaluate(model, self.request.data.x_test, self.request.data.y_test)
+
+    def _epoch_data(self) -> dict:
+        """`fit`'s data for the next epoch: the training images in the job's own order, and the validation data."""
+        order = self.shuffle.permutation(len(self.split.x_train))
+        size = self.spec.batch_size
+        if self.feed is not None:
+            return {"x": self.feed.epoch(order, size), "validation_data": self.feed.validation(size)}
+        split = self.split
+        return {
+            "x": split.x_train[order],
+            "y": split.y_train[order],
+            "batch_size": size,
+            "validation_data": (split.x_val, split.y_val),
+        }
 
     def finish(self) -> JobResult:
         """How the job ended, with its run stored (finished, or stopped after an epoch).

@@ -30,6 +30,7 @@ import numpy as np
 
 from mnist_dash.data import Split
 from mnist_dash.jobs.contract import Progress
+from mnist_dash.jobs.feed import batches
 from mnist_dash.model import build_model, layer_weights
 from mnist_dash.spec import ModelSpec
 from mnist_dash.weights import WeightRecorder
@@ -248,5 +249,9 @@ def train(
 
 def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, batch_size: int = 1024) -> tuple[float, float]:
     """Test loss and accuracy, as the notebook's `model.evaluate` prints them."""
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0)
+    data = batches(x_test, y_test, batch_size)  # on TensorFlow: no autotuner to wait for as it returns
+    if data is None:
+        test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0)
+    else:
+        test_loss, test_accuracy = model.evaluate(data, verbose=0)
     return float(test_loss), float(test_accuracy)
