@@ -200,3 +200,32 @@ def test_a_teachers_cancel_ends_a_job_at_once_in_its_set_up_or_in_line(when, tin
     assert queue.running == (1 if holder else 0)  # its place is free (the classmate keeps theirs)
     if holder is not None:
         holder.finish()
+
+
+def test_the_feed_gives_fit_the_batches_the_reordered_arrays_gave_and_is_made_once_per_split(tiny_data):
+    """On TensorFlow a slice's epoch comes from the process's Feed (tensors kept, tf.data without its autotuner,
+    whose thread `fit` waited for as it returned): the same batches in the same order as the arrays reordered, so
+    the same weights to the bit; one Feed per split, "holdout"'s new views of the same arrays included."""
+    from mnist_dash.data import validation_split
+    from mnist_dash.jobs import train_run, training
+    from mnist_dash.jobs.contract import TrainRequest
+    from mnist_dash.jobs.feed import feed_for
+
+    def trained(feed: bool) -> list[np.ndarray]:
+        spec = SPEC.replace(validation="holdout")
+        live = training.LiveHistory(threading.Event(), seed=spec.seed)
+        job = train_run.JobTraining(TrainRequest("feed" if feed else "arrays", spec, tiny_data), live)
+        assert job.feed is not None  # TensorFlow, the tests' backend
+        if not feed:
+            job.feed = None
+        for _ in range(spec.epochs):
+            job.run(1)
+        assert job.epochs_done == spec.epochs
+        return job.state
+
+    for fed, reordered in zip(trained(True), trained(False), strict=True):
+        np.testing.assert_array_equal(fed, reordered)
+    holdout = feed_for(validation_split(tiny_data, "holdout"))
+    assert feed_for(validation_split(tiny_data, "holdout")) is holdout
+    assert feed_for(validation_split(tiny_data, "test")) is not holdout
+    assert holdout.epoch(np.arange(10), 4).options().autotune.enabled is False
