@@ -71,10 +71,7 @@ class Feed:
     def validation(self, batch_size: int):
         """The validation images and labels in batches (one pipeline per batch size, kept)."""
         if batch_size not in self._validation:
-            import tensorflow as tf
-
-            pairs = tf.data.Dataset.from_tensor_slices((self.x_val, self.y_val))
-            self._validation[batch_size] = _untuned(pairs.batch(batch_size))
+            self._validation[batch_size] = batches(self.x_val, self.y_val, batch_size)
         return self._validation[batch_size]
 
 
