@@ -15,6 +15,7 @@ from mnist_dash.spec import (
     ModelSpec,
     SpecError,
 )
+from tests.conftest import make_digits
 
 
 def random_spec(rng: random.Random) -> ModelSpec:
@@ -106,3 +107,22 @@ def test_invalid_spec_is_refused():
 def test_any_spec_name_builds():
     model = build_model(ModelSpec(layers=(LayerSpec(4),), name="Mine: v2 (fast!)"))
     assert model.name.startswith("mlp_Mine")
+
+
+def test_the_engines_fused_adam_moves_the_weights_as_keras_adam_does():
+    """The engine trains with `FusedAdam` (TensorFlow's one-kernel update); a `.keras` download keeps Keras's Adam.
+    Both give the same weights, step for step, to float rounding, with the same optimizer state."""
+    import keras
+
+    x, y = make_digits(384, seed=1)
+    spec = PRESETS["notebook-2-hidden"].replace(seed=3)
+    trained = {}
+    for fused in (False, True):
+        keras.utils.set_random_seed(3)
+        model = build_model(spec, fused=fused)
+        assert type(model.optimizer).__name__ == ("FusedAdam" if fused else "Adam")
+        model.fit(x, y, batch_size=128, epochs=1, verbose=0, shuffle=False)  # three steps
+        trained[fused] = model.get_weights() + [np.array(v) for v in model.optimizer.variables]
+    for keras_adam, fused_adam in zip(trained[False], trained[True], strict=True):
+        np.testing.assert_allclose(fused_adam, keras_adam, rtol=1e-4, atol=1e-6)
+    assert any(np.any(w != 0) for w in trained[True][-4:])  # the state moved: momentums and velocities are in it

@@ -72,7 +72,7 @@ class ModelPool:
             free = self._idle.get(key)
             model = free.pop() if free else None
         if model is None:
-            model = build_model(spec, steps)
+            model = build_model(spec, steps, fused=True)
             model.optimizer.build(model.trainable_variables)
         yield model  # a slice that raised leaves it out: its traced functions may be half made
         with self._lock:
@@ -117,7 +117,7 @@ class JobTraining:
         self.split = validation_split(request.data, spec.validation)
         self.feed = feed_for(self.split)  # on TensorFlow, the split as tensors this process keeps for every job
         live.report_phase("preparing the model")
-        fresh = build_model(spec, self.steps)  # the job's initial weights, from its seed; then let go
+        fresh = build_model(spec, self.steps, fused=True)  # the job's initial weights, from its seed; then let go
         fresh.optimizer.build(fresh.trainable_variables)
         self.state = [np.array(variable) for variable in _variables(fresh)]
         del fresh

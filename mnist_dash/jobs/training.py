@@ -231,7 +231,7 @@ def train(
     """
     keras.utils.set_random_seed(spec.seed)
     steps_per_execution = steps_per_execution or STEPS_PER_EXECUTION.get(keras.backend.backend(), 1)
-    model = build_model(spec, steps_per_execution)
+    model = build_model(spec, steps_per_execution, fused=True)
     callbacks = [TerminateOnNaN(), *callbacks]
     if spec.lr_schedule != "constant":
         callbacks = [keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate_at(spec, epoch)), *callbacks]
