@@ -10,12 +10,16 @@ One process (TensorFlow, this machine's threads), real MNIST, seconds per epoch 
 3. tf_step: a whole training step written in TensorFlow by hand (scale, dense, ReLU, dropout,
    softmax cross-entropy, the gradient by GradientTape, Adam), 16 batches per call into the graph
    as the engine's steps_per_execution, plus the validation pass;
-4. keras_fit: Keras's `model.fit` of the same model (the engine's `build_model`, uint8 pixels,
+4. keras_fit: Keras's `model.fit` of the same model (the engine's `build_model`, FusedAdam, uint8 pixels,
    steps_per_execution 16, accuracy metric), one call for all epochs, no callbacks;
 5. keras_fit_live: the same with the engine's callbacks (TerminateOnNaN and LiveHistory: batch
    points, the epoch's weight snapshot and latest weights);
 6. engine_slices: the engine as the worker runs it (`JobTraining.run(1)`: one `fit` per epoch, the
    state restored into a pooled model and read back after each).
+
+Then Adam's update alone, an epoch's worth (one update per batch, STEPS a call, on fixed gradients):
+adam_keras with Keras's own Adam (about ten elementwise operations per variable), adam_fused with
+the engine's FusedAdam (TensorFlow's one-kernel `ResourceApplyAdam`).
 
 The differences say what each part costs: TensorFlow's ops against BLAS (2 - 1), the rest of the
 step (3 - 2), Keras's machinery (4 - 3), the live callbacks (5 - 4), slicing (6 - 5). The last
@@ -160,7 +164,7 @@ def keras_fit(spec, data, callbacks_for) -> callable:
     """One epoch of `model.fit` on the engine's model, with the callbacks `callbacks_for(model)` returns."""
     from mnist_dash.model import build_model
 
-    model = build_model(spec, STEPS)
+    model = build_model(spec, STEPS, fused=True)
     callbacks = callbacks_for(model)
     count = [0]
 
@@ -200,6 +204,33 @@ def engine_slices(spec, data):
     return lambda: job.run(1)
 
 
+def adam_updates(spec, data, fused: bool):
+    """An epoch's Adam updates alone on the engine's model: Keras's own (`fused` False) or FusedAdam."""
+    import tensorflow as tf
+
+    from mnist_dash.model import build_model
+
+    model = build_model(spec, STEPS, fused=fused)
+    variables = model.trainable_variables
+    model.optimizer.build(variables)
+    rng = np.random.default_rng(0)
+    gradients = [tf.constant(rng.standard_normal(v.shape).astype(np.float32) * 1e-3) for v in variables]
+
+    @tf.function
+    def steps():
+        for _ in range(STEPS):
+            model.optimizer.apply(gradients, variables)
+
+    calls = len(data.x_train) // spec.batch_size // STEPS
+
+    def epoch():
+        for _ in range(calls):
+            steps()
+        float(model.optimizer.iterations)
+
+    return epoch
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per step (after one that warms up)")
@@ -215,6 +246,8 @@ def main() -> None:
         "keras_fit": keras_fit(spec, data, lambda model: []),
         "keras_fit_live": keras_fit(spec, data, live_callbacks),
         "engine_slices": engine_slices(spec, data),
+        "adam_keras": adam_updates(spec, data, fused=False),
+        "adam_fused": adam_updates(spec, data, fused=True),
     }
     seconds = {}
     for name, epoch in steps.items():

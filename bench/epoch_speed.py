@@ -10,6 +10,8 @@ the configurations alternate, round after round:
   TensorFlow and on JAX. It trains on the job's thread, so the clock can be a callback;
   the app's worker process runs the same `training.train` with the same LiveHistory
   and sends its progress over a pipe (`bench/watched_epochs` times that).
+- engine_tf_keras_adam (asked for with --configs): engine_tf with Keras's own Adam update in place of
+  the engine's FusedAdam (TensorFlow's one-kernel update), to measure what fusing it gives.
 Seconds per epoch are the median over every run's epochs after the first (which
 traces and compiles), from one epoch's end to the next (validation included). Test
 accuracy is measured after the same epochs; round r seeds every configuration with r.
@@ -49,7 +51,13 @@ import numpy as np
 from mnist_dash.presets import get_preset
 from mnist_dash.spec import INPUT_SIZE, NUM_CLASSES, ModelSpec
 
-CONFIGS = {"notebook_tf": "tensorflow", "engine_tf": "tensorflow", "engine_jax": "jax", "engine_torch": "torch"}
+CONFIGS = {
+    "notebook_tf": "tensorflow",
+    "engine_tf": "tensorflow",
+    "engine_jax": "jax",
+    "engine_torch": "torch",
+    "engine_tf_keras_adam": "tensorflow",  # the engine with Keras's own Adam update in place of FusedAdam
+}
 DEFAULT_CONFIGS = ("notebook_tf", "engine_tf", "engine_jax")
 PRESET = "notebook-2-hidden"  # the notebook's first model
 
@@ -199,6 +207,10 @@ def child(config: str, epochs: int, seed: int) -> None:
 
     if keras.backend.backend() != CONFIGS[config]:
         raise RuntimeError(f"{config} needs KERAS_BACKEND={CONFIGS[config]}, got {keras.backend.backend()}")
+    if config == "engine_tf_keras_adam":
+        from mnist_dash import model
+
+        model.FusedAdam = keras.optimizers.Adam
     result = notebook_run(epochs, seed) if config == "notebook_tf" else engine_run(epochs, seed)
     print(json.dumps(result))
 
