@@ -53,8 +53,8 @@ class FusedAdam(keras.optimizers.Adam):
     The same arithmetic as Keras's (alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t); m and v moved towards
     the gradient and its square; the variable moved by alpha * m / (sqrt(v) + epsilon)), in one pass over each
     variable instead of about ten elementwise operations, each a pass over memory: for notebook-2-hidden's
-    468k weights on 2 cores, 0.33 s of an epoch instead of 1.06 s (bench/epoch_speed's README section). Its
-    state is Keras's own (iterations, momentums, velocities), so a job paused between slices keeps it.
+    468k weights on 2 cores, an epoch's updates take a third of the time (bench/epoch_profile's Adam rows;
+    README, "Where an epoch's time goes"). Its state is Keras's own (iterations, momentums, velocities), so a job paused between slices keeps it.
     Elsewhere (JAX, whose compiler fuses the update itself; amsgrad) it is Keras's Adam.
     """
 
