@@ -54,8 +54,9 @@ class FusedAdam(keras.optimizers.Adam):
     the gradient and its square; the variable moved by alpha * m / (sqrt(v) + epsilon)), in one pass over each
     variable instead of about ten elementwise operations, each a pass over memory: for notebook-2-hidden's
     468k weights on 2 cores, an epoch's updates take a third of the time (bench/epoch_profile's Adam rows;
-    README, "Where an epoch's time goes"). Its state is Keras's own (iterations, momentums, velocities), so a job paused between slices keeps it.
-    Elsewhere (JAX, whose compiler fuses the update itself; amsgrad) it is Keras's Adam.
+    README, "Where an epoch's time goes"). Its state is Keras's own (iterations, momentums, velocities), so a
+    job paused between slices keeps it. Elsewhere (JAX, whose compiler fuses the update itself; amsgrad) it is
+    Keras's Adam.
     """
 
     def update_step(self, gradient, variable, learning_rate):
