@@ -229,3 +229,26 @@ def test_the_feed_gives_fit_the_batches_the_reordered_arrays_gave_and_is_made_on
     assert feed_for(validation_split(tiny_data, "holdout")) is holdout
     assert feed_for(validation_split(tiny_data, "test")) is not holdout
     assert holdout.epoch(np.arange(10), 4).options().autotune.enabled is False
+
+
+@pytest.mark.parametrize("validation", ["test", "holdout"])
+def test_a_finished_jobs_test_figures_are_its_final_weights_on_the_test_set(validation, tiny_data):
+    """Validating on the test set (the notebook's way), the last epoch's validation already is the test: the job
+    takes it instead of evaluating again in its last turn. Either way the figures are a fresh evaluation's."""
+    from mnist_dash.jobs import train_run, training
+    from mnist_dash.jobs.contract import TrainRequest
+    from mnist_dash.model import build_model
+
+    spec = SPEC.replace(validation=validation, epochs=2)
+    live = training.LiveHistory(threading.Event(), seed=spec.seed)
+    phases = []
+    live.report_phase = phases.append
+    job = train_run.JobTraining(TrainRequest("test", spec, tiny_data), live)
+    job.run(1)
+    job.run(1)
+    model = build_model(spec)
+    for variable, value in zip(model.variables, job.state, strict=False):  # the model's own, then the optimizer's
+        variable.assign(value)
+    loss, accuracy = training.evaluate(model, tiny_data.x_test, tiny_data.y_test)
+    assert job.test == pytest.approx((loss, accuracy), rel=1e-5)
+    assert ("testing the model" in phases) == (validation == "holdout")
