@@ -70,20 +70,18 @@ def test_server_listens_on_loopback_only(postgres_admin_url):
         engine.dispose()
 
 
-_CREATED: list[str] = []
-
-
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_case_gets_its_own_database(database_url, postgres_admin_url):
     name = sa.make_url(database_url).database
     assert name.startswith("t_") and name in _databases(postgres_admin_url)
-    _CREATED.append(name)
 
 
-def test_postgresql_database_is_dropped_afterwards(postgres_admin_url):
-    if not _CREATED:
-        pytest.skip("runs after test_postgresql_case_gets_its_own_database")
-    assert not set(_CREATED) & set(_databases(postgres_admin_url))
+def test_a_fresh_database_is_dropped_afterwards(postgres_admin_url):
+    """What `database_url` does after each postgresql case (in one test: two would run in either test process)."""
+    with pg.fresh_database(postgres_admin_url) as url:
+        name = sa.make_url(url).database
+        assert name in _databases(postgres_admin_url)
+    assert name not in _databases(postgres_admin_url)
 
 
 def test_no_binaries_says_what_to_install(monkeypatch):

@@ -1,6 +1,6 @@
 """A student's whole journey in a real browser, page by page, on the real MNIST.
 
-Home → Design (a notebook preset, one layer changed, 1 epoch in batches of 32) → Train (the live chart
+Home → Design (a notebook preset, one layer changed, 2 epochs in batches of 32) → Train (the live chart
 gains points while it trains) → a second run stopped part-way → Weights, Compare and
 Evaluate for the finished run → Draw (a 7 drawn with the mouse gets an answer). Once with the
 runs in the default SQLite store, once in PostgreSQL.
@@ -92,7 +92,7 @@ def go_to(page, link: str, heading: str) -> None:
 
 
 def pick_finished_run(page) -> None:
-    """Choose the finished run (one epoch, with a test score) in the page's run picker."""
+    """Choose the finished run (two epochs, with a test score) in the page's run picker."""
     page.get_by_role("combobox", name="Run").click()
     page.get_by_role("option").filter(has_text=" · test ").click()
 
@@ -120,8 +120,9 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     page.get_by_text("468,874").first.wait_for()  # the notebook's count
     edit_first_units_cell(page, "256")
     page.get_by_text("235,146").first.wait_for()  # 784·256+256 + 256·128+128 + 128·10+10
-    set_number(page, "Epochs", "1", "epochs=1")
-    # Batches of 32: the epoch takes seconds, long enough to watch the chart grow (a Train page redraw a second).
+    # Two epochs in batches of 32: seconds even on a fast day, long enough to watch the chart grow (a Train page
+    # redraw a second). One epoch took 5 s there, set-up included: fewer than two redraws with points.
+    set_number(page, "Epochs", "2", "epochs=2")
     set_number(page, "Batch size", "32", "batch_size=32")
     assert "layers=256" in page.url
     page.locator(".st-key-design_train button").click()
@@ -134,16 +135,16 @@ def test_home_design_train_stop_inspect_and_draw(new_page, server):
     page.wait_for_function(
         f"({LIVE_POINTS})() > {seen} && !document.body.innerText.includes('Finished after')", timeout=90_000
     )
-    page.get_by_text(re.compile(r"^Finished after 1 of 1 epoch")).wait_for(timeout=patience(180_000))
+    page.get_by_text(re.compile(r"^Finished after 2 of 2 epochs")).wait_for(timeout=patience(180_000))
     page.get_by_text("Test accuracy:").wait_for()
     traces = {trace["name"]: trace["points"] for trace in plot_traces(page, ".st-key-train_loss_chart")}
-    assert traces["validation loss"] == 1 and traces["train loss"] == 1
+    assert traces["validation loss"] == 2 and traces["train loss"] == 2
 
     # A second run of the same design, stopped part-way: it says so and the app stays usable.
     page.locator(".st-key-train_start button").click()
     page.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(90_000))
     page.locator(".st-key-train_stop button").click()
-    page.get_by_test_id("stProgress").get_by_text(re.compile(r"^Stopped after 0 of 1 epoch")).wait_for(
+    page.get_by_test_id("stProgress").get_by_text(re.compile(r"^Stopped after 0 of 2 epochs")).wait_for(
         timeout=patience(60_000)
     )
     page.get_by_test_id("stMainBlockContainer").get_by_text(

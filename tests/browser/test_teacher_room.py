@@ -75,7 +75,8 @@ def test_a_teacher_and_two_students(new_page, server):
     bo.locator(".st-key-train_start button").click()
     bo.get_by_role("button", name="Stop").wait_for()
     teacher.get_by_role("button", name="Cancel").first.click()  # the queue redraws itself: no reload
-    bo.get_by_text("your teacher cancelled it").wait_for(timeout=patience(60_000))
+    # The callout (the live status line for screen readers says it too, once the job had trained a batch).
+    bo.get_by_test_id("stAlertContentInfo").get_by_text("Your teacher cancelled it").wait_for(timeout=patience(60_000))
 
     ada.goto(f"{url}/design?me=Ada")
     ada.get_by_text("Your teacher sent a design").wait_for()
