@@ -8,7 +8,7 @@ the configurations alternate, round after round:
 - engine_tf, engine_jax: our engine, a `TrainingJob` (LiveHistory's per-batch points
   and per-epoch weight snapshots, polled once a second) on the uint8 arrays, on
   TensorFlow and on JAX. It trains on the job's thread, so the clock can be a callback;
-  the app's worker process runs the same `training.train` with the same LiveHistory
+  the app's worker process runs the same `JobTraining` with the same LiveHistory
   and sends its progress over a pipe (`bench/watched_epochs` times that).
 - engine_tf_keras_adam (asked for with --configs): engine_tf with Keras's own Adam update in place of
   the engine's FusedAdam (TensorFlow's one-kernel update), to measure what fusing it gives.
