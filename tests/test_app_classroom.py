@@ -356,12 +356,14 @@ def test_a_reload_finds_a_job_waiting_for_its_next_turn_and_says_so(monkeypatch)
     from mnist_dash.jobs.runners.thread import ThreadRunner
     from mnist_dash.spec import LayerSpec, ModelSpec
 
-    release = threading.Event()
+    release, bea_in_line = threading.Event(), threading.Event()
 
-    class Hold(keras.callbacks.Callback):  # bea's first epoch lasts until the test lets go
+    class Hold(keras.callbacks.Callback):  # ada's first epoch ends once bea is in line; bea's, once the test lets go
         def on_epoch_end(self, epoch, logs=None):
             if self.model.layers[2].units == 40:
                 release.wait(patience(60))
+            elif epoch == 0:  # else, on a fast day, ada's second epoch could begin before bea arrives
+                bea_in_line.wait(patience(60))
 
     queue = JobQueue(1)
     monkeypatch.setattr(queue_module, "_default_queue", queue)
@@ -376,6 +378,7 @@ def test_a_reload_finds_a_job_waiting_for_its_next_turn_and_says_so(monkeypatch)
         runner=runner,
         owner=owners.named("bea"),
     ).start()
+    bea_in_line.set()
     try:
         wait_until(lambda: ada.snapshot().status == JobStatus.WAITING, 60)  # bea's first epoch goes first
         app = open_page("train", {"me": "ada"})  # a reload, or a new tab

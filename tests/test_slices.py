@@ -118,12 +118,27 @@ class Slow(keras.callbacks.Callback):
             time.sleep(self.seconds)
 
 
+class Gate(keras.callbacks.Callback):
+    """Holds the first epoch's end of the model with `units` until `opened` is set (so that a tiny job cannot run
+    through all its epochs before the test's next job is in line)."""
+
+    def __init__(self, units: int):
+        super().__init__()
+        self.units, self.opened = units, threading.Event()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0 and self.model.layers[2].units == self.units:
+            self.opened.wait(patience(60))
+
+
 def test_stop_while_waiting_for_a_turn_ends_at_once_and_keeps_the_finished_epochs(tiny_data, tmp_path):
     store = RunStore(tmp_path)
-    runner, queue = ThreadRunner([Slow(40, 3.0)]), JobQueue(1)
+    gate = Gate(24)
+    runner, queue = ThreadRunner([Slow(40, 3.0), gate]), JobQueue(1)
     waiting = TrainingJob(SPEC.replace(epochs=5), tiny_data, store=store, queue=queue, runner=runner).start()
     wait_until(lambda: waiting.epochs_done >= 1, 60)
     busy = TrainingJob(SPEC.replace(layers=(LayerSpec(40),)), tiny_data, queue=queue, runner=runner).start()
+    gate.opened.set()
     wait_until(lambda: waiting.snapshot().status == JobStatus.WAITING, 60)  # the busy job's first epoch is first
     waiting.stop()
     snap = waiting.wait(2.0)  # not after the busy job's epoch (3 s): at once
