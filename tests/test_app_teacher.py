@@ -405,6 +405,8 @@ def test_the_teacher_sees_what_the_class_tried_and_who_is_stuck_and_the_projecto
     queue.roll._clock = time.time
     queue.roll.refused("name:bo", "Bo", "You have 2 jobs in line.")
     app = signed_in_teacher()
+    # "today" (the default) began at midnight: a run at 00:05 would not see Di's arrival 20 minutes before
+    app.selectbox(key="teacher_lesson_window").set_value("the last hour").run()
     shown = texts(app.markdown)
     assert (
         "The most common choice that did not help: dropout ≥ 0.5 (3 runs). Median test accuracy 95.1% with it, "
