@@ -372,7 +372,7 @@ def main() -> None:
         print(f"health checks over 1 s (inf: failed after 10 s): {stalls}")
     print(
         f"peak RSS: server {max(server_peak, probe.server_peak_mb):.0f} MB; server and worker together "
-        f"{probe.family_peak_mb:.0f} MB; wall {wall:.0f} s"
+        f"{probe.family_peak_mb:.0f} MB ({probe.peak_parts()}); wall {wall:.0f} s"
     )
     summary = {
         "students": args.students,

@@ -18,7 +18,10 @@ the jobs' own epoch seconds in their stored runs: `switch_overhead`. A job is lo
 ends without a finished run in the store (nobody presses Stop here), or never leaves the
 queue. The last stdout line is JSON: students, first_epoch_p50_s, first_epoch_p95_s,
 first_epoch_max_s, all_done_s, train_s_sum, switch_overhead, jobs_lost, health_p95_ms,
-peak_rss_mb (server plus workers), server_rss_mb, oom_kills. Targets (issue 21): first
+peak_rss_mb (server plus workers, their resident memory added up; the line before the
+JSON names the processes at that peak), cgroup_peak_mb (the group's own peak, as the
+kernel that enforces the limit counts it: shared pages once, page cache included),
+server_rss_mb, oom_kills. Targets (issue 21): first
 epoch p95 under 120 s, switch overhead at most 1.10, no job lost, health p95 under 500 ms,
 no OOM kill, the server under 400 MB.
 
@@ -93,6 +96,16 @@ class ControlGroup:
         text = (memory / ("memory.events" if self.version == 2 else "memory.oom_control")).read_text()
         found = re.search(r"^oom_kill (\d+)", text, re.M)
         return int(found[1]) if found else 0
+
+    def memory_peak_mb(self) -> float | None:
+        """The group's own peak memory, as the kernel that enforces its limit counts it: every process's pages once
+        (shared ones too), page cache included. None where the kernel does not keep it."""
+        memory = self.paths[0] if self.version == 2 else self.paths[1]
+        peak = memory / ("memory.peak" if self.version == 2 else "memory.max_usage_in_bytes")
+        try:
+            return int(peak.read_text()) / 1024**2
+        except (OSError, ValueError):
+            return None
 
     def remove(self) -> None:
         for path in self.paths:
@@ -233,6 +246,7 @@ def main() -> None:
             whole = asyncio.run(lesson(url, args, records))
             server_peak = rss_mb(process.pid, "VmHWM")
         oom_kills = group.oom_kills() if group else 0
+        group_peak = group.memory_peak_mb() if group else None
     finally:
         if group is not None:
             group.remove()
@@ -263,6 +277,7 @@ def main() -> None:
         print(
             f"drawings: {len(draws)}, median {statistics.median(draws) * 1000:.0f} ms, max {max(draws) * 1000:.0f} ms"
         )
+    print(f"peak resident memory {probe.family_peak_mb:,.0f} MB: {probe.peak_parts()}")
     summary = {
         "students": args.students,
         "epochs": args.epochs,
@@ -275,6 +290,7 @@ def main() -> None:
         "jobs_lost": len(lost),
         "health_p95_ms": round(probe.percentile(0.95), 1),
         "peak_rss_mb": round(probe.family_peak_mb),
+        "cgroup_peak_mb": round(group_peak) if group_peak is not None else None,
         "server_rss_mb": round(max(server_peak, probe.server_peak_mb)),
         "oom_kills": oom_kills,
         "drawings": len(draws),

@@ -114,7 +114,7 @@ def stop_on_sigterm() -> None:
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     """A process's resident memory (or another /proc status field, e.g. VmHWM for its peak) in MB.
 
-    FileNotFoundError (or ProcessLookupError) when the process has ended: see `family_rss_mb`.
+    FileNotFoundError (or ProcessLookupError) when the process has ended: see `family_rss`.
     """
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -146,16 +146,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def family_rss_mb(pid: int) -> float:
-    """The resident memory of `pid` and its children (each worker holds Keras, a model and MNIST), in MB.
-
-    A process that ends while it is read counts as 0 MB; so does `pid` itself when it has ended.
-    """
-    total = 0.0
+def family_rss(pid: int) -> dict[int, tuple[str, float]]:
+    """The resident memory of `pid` and of each of its children (each worker holds Keras, a model and MNIST):
+    {pid: (its command's name, MB)}. A process that ends while it is read is left out."""
+    found = {}
     for member in (pid, *children(pid)):
         with contextlib.suppress(*_GONE):
-            total += rss_mb(member)
-    return total
+            found[member] = (Path(f"/proc/{member}/comm").read_text().strip(), rss_mb(member))
+    return found
 
 
 @dataclass
@@ -167,6 +165,12 @@ class ProbeFigures:
     slow: list[tuple[float, float]] = field(default_factory=list)  # checks over 1 s: (time.time(), ms; inf: failed)
     server_peak_mb: float = 0.0
     family_peak_mb: float = 0.0
+    family_at_peak: dict[int, tuple[str, float]] = field(default_factory=dict)  # who made up family_peak_mb
+
+    def peak_parts(self) -> str:
+        """The processes whose resident memory made up the family's peak, e.g. "123 python 380 MB, ..."."""
+        parts = sorted(self.family_at_peak.items(), key=lambda item: -item[1][1])
+        return ", ".join(f"{pid} {comm} {mb:,.0f} MB" for pid, (comm, mb) in parts) or "none measured"
 
     def percentile(self, share: float) -> float:
         """A latency percentile in ms; a failed check counts as the PROBE_TIMEOUT_S it waited, not as nothing."""
@@ -190,7 +194,9 @@ def _probe(url: str, pid: int, stop, results) -> None:
             figures.slow.append((when, float("inf")))
         with contextlib.suppress(*_GONE):
             figures.server_peak_mb = max(figures.server_peak_mb, rss_mb(pid))
-        figures.family_peak_mb = max(figures.family_peak_mb, family_rss_mb(pid))
+        family = family_rss(pid)
+        if (total := sum(mb for _, mb in family.values())) > figures.family_peak_mb:
+            figures.family_peak_mb, figures.family_at_peak = total, family
         stop.wait(max(0.0, 0.1 - (time.perf_counter() - started)))
     results.put(figures)
 
