@@ -18,10 +18,11 @@ the jobs' own epoch seconds in their stored runs: `switch_overhead`. A job is lo
 ends without a finished run in the store (nobody presses Stop here), or never leaves the
 queue. The last stdout line is JSON: students, first_epoch_p50_s, first_epoch_p95_s,
 first_epoch_max_s, all_done_s, train_s_sum, switch_overhead, jobs_lost, health_p95_ms,
-peak_rss_mb (server plus workers, their resident memory added up; the line before the
-JSON names the processes at that peak), cgroup_peak_mb (the group's own peak, as the
-kernel that enforces the limit counts it: shared pages once, page cache included),
-server_rss_mb, oom_kills. Targets (issue 21): first
+peak_rss_mb (server plus workers, their resident memory added up; the "peak resident
+memory" line names the processes at that peak), cgroup_peak_mb (the group's own peak, as
+the kernel that enforces the limit counts it: shared pages once, page cache included; low
+on a machine whose page cache already held TensorFlow's libraries), server_rss_mb,
+oom_kills. Targets (issue 21): first
 epoch p95 under 120 s, switch overhead at most 1.10, no job lost, health p95 under 500 ms,
 no OOM kill, the server under 400 MB.
 
@@ -98,8 +99,9 @@ class ControlGroup:
         return int(found[1]) if found else 0
 
     def memory_peak_mb(self) -> float | None:
-        """The group's own peak memory, as the kernel that enforces its limit counts it: every process's pages once
-        (shared ones too), page cache included. None where the kernel does not keep it."""
+        """The group's own peak memory, as the kernel that enforces its limit counts it: every page once, page
+        cache included, though a file already cached (a shared library read before the group existed) stays
+        charged to the group that read it first. None where the kernel does not keep it."""
         memory = self.paths[0] if self.version == 2 else self.paths[1]
         peak = memory / ("memory.peak" if self.version == 2 else "memory.max_usage_in_bytes")
         try:
