@@ -113,9 +113,10 @@ def test_live_points_arrive_in_order_and_progress_only_moves_forward(runner, slo
 
 def test_stop_ends_the_job_stopped_and_stores_its_finished_epochs(runner, slow_data, tiny_spec, tmp_path):
     store = RunStore(tmp_path)
-    # Twice slow_data's images: an epoch of 1,500 batches lasts seconds even on a busy machine, so Stop, pressed
-    # once a point of epoch 2 is seen, lands inside it on every runner (Ray's news and Stop each cross its hub).
-    x_train, y_train = make_digits(12000, seed=4)
+    # Six times slow_data's images: an epoch of 4,500 batches lasts 1.6 s on a fast day (1,500 lasted 0.53 s, and
+    # on Ray, where the news of epoch 2 and then Stop each cross its hub, Stop once landed in epoch 3), so Stop,
+    # pressed once a point of epoch 2 is seen, lands inside it on every runner.
+    x_train, y_train = make_digits(36000, seed=4)
     longer = Mnist(x_train, y_train, slow_data.x_test, slow_data.y_test)
     spec = tiny_spec.replace(epochs=20, batch_size=8)
     job = TrainingJob(spec, longer, store=store, queue=JobQueue(1), runner=runner).start()
