@@ -11,7 +11,7 @@ from mnist_dash.runs import RunStore
 from mnist_dash.spec import LayerSpec, ModelSpec
 from mnist_dash.ui import resources, state
 from tests.patience import patience
-from tests.support import TEST_OWNER, labels, open_page, open_units_tab, texts
+from tests.support import TEST_OWNER, labels, open_page, open_units_tab, texts, wait_until
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
@@ -36,10 +36,8 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
     try:
         app = open_page("weights")
         app.session_state[state.JOB_KEY] = job
-        for _ in range(100):  # the first epoch's snapshot arrives (the job waits before the second)
-            if job.weight_history() is not None and job.weight_history().epochs == 2:
-                break
-            threading.Event().wait(0.1)
+        # the first epoch's snapshot arrives (the job waits before the second)
+        wait_until(lambda: job.weight_history() is not None and job.weight_history().epochs == 2, 60)
         app.run()
         assert "Your job is training" in texts(app.info)
         assert app.slider(key=f"weights_epoch_{job.job_id}").value == 1 and app.slider[0].max == 1
@@ -48,10 +46,7 @@ def test_the_weights_of_a_training_job_appear_as_each_epoch_ends_and_the_slider_
         assert "hidden_1: the 16 units that moved most, after epoch 1" in texts(app.markdown)
         assert len(unit_labels(app)) == 16 and "Weights after epoch 1." in texts(app.caption)
         second_epoch.set()
-        for _ in range(100):
-            if job.weight_history().epochs == 3:
-                break
-            threading.Event().wait(0.1)
+        wait_until(lambda: job.weight_history().epochs == 3, 60)
         app.session_state["weights_tab"] = "Distributions"
         app.run()
         assert app.slider(key=f"weights_epoch_{job.job_id}").max == 2
@@ -87,10 +82,7 @@ def test_a_job_not_yet_training_turns_the_page_live_when_its_first_snapshot_arri
     assert "Your job has not begun training yet: its weights appear here when it does." in texts(app.info)
     assert not app.exception
     job.start()
-    for _ in range(300):
-        if job.weight_history() is not None:
-            break
-        threading.Event().wait(0.1)
+    wait_until(lambda: job.weight_history() is not None, 60)
     try:
         app.run()
         assert "Your job is training" in texts(app.info)
