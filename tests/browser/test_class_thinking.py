@@ -65,6 +65,10 @@ def sign_in(page, url: str) -> None:
 
 def test_the_teacher_reads_what_the_class_tried_with_who(page, server):
     sign_in(page, server.url)
+    # The store was filled as the module began: "the last hour", not "today" (from midnight), holds it at 00:00 too.
+    page.get_by_role("combobox", name=re.compile("^This lesson is")).click()
+    page.get_by_role("option", name="the last hour", exact=True).click()
+    expect(page.get_by_role("combobox", name=re.compile("^This lesson is"))).to_have_value("the last hour")
     finding = page.get_by_text("The most common choice that did not help: dropout ≥ 0.5 (3 runs).")
     finding.wait_for(timeout=patience(30_000))
     assert "Tried by Ann, Bo." in finding.inner_text()
