@@ -145,10 +145,11 @@ def test_a_challenge_set_by_the_teacher_is_on_the_students_design_page_and_board
 
 def test_the_teacher_cancels_a_students_queued_job(keyed, monkeypatch):
     monkeypatch.setattr(queue_module, "_default_queue", None)
-    release = threading.Event()
+    held, release = threading.Event(), threading.Event()
 
     class Hold(keras.callbacks.Callback):  # the running job keeps the slot until the test lets go
         def on_epoch_begin(self, epoch, logs=None):
+            held.set()
             release.wait(patience(60))
 
     spec = ModelSpec(layers=(LayerSpec(8),), epochs=1, batch_size=64, name="running")
@@ -156,6 +157,7 @@ def test_the_teacher_cancels_a_students_queued_job(keyed, monkeypatch):
     running.start()
     queued = TrainingJob(spec.replace(name="waiting"), resources._dataset(), owner=named("Bo")).start()
     try:
+        assert held.wait(patience(60))  # training, past "preparing the model", as the page is drawn
         app = signed_in_teacher()
         shown = texts(app.markdown)
         assert "Ada" in shown and "Bo" in shown and "waiting" in shown
@@ -423,6 +425,7 @@ def test_the_teacher_sees_what_the_class_tried_and_who_is_stuck_and_the_projecto
     assert bo["Runs finished"] == 1 and bo["Last refusal or failure"] == "refused: You have 2 jobs in line. (just now)"
     app.switch_page("app_pages/projector.py").run()
     app.segmented_control(key="projector_show").set_value("What the class tried").run()
+    app.selectbox(key="projector_window").set_value("the last hour").run()  # as above: not from midnight
     wall = texts(app.markdown)
     assert "The most common choice that did not help: dropout ≥ 0.5 (3 runs)." in wall
     assert "Ann" not in wall and "Who" not in app.dataframe[0].value.columns
