@@ -549,12 +549,11 @@ def test_draw_offers_a_jobs_model_after_its_first_epoch_before_it_has_a_stored_r
     from mnist_dash.jobs import TrainingJob
     from mnist_dash.spec import LayerSpec, ModelSpec
 
-    release = threading.Event()
+    looked, release = threading.Event(), threading.Event()
 
-    class Hold(keras.callbacks.Callback):  # the job waits after its first epoch until the test lets go
+    class Hold(keras.callbacks.Callback):  # the job waits before each epoch until the test has looked
         def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                release.wait(patience(60))
+            (looked if epoch == 0 else release).wait(patience(60))  # a tiny epoch can end before a page's run
 
     spec = ModelSpec(layers=(LayerSpec(16),), epochs=2, batch_size=64, name="mine")
     job = TrainingJob(spec, resources._dataset(), queue=JobQueue(1), owner=TEST_OWNER, runner=ThreadRunner([Hold()]))
@@ -564,6 +563,7 @@ def test_draw_offers_a_jobs_model_after_its_first_epoch_before_it_has_a_stored_r
     try:
         app.run()
         assert "Your job's model appears here once its first epoch ends." in texts(app.info)
+        looked.set()
         while job.latest_weights() is None:
             job.wait(0.1)
         app.run()
@@ -571,6 +571,7 @@ def test_draw_offers_a_jobs_model_after_its_first_epoch_before_it_has_a_stored_r
         assert picker.options[0] == "mine · your job in training, after epoch 1" and picker.index == 0
         assert "Draw a digit and the model's answer appears here." in texts(app.markdown) and not app.exception
     finally:
+        looked.set()
         release.set()
     assert job.wait(patience(60)).status == JobStatus.FINISHED
 

@@ -174,10 +174,11 @@ def test_changing_the_name_shows_that_names_jobs_and_the_device_keeps_both():
     job.stop()
 
 
-def test_a_reload_finds_the_running_job_its_curves_its_stop_and_the_design():
+def test_a_reload_finds_the_running_job_its_curves_its_stop_and_the_design(monkeypatch):
+    monkeypatch.setenv("MNIST_DASH_MAX_EPOCHS", "500")  # 30 tiny epochs could end, on a fast day, before the Stop
     holder = hold_the_slot()
     try:
-        long = TINY_QUERY | {"epochs": "30", "batch_size": "32", "me": "ada"}  # still training when we look
+        long = TINY_QUERY | {"epochs": "500", "batch_size": "32", "me": "ada"}  # still training when we look
         first_tab = open_page("design", long)
         first_tab.switch_page("app_pages/train.py").run()
         first_tab.button(key="train_start").click().run()

@@ -37,7 +37,7 @@ from tests.support import marker_ids, process_gone, wait_until
 from .conftest import make_digits
 
 ROOT = Path(__file__).resolve().parent.parent
-LONG = {"epochs": 200, "batch_size": 16}  # a job that trains until it is stopped or killed
+LONG = {"epochs": 200, "batch_size": 8}  # a job that trains until it is stopped or killed (30,000 steps: 10 s or more)
 
 
 @pytest.fixture(scope="module")

@@ -189,13 +189,13 @@ def test_a_job_stopped_before_its_first_epoch_ended_is_not_stored(slow_data, tin
     assert store.list().runs == [] and marker_ids(store) == []
 
 
-def test_a_job_past_the_time_limit_is_stopped_saved_and_says_why(tiny_data, tiny_spec, tmp_path):
+def test_a_job_past_the_time_limit_is_stopped_saved_and_says_why(slow_data, tiny_spec, tmp_path):
     from mnist_dash.jobs import Limits
 
     store = RunStore(tmp_path)
     limits = Limits(job_seconds=10, max_epochs=200, min_batch_size=8)
-    spec = tiny_spec.replace(epochs=200, batch_size=8)  # far more than 10 s of training
-    job = TrainingJob(spec, tiny_data, store=store, queue=JobQueue(1), limits=limits).start()
+    spec = tiny_spec.replace(epochs=200, batch_size=8)  # 150,000 steps: far more than 10 s of training, any day
+    job = TrainingJob(spec, slow_data, store=store, queue=JobQueue(1), limits=limits).start()
     snap = job.wait(patience(120))
     assert snap.status == JobStatus.STOPPED and 0 < snap.epoch < 200, snap
     assert "the longest a job may train on this server (MNIST_DASH_JOB_SECONDS)" in snap.reason

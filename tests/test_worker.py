@@ -119,7 +119,8 @@ def test_a_worker_past_its_share_takes_new_jobs_while_it_holds_paused_ones(
     on a 2.7 GB box. A worker past its share keeps taking jobs while it holds any, and retires once it holds none."""
     monkeypatch.setattr(worker, "RETIRE_AFTER", 1)
     queue = JobQueue(1)
-    first = TrainingJob(tiny_spec.replace(epochs=3), tiny_data, queue=queue, runner=fresh_runner).start()
+    # 20 epochs: 3 tiny ones could end before the second job is in line, and the worker retire at once
+    first = TrainingJob(tiny_spec.replace(epochs=20), tiny_data, queue=queue, runner=fresh_runner).start()
     wait_until(lambda: first.snapshot().batch_history)
     second = TrainingJob(tiny_spec.replace(epochs=1, seed=1), tiny_data, queue=queue, runner=fresh_runner).start()
     assert first.wait(timeout=patience(180)).status == second.wait(timeout=patience(180)).status == JobStatus.FINISHED

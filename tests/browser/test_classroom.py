@@ -66,7 +66,8 @@ def test_names_with_markup_read_as_text_on_train_and_compare(page, server):
 @pytest.mark.parametrize("me", [{"me": "rosa"}, {}], ids=["named", "anonymous"])
 def test_a_reload_finds_the_running_job_with_its_curves_and_stop(page, server, me):
     # Anonymous, the browser is the owner: the cookie Streamlit sets once per browser survives the reload.
-    query = {"layers": "64:relu:0:none", "epochs": "10", "batch_size": "32", "name": "reload me"} | me
+    # 30 epochs (the most a server allows): ten could end, on a fast day, before the reload's Stop. Stopped anyway.
+    query = {"layers": "64:relu:0:none", "epochs": "30", "batch_size": "32", "name": "reload me"} | me
     page.goto(f"{server.url}/train?{urlencode(query)}")
     page.locator(".st-key-train_start button").click()
     page.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(60_000))
@@ -82,7 +83,7 @@ def test_a_reload_finds_the_running_job_with_its_curves_and_stop(page, server, m
 
 def test_a_classmate_typing_a_students_name_in_another_browser_cannot_act_for_them(new_page, server):
     ada, mallory = new_page(server), new_page(server)  # two browsers (contexts: their own cookies)
-    query = {"layers": "64:relu:0:none", "epochs": "10", "batch_size": "32", "name": "ada's long job", "me": "Ada"}
+    query = {"layers": "64:relu:0:none", "epochs": "30", "batch_size": "32", "name": "ada's long job", "me": "Ada"}
     ada.goto(f"{server.url}/train?{urlencode(query)}")
     ada.locator(".st-key-train_start button").click()
     ada.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(60_000))

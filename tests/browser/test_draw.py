@@ -5,6 +5,8 @@ for one epoch on the real MNIST in a temporary store. On failure a screenshot an
 page's HTML are saved under test-artifacts/ (see conftest.py).
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -88,8 +90,9 @@ def test_a_drawing_joins_the_class_set_with_one_click_and_evaluate_counts_it(pag
 
 
 def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, server):
-    # Long enough (batches of 32, ten epochs) that the drawing is read after at least two more epochs.
-    page.goto(f"{server.url}/train?layers=64:relu:0:none&epochs=10&batch_size=32&name=live")
+    # Long enough (batches of 32, the 30 epochs a server allows; ten lasted 6 s on a fast day, three of the page's
+    # 2 s ticks) that the drawing is read after at least two more epochs; Stop ends it after.
+    page.goto(f"{server.url}/train?layers=64:relu:0:none&epochs=30&batch_size=32&name=live")
     page.locator(".st-key-train_start button").click()
     # Training has begun (Stop is enabled) before we leave: the job then goes on in this session.
     page.locator(".st-key-train_stop button:enabled").wait_for(timeout=patience(60_000))
@@ -102,6 +105,10 @@ def test_while_a_job_trains_the_drawing_is_read_again_after_each_epoch(page, ser
         " return plot !== null && plot.data.length === 10 && plot.data[7].x.length >= 2; }",
         timeout=patience(120_000),
     )
+    page.get_by_role("link", name="Train").click()
+    page.locator(".st-key-train_stop button:enabled").click(timeout=patience(60_000))
+    stopped = page.get_by_test_id("stProgress").get_by_text(re.compile(r"^Stopped after \d+ of 30 epochs"))
+    stopped.wait_for(timeout=patience(60_000))
 
 
 def test_the_newest_input_wins_between_an_upload_and_the_canvas(page, server, tmp_path):
