@@ -18,7 +18,16 @@ from mnist_dash.presets import PRESETS
 from mnist_dash.share import to_query
 from mnist_dash.ui import resources, state
 from tests.patience import patience
-from tests.support import TEST_OWNER, Stand, open_page, rerun_fragment, set_column, store_a_run, texts
+from tests.support import (
+    TEST_OWNER,
+    Stand,
+    hold_the_slot,
+    open_page,
+    rerun_fragment,
+    set_column,
+    store_a_run,
+    texts,
+)
 
 pytestmark = pytest.mark.usefixtures("tiny_mnist")  # the pages on small synthetic digits
 
@@ -138,13 +147,17 @@ def test_a_link_beyond_the_servers_cap_says_so_with_the_one_limit(monkeypatch):
 def test_training_runs_to_finished_and_shows_test_metrics():
     app = open_page("design", TINY_QUERY)
     app.switch_page("app_pages/train.py").run()
-    app.button(key="train_start").click().run()
-    job = app.session_state[state.JOB_KEY]
-    assert app.button(key="train_stop").disabled is False
-    app.switch_page("app_pages/design.py").run()  # leave while it trains, then come back
-    assert not app.exception
-    app.switch_page("app_pages/train.py").run()
-    assert app.session_state[state.JOB_KEY] is job
+    holder = hold_the_slot()  # the job waits its turn while the test looks: a warm worker trains it in 0.3 s
+    try:
+        app.button(key="train_start").click().run()
+        job = app.session_state[state.JOB_KEY]
+        assert app.button(key="train_stop").disabled is False
+        app.switch_page("app_pages/design.py").run()  # leave while it waits and trains, then come back
+        assert not app.exception
+        app.switch_page("app_pages/train.py").run()
+        assert app.session_state[state.JOB_KEY] is job
+    finally:
+        holder.finish()
     snap = job.wait(timeout=patience(120))
     assert snap.status == JobStatus.FINISHED, snap.error
     app.run()
@@ -494,15 +507,19 @@ def test_the_notebooks_experiment_queues_three_presets_and_fills_the_comparison(
     app = open_page("compare")
     assert app.multiselect(key="compare_runs").value == [earlier]
     app.number_input(key="compare_epochs").set_value(1).run()
-    app.button(key="compare_start").click().run()
-    # The selection is the experiment's alone: its runs join as they finish, the earlier run is gone.
-    assert app.multiselect(key="compare_runs").value == []
-    assert "The experiment's runs join here as they finish." in texts(app.info)
-    items = app.session_state[state.EXPERIMENT_KEY].items
-    # Two jobs at a time per student (MNIST_DASH_OWNER_JOBS): the third waits in the session.
-    assert [item.spec.name for item in items[:2]] == ["notebook-2-hidden", "notebook-3-hidden-bn"]
-    assert items[2].name == "notebook-5-hidden-bn" and "waits for one of your jobs to end" in texts(app.caption)
-    rerun_fragment(app, monkeypatch, "compare_view")  # a tick while they train redraws the view alone
+    holder = hold_the_slot()  # neither 1-epoch job may end while the test reads the page
+    try:
+        app.button(key="compare_start").click().run()
+        # The selection is the experiment's alone: its runs join as they finish, the earlier run is gone.
+        assert app.multiselect(key="compare_runs").value == []
+        assert "The experiment's runs join here as they finish." in texts(app.info)
+        items = app.session_state[state.EXPERIMENT_KEY].items
+        # Two jobs at a time per student (MNIST_DASH_OWNER_JOBS): the third waits in the session.
+        assert [item.spec.name for item in items[:2]] == ["notebook-2-hidden", "notebook-3-hidden-bn"]
+        assert items[2].name == "notebook-5-hidden-bn" and "waits for one of your jobs to end" in texts(app.caption)
+        rerun_fragment(app, monkeypatch, "compare_view")  # a tick while they wait redraws the view alone
+    finally:
+        holder.finish()
     assert all(job.wait(timeout=patience(120)).status == JobStatus.FINISHED for job in items[:2])
     rerun_fragment(app, monkeypatch, "compare_view")  # the view's next tick, no input touched, starts the third
     jobs = app.session_state[state.EXPERIMENT_KEY].items
