@@ -509,6 +509,18 @@ def test_a_marker_whose_process_is_gone_is_interrupted_and_can_be_dismissed(stor
     assert [i.marker_id for i in store.interrupted()] == [older] and marker_ids(store) == [older]
 
 
+def test_a_jobs_place_in_line_becomes_its_training_marker_in_one_step(store):
+    """A server killed as Bo's job left the line for its first turn once left both markers: two notices for one
+    job. The training marker replaces the place in line in one transaction."""
+    spec = ModelSpec(layers=(LayerSpec(8),), name="bo's")
+    queued = store.mark_in_line(spec, named("Bo"))
+    marker = store.begin_training(spec, named("Bo"), in_line=queued)
+    assert marker_ids(store) == [marker]
+    orphan(store, marker)
+    [lost] = store.list().interrupted
+    assert (lost.marker_id, lost.phase, lost.owner) == (marker, "training", named("Bo").key)
+
+
 def test_a_marker_of_another_machine_is_never_called_interrupted(store):
     marker = store.begin_training(SPEC)
     orphan(store, marker)

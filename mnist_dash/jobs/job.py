@@ -281,8 +281,9 @@ class TrainingJob:
             return
         try:
             if self.store is not None:  # Before training: a full disk is better said now than after it.
-                self.marker = self.store.begin_training(self.spec, self.owner)
-            self._out_of_line()  # after its training marker is written: a restart always finds one of the two
+                # Its place in line goes in the same transaction: a restart finds one of the two, never both.
+                self.marker = self.store.begin_training(self.spec, self.owner, in_line=self.in_line)
+                self.in_line = None
             self._begin_turn()
             request = TrainRequest(self.job_id, self.spec, self.data, self.store, self.marker, self.owner, self.limits)
             result = self.runner.train(request, self._live, self._stop, self)

@@ -109,12 +109,24 @@ class Markers:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def write(self, marker_id: str, spec: ModelSpec, owner: str | None = None, phase: str = "training", **more) -> None:
+    def write(
+        self,
+        marker_id: str,
+        spec: ModelSpec,
+        owner: str | None = None,
+        phase: str = "training",
+        replacing: str | None = None,
+        **more,
+    ) -> None:
         """Record that this process trains (or holds in line, or has saved: `phase`) `spec` for `owner` (a key);
-        `more`: what the phase's notice says (a saved run's `run_id` and `epochs`). SQLAlchemyError when it cannot."""
+        `replacing`: a marker of the same job that goes in the same transaction (its place in line, as it begins
+        to train: a restart then finds one of the two, never both); `more`: what the phase's notice says (a saved
+        run's `run_id` and `epochs`). SQLAlchemyError when it cannot."""
         record = {"marker_id": marker_id, "phase": phase, "spec": spec.to_dict(), "owner": owner, **more}
         record |= this_process()
         with writing(self.engine) as connection:
+            if replacing is not None:
+                connection.execute(in_progress.delete().where(in_progress.c.marker_id == replacing))
             connection.execute(in_progress.insert().values(marker_id=marker_id, record=json.dumps(record)))
 
     def remove(self, marker_id: str, connection: Connection | None = None) -> None:

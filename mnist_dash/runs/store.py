@@ -259,15 +259,16 @@ class RunStore(StoreReader):
         if not gone:
             raise RunNotFound(f"no run {run_id!r} in the run store")
 
-    def begin_training(self, spec: ModelSpec, owner: Owner | None = None) -> str:
-        """Mark `spec` as training in this process, so a restart can report it if the process dies.
+    def begin_training(self, spec: ModelSpec, owner: Owner | None = None, in_line: str | None = None) -> str:
+        """Mark `spec` as training in this process, so a restart can report it if the process dies; `in_line`:
+        the job's marker of waiting in line (`mark_in_line`), removed in the same transaction.
 
         Returns the marker id for `save(marker=...)` and `end_training`. Raises
         StoreWriteError when the store cannot be written (better said before training than after).
         """
         marker = new_marker_id()
         try:
-            self.markers.write(marker, spec, owner.key if owner is not None else None)
+            self.markers.write(marker, spec, owner.key if owner is not None else None, replacing=in_line)
         except SQLAlchemyError as error:
             raise StoreWriteError.about("write to the run store", error, self.where) from error
         return marker
