@@ -73,6 +73,29 @@ def open_page(page, url: str, name: str) -> None:
         settle(page)
 
 
+# Whether a script run began while axe scanned (Streamlit's running indicator appeared): a fragment's timer can
+# start one after the page settled, and the scan would then read the indicator's own Stop button, not the page.
+WATCH_RUNS = """() => {
+    window.__ranDuringScan = false;
+    window.__runWatch?.disconnect();
+    window.__runWatch = new MutationObserver(() => {
+        if (document.querySelector('[data-testid=stStatusWidget]')) window.__ranDuringScan = true;
+    });
+    window.__runWatch.observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+def scan(axe: Axe, page, options: dict) -> list[dict]:
+    """axe's violations on a settled page; scanned again (up to 3 times) when a script run began during the scan."""
+    for _ in range(3):
+        page.evaluate(WATCH_RUNS)
+        violations = axe.run(page, options=options).response["violations"]
+        if not page.evaluate("() => window.__ranDuringScan"):
+            break
+        settle(page)
+    return violations
+
+
 def known(rule: str, target: str) -> int | None:
     """The baseline entry this violation is, by its index; None when it is new."""
     return next(
@@ -109,7 +132,7 @@ def test_every_page_for_a_student_and_a_teacher_at_two_widths_has_no_serious_vio
                     page.wait_for_function(FOLDED, timeout=patience(10_000), polling=100)
                     settle(page)
                 options = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
-                for violation in axe.run(page, options=options).response["violations"]:
+                for violation in scan(axe, page, options):
                     if violation["impact"] not in ("serious", "critical"):
                         continue
                     for node in violation["nodes"]:
