@@ -126,7 +126,7 @@ class Markers:
         record |= this_process()
         with writing(self.engine) as connection:
             if replacing is not None:
-                connection.execute(in_progress.delete().where(in_progress.c.marker_id == replacing))
+                self.remove(replacing, connection)
             connection.execute(in_progress.insert().values(marker_id=marker_id, record=json.dumps(record)))
 
     def remove(self, marker_id: str, connection: Connection | None = None) -> None:
