@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.streamlit_server import streamlit_server
-from tests.patience import patience  # noqa: F401  (the browser tests' deadlines, in ms, from here)
+from tests.patience import patience  # the browser tests' deadlines, in ms, from here
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,20 @@ def trained_home(mnist_path, tmp_path_factory) -> Path:
     job = TrainingJob(spec, load_mnist(mnist_path), store=RunStore(home), queue=JobQueue(1)).start()
     assert job.wait().test_accuracy > 0.95
     return home
+
+
+# Settled: every Plotly chart has drawn (Plotly lays them out after the run) and no script run is going, both
+# still true 250 ms later (a page may run again once its widgets have mounted: a scan or a click then would
+# meet the running indicator, or a widget being redrawn).
+SETTLED = """() => new Promise(done => {
+    const quiet = () => !document.querySelector('[data-testid=stStatusWidget]')
+        && [...document.querySelectorAll('.js-plotly-plot')].every(chart => chart._fullLayout);
+    if (!quiet()) return done(false);
+    setTimeout(() => done(quiet()), 250);
+})"""
+
+
+def settle(page) -> None:
+    """Wait for the page's content to show and for it to settle (`SETTLED`)."""
+    page.locator("[data-testid=stMain] [data-testid=stElementContainer]").first.wait_for(timeout=patience(60_000))
+    page.wait_for_function(SETTLED, timeout=patience(60_000), polling=100)

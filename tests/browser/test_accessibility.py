@@ -16,7 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from bench.streamlit_server import draw_a_seven
 from scripts.axe_report import KEY, STUDENT_PAGES, TAGS, TEACHER_ONLY, TRAINED, WIDTHS
-from tests.browser.support import patience, start_server, trained_home
+from tests.browser.support import patience, settle, start_server, trained_home
 
 BASELINE = json.loads((Path(__file__).with_name("axe_baseline.json")).read_text())
 TEACHER_PAGES = [*STUDENT_PAGES, *TEACHER_ONLY]
@@ -39,24 +39,7 @@ def server(mnist_path, tmp_path_factory):
         yield running
 
 
-# Settled: every Plotly chart has drawn (Plotly lays them out after the run) and no script run is going, both
-# still true 250 ms later (a page may run again once its widgets have mounted: a scan then would read the
-# running indicator's Stop button, not the page).
-SETTLED = """() => new Promise(done => {
-    const quiet = () => !document.querySelector('[data-testid=stStatusWidget]')
-        && [...document.querySelectorAll('.js-plotly-plot')].every(chart => chart._fullLayout);
-    if (!quiet()) return done(false);
-    setTimeout(() => done(quiet()), 250);
-})"""
-
-
 FOLDED = "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 0"
-
-
-def settle(page) -> None:
-    """Wait for the page's content to show and for it to settle (`SETTLED`)."""
-    page.locator("[data-testid=stMain] [data-testid=stElementContainer]").first.wait_for(timeout=patience(60_000))
-    page.wait_for_function(SETTLED, timeout=patience(60_000), polling=100)
 
 
 def open_page(page, url: str, name: str) -> None:

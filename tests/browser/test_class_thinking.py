@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from tests.browser.support import patience, start_server
+from tests.browser.support import patience, settle, start_server
 
 KEY = "a key for the class"
 WALL = ".st-key-wall_board .js-plotly-plot"
@@ -64,20 +64,12 @@ def sign_in(page, url: str) -> None:
     page.get_by_role("heading", name="What the class tried").wait_for(timeout=patience(60_000))
 
 
-# No script run going, still true 250 ms later: a run that starts once the widgets have mounted redraws the
-# picker and closes a list that was just opened.
-QUIET = """() => new Promise(done => {
-    const quiet = () => !document.querySelector('[data-testid=stStatusWidget]');
-    if (!quiet()) return done(false);
-    setTimeout(() => done(quiet()), 250);
-})"""
-
-
 def choose_window(page, window: str) -> None:
-    """Choose the lesson's window in "This lesson is", once the page is quiet (again, if a run closed the list)."""
+    """Choose the lesson's window in "This lesson is", once the page has settled (again, if a run closed the list:
+    a run that starts once the widgets have mounted redraws the picker)."""
     picker = page.get_by_role("combobox", name=re.compile("^This lesson is"))
     for _ in range(3):
-        page.wait_for_function(QUIET, timeout=patience(60_000), polling=100)
+        settle(page)
         picker.click()
         try:
             page.get_by_role("option", name=window, exact=True).click(timeout=patience(10_000))
